@@ -1,0 +1,79 @@
+// Command tomlfront is the tomlfront BuildKit frontend and its command line.
+//
+// Run by BuildKit with no arguments, it serves builds as a gateway frontend.
+// With a subcommand it inspects specs locally:
+//
+//	tomlfront llb  [-f build.toml] [--target T] [--build-arg K=V]... [--platform P]
+//	tomlfront lint [-f build.toml]
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/moby/buildkit/frontend/gateway/grpcclient"
+	"github.com/moby/buildkit/util/appcontext"
+	"github.com/tomlfront/tomlfront/frontend"
+)
+
+const usage = `tomlfront: a BuildKit frontend for TOML build specs
+
+Usage:
+  tomlfront                 run as a BuildKit frontend (BuildKit starts it)
+  tomlfront llb  [flags]    print the LLB definition of a spec, for buildctl
+  tomlfront lint [flags]    check a spec; problems as FILE:LINE:COL: message
+  tomlfront help [command]  show help
+
+Run "tomlfront help COMMAND" for a command's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes the command line args and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		if underBuildKit() {
+			if err := grpcclient.RunFromEnvironment(appcontext.Context(), frontend.Build); err != nil {
+				fmt.Fprintf(stderr, "tomlfront: %v\n", err)
+				return 1
+			}
+			return 0
+		}
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx := context.Background()
+	switch args[0] {
+	case "llb":
+		return runLLB(ctx, args[1:], stdout, stderr)
+	case "lint":
+		return runLint(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		if len(args) > 1 {
+			return run([]string{args[1], "--help"}, stdout, stderr)
+		}
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "tomlfront: unknown command %q; commands: llb, lint, help\n", args[0])
+	return 2
+}
+
+// underBuildKit tells whether BuildKit started this process as a frontend:
+// it always passes the session and worker environment.
+func underBuildKit() bool {
+	for _, k := range []string{"BUILDKIT_SESSION_ID", "BUILDKIT_WORKERS", "BUILDKIT_EXPORTEDPRODUCT"} {
+		if os.Getenv(k) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// errUsage marks errors of the command line itself; they exit with 2.
+var errUsage = errors.New("usage")

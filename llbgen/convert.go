@@ -1,0 +1,230 @@
+// Package llbgen turns a validated spec into a BuildKit LLB graph and the
+// config of the image it builds. It is pure: everything outside the spec
+// comes through Options and its Resolver, and the same input gives the same
+// definition, byte for byte.
+package llbgen
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tomlfront/tomlfront/spec"
+)
+
+// Options are the inputs of a conversion besides the spec.
+type Options struct {
+	// Target is the stage to build; empty means the spec's default.
+	Target string
+	// BuildArgs override the spec's args (--build-arg).
+	BuildArgs map[string]string
+	// TargetPlatform is the platform built for; nil means BuildPlatform.
+	TargetPlatform *ocispecs.Platform
+	// BuildPlatform is the builder's platform; nil means this machine's.
+	BuildPlatform *ocispecs.Platform
+	// CacheNamespace prefixes every cache id (BUILDKIT_CACHE_MOUNT_NS).
+	CacheNamespace string
+	// Labels are added to the image config (--label).
+	Labels map[string]string
+	// PlatformInNames prefixes progress names with the platform, for builds
+	// of several platforms.
+	PlatformInNames bool
+	// Resolver provides images and contexts; nil means Offline.
+	Resolver Resolver
+}
+
+// Result is the converted target.
+type Result struct {
+	Stage    *spec.Stage
+	State    llb.State
+	Image    *dockerspec.DockerOCIImage
+	Platform ocispecs.Platform
+	// Warnings are problems that do not stop the build, such as a
+	// --build-arg the spec does not declare.
+	Warnings []*spec.Error
+}
+
+// Convert turns the target stage of s, and only the stages it needs, into LLB.
+func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
+	target := s.DefaultStage()
+	if opt.Target != "" {
+		if target = s.Stage(opt.Target); target == nil {
+			names := make([]string, len(s.Stages))
+			for i, st := range s.Stages {
+				names[i] = st.Name
+			}
+			return nil, fmt.Errorf("target stage %q not found%s; stages: %s", opt.Target, spec.DidYouMean(opt.Target, names), strings.Join(names, ", "))
+		}
+	}
+	c, err := newConverter(s, opt)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.stage(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.finishMainContext(ctx); err != nil {
+		return nil, err
+	}
+	img := st.image
+	applyLabels(img, opt.Labels)
+	return &Result{Stage: target, State: st.state, Image: img, Platform: st.platform, Warnings: c.warnings}, nil
+}
+
+// converter holds the state of one conversion.
+type converter struct {
+	spec      *spec.Spec
+	opt       Options
+	resolver  Resolver
+	target    ocispecs.Platform
+	build     ocispecs.Platform
+	args      *spec.Vars // declared args with their values, and platform args
+	sourceMap *llb.SourceMap
+	stages    map[*spec.Stage]*stageState
+	images    map[string]imageResult // resolved images by ref and platform
+	warnings  []*spec.Error
+
+	mainContext *lateOutput
+	contextUsed bool
+	contextAll  bool                // a step uses the whole context
+	ctxPaths    map[string]struct{} // the paths steps use from the main context
+}
+
+type imageResult struct {
+	state llb.State
+	image *dockerspec.DockerOCIImage
+}
+
+func newConverter(s *spec.Spec, opt Options) (*converter, error) {
+	c := &converter{
+		spec:        s,
+		opt:         opt,
+		resolver:    opt.Resolver,
+		stages:      map[*spec.Stage]*stageState{},
+		images:      map[string]imageResult{},
+		mainContext: &lateOutput{},
+		ctxPaths:    map[string]struct{}{},
+		sourceMap:   llb.NewSourceMap(nil, s.File, "toml", s.Source),
+	}
+	if c.resolver == nil {
+		c.resolver = Offline{}
+	}
+	c.build = platforms.Normalize(platforms.DefaultSpec())
+	if opt.BuildPlatform != nil {
+		c.build = platforms.Normalize(*opt.BuildPlatform)
+	}
+	c.target = c.build
+	if opt.TargetPlatform != nil {
+		c.target = platforms.Normalize(*opt.TargetPlatform)
+	}
+	return c, c.resolveArgs()
+}
+
+// resolveArgs computes the value of every arg: --build-arg, else its default,
+// expanded in document order so a default may use the args above it.
+func (c *converter) resolveArgs() error {
+	c.args = spec.NewVars()
+	for name, p := range map[string]ocispecs.Platform{"TARGET": c.target, "BUILD": c.build} {
+		c.args.Set(name+"PLATFORM", platforms.Format(p))
+		c.args.Set(name+"OS", p.OS)
+		c.args.Set(name+"ARCH", p.Architecture)
+		c.args.Set(name+"VARIANT", p.Variant)
+	}
+	for _, a := range c.spec.Args {
+		if v, ok := c.opt.BuildArgs[a.Name]; ok {
+			c.args.Set(a.Name, v)
+			continue
+		}
+		v, err := c.spec.Expand(a.Value, c.args)
+		if err != nil {
+			return err
+		}
+		c.args.Set(a.Name, v)
+	}
+	names := make([]string, 0, len(c.opt.BuildArgs))
+	for name := range c.opt.BuildArgs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	declared := make([]string, len(c.spec.Args))
+	for i, a := range c.spec.Args {
+		declared[i] = a.Name
+	}
+	for _, name := range names {
+		if c.spec.Arg(name) == nil && !builtinArg(name) {
+			c.warnings = append(c.warnings, &spec.Error{
+				File: c.spec.File, Pos: spec.Pos{Line: 1, Column: 1}, Severity: spec.SeverityWarning,
+				Msg: fmt.Sprintf("build arg %q is not declared in [args], so nothing uses it%s", name, spec.DidYouMean(name, declared)),
+			})
+		}
+	}
+	return nil
+}
+
+// builtinArg tells the build args that BuildKit and the Dockerfile frontend
+// define for every build, which a spec need not declare.
+func builtinArg(name string) bool {
+	if strings.HasPrefix(name, "BUILDKIT_") || strings.HasPrefix(name, "TOMLFRONT_") || name == "SOURCE_DATE_EPOCH" {
+		return true
+	}
+	switch strings.ToUpper(name) {
+	case "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY":
+		return true
+	}
+	return false
+}
+
+// location attaches a spec range to an op, so BuildKit can show the TOML of
+// a failing step.
+func (c *converter) location(r spec.Range) llb.ConstraintsOpt {
+	return c.sourceMap.Location([]*pb.Range{{
+		Start: &pb.Position{Line: int32(r.Start.Line), Character: int32(r.Start.Column - 1)},
+		End:   &pb.Position{Line: int32(r.End.Line), Character: int32(r.End.Column - 1)},
+	}})
+}
+
+// useContext records that a step reads p from the main context.
+func (c *converter) useContext(p string) llb.State {
+	c.contextUsed = true
+	p = path.Join("/", p)
+	if p == "/" {
+		c.contextAll = true
+	}
+	c.ctxPaths[p] = struct{}{}
+	return llb.NewState(c.mainContext)
+}
+
+// finishMainContext creates the main context once every step has said what
+// it needs from it, so that only those paths are transferred.
+func (c *converter) finishMainContext(ctx context.Context) error {
+	if !c.contextUsed {
+		return nil
+	}
+	var opts []llb.LocalOption
+	if !c.contextAll {
+		paths := make([]string, 0, len(c.ctxPaths))
+		for p := range c.ctxPaths {
+			paths = append(paths, strings.TrimPrefix(p, "/"))
+		}
+		sort.Strings(paths)
+		opts = append(opts, llb.FollowPaths(paths))
+	}
+	st, err := c.resolver.MainContext(ctx, opts...)
+	if err != nil {
+		return err
+	}
+	c.mainContext.Output = st.Output()
+	return nil
+}
+
+// lateOutput is an llb.Output set after the states that use it are built:
+// the main context's paths are known only at the end of the conversion.
+type lateOutput struct{ llb.Output }

@@ -1,0 +1,586 @@
+package llbgen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tomlfront/tomlfront/spec"
+)
+
+const cachesSpec = `
+[caches.gomod]
+target = "/go/pkg/mod"
+sharing = "locked"
+mode = "0700"
+uid = 1000
+gid = 1001
+
+[caches.seeded]
+target = "cache"
+from = "seed"
+source = "/data"
+readonly = true
+
+[stages.seed]
+from = "busybox:1.36"
+
+[stages.build]
+from = "golang:1.26"
+workdir = "/src"
+caches = ["gomod"]
+
+[[stages.build.steps]]
+run = "go mod download"
+
+[[stages.build.steps]]
+run = "go build ./..."
+caches = ["go", "seeded", "gomod"]
+mounts = [{ type = "cache", target = "/tmp/x", id = "x", sharing = "private" }]
+`
+
+func TestCacheMounts(t *testing.T) {
+	tests := []struct {
+		name, ns, op, dest, id, selector string
+		sharing                          pb.CacheSharingOpt
+		readonly                         bool
+	}{
+		{"named cache, namespaced", "ns", "run go mod download", "/go/pkg/mod", "ns/gomod", "/cache", pb.CacheSharingOpt_LOCKED, false},
+		{"named cache", "", "run go mod download", "/go/pkg/mod", "gomod", "/cache", pb.CacheSharingOpt_LOCKED, false},
+		{"preset dir one", "", "run go build", "/root/.cache/go-build", "go/build", "", pb.CacheSharingOpt_SHARED, false},
+		{"preset dir two", "", "run go build", "/go/pkg/mod", "gomod", "/cache", pb.CacheSharingOpt_LOCKED, false},
+		{"seeded from a stage, relative target", "team", "run go build", "/src/cache", "team/seeded", "/data", pb.CacheSharingOpt_SHARED, true},
+		{"inline cache mount", "team", "run go build", "/tmp/x", "team/x", "", pb.CacheSharingOpt_PRIVATE, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, g := convert(t, cachesSpec, Options{CacheNamespace: tc.ns})
+			op, _ := g.op(tc.op)
+			m := mount(t, op.GetExec(), tc.dest)
+			if m.MountType != pb.MountType_CACHE || m.CacheOpt.ID != tc.id || m.CacheOpt.Sharing != tc.sharing ||
+				m.Selector != tc.selector || m.Readonly != tc.readonly {
+				t.Errorf("mount = %s", mustJSON(t, m))
+			}
+		})
+	}
+}
+
+// TestCacheRootOwner checks the owner and mode of a cache root: a directory
+// made with them seeds the cache, as the Dockerfile frontend does.
+func TestCacheRootOwner(t *testing.T) {
+	_, g := convert(t, cachesSpec, Options{})
+	op, _ := g.op("run go mod download")
+	m := mount(t, op.GetExec(), "/go/pkg/mod")
+	seed := g.input(op, m.Input).GetFile()
+	if seed == nil || len(seed.Actions) != 1 {
+		t.Fatalf("cache seed is not a file op: %v", seed)
+	}
+	mkdir := seed.Actions[0].GetMkdir()
+	if mkdir.Path != "/cache" || mkdir.Mode != 0o700 ||
+		mkdir.Owner.User.GetByID() != 1000 || mkdir.Owner.Group.GetByID() != 1001 {
+		t.Errorf("mkdir = %s", mustJSON(t, mkdir))
+	}
+}
+
+func TestPresets(t *testing.T) {
+	src := `
+[stages.a]
+from = "debian:bookworm"
+caches = ["apt"]
+[[stages.a.steps]]
+run = "apt-get update"
+caches = ["npm"]
+`
+	_, g := convert(t, src, Options{})
+	op, _ := g.op("run apt-get update")
+	exec := op.GetExec()
+	for dest, id := range map[string]string{"/var/cache/apt": "apt/cache", "/var/lib/apt": "apt/lists"} {
+		m := mount(t, exec, dest)
+		if m.CacheOpt.ID != id || m.CacheOpt.Sharing != pb.CacheSharingOpt_LOCKED {
+			t.Errorf("%s: %s", dest, mustJSON(t, m))
+		}
+	}
+	if m := mount(t, exec, "/root/.npm"); m.CacheOpt.Sharing != pb.CacheSharingOpt_SHARED {
+		t.Errorf("npm: %s", mustJSON(t, m))
+	}
+	if !hasEnv(exec.Meta.Env, "npm_config_cache=/root/.npm") {
+		t.Errorf("env %v lacks the npm preset's", exec.Meta.Env)
+	}
+	clean := mount(t, exec, "/etc/apt/apt.conf.d/docker-clean")
+	if !clean.Readonly || clean.MountType != pb.MountType_BIND {
+		t.Errorf("docker-clean mask: %s", mustJSON(t, clean))
+	}
+	mkfile := g.input(op, clean.Input).GetFile().Actions[0].GetMkfile()
+	if !strings.Contains(string(mkfile.Data), `Keep-Downloaded-Packages "true"`) {
+		t.Errorf("docker-clean mask content: %q", mkfile.Data)
+	}
+}
+
+func TestRunStep(t *testing.T) {
+	src := `
+[args]
+VERSION = "1.0"
+UNUSED = "x"
+
+[stages.build]
+from = "busybox:1.36"
+args = ["VERSION", "TARGETARCH"]
+env = { A = "a-${VERSION}", PATH = "/opt/bin:${PATH}" }
+workdir = "/src"
+user = "builder"
+shell = ["/bin/bash", "-eu", "-c"]
+
+[[stages.build.steps]]
+run = "make all"
+env = { B = "${A}-b" }
+workdir = "sub"
+user = "1000:1000"
+network = "none"
+security = "insecure"
+
+[[stages.build.steps]]
+run = ["/bin/echo", "exec", "form"]
+network = "host"
+`
+	_, g := convert(t, src, Options{BuildArgs: map[string]string{"VERSION": "2.0"}, TargetPlatform: &ocispecs.Platform{OS: "linux", Architecture: "arm64"}})
+	op, _ := g.op("[build 1/2] run make all")
+	exec := op.GetExec()
+	meta := exec.Meta
+	if want := []string{"/bin/bash", "-eu", "-c", "make all"}; !reflect.DeepEqual(meta.Args, want) {
+		t.Errorf("args = %q, want %q", meta.Args, want)
+	}
+	for _, kv := range []string{"A=a-2.0", "B=a-2.0-b", "VERSION=2.0", "TARGETARCH=arm64", "PATH=/opt/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"} {
+		if !hasEnv(meta.Env, kv) {
+			t.Errorf("env %q lacks %s", meta.Env, kv)
+		}
+	}
+	if hasEnv(meta.Env, "UNUSED=x") {
+		t.Errorf("env %q has an arg the stage does not list", meta.Env)
+	}
+	if meta.Cwd != "/src/sub" || meta.User != "1000:1000" {
+		t.Errorf("cwd %q user %q", meta.Cwd, meta.User)
+	}
+	if exec.Network != pb.NetMode_NONE || exec.Security != pb.SecurityMode_INSECURE {
+		t.Errorf("network %v security %v", exec.Network, exec.Security)
+	}
+	op, _ = g.op("[build 2/2] run /bin/echo exec form")
+	exec = op.GetExec()
+	if want := []string{"/bin/echo", "exec", "form"}; !reflect.DeepEqual(exec.Meta.Args, want) || exec.Meta.User != "builder" || exec.Network != pb.NetMode_HOST {
+		t.Errorf("exec form: args %q user %q network %v", exec.Meta.Args, exec.Meta.User, exec.Network)
+	}
+}
+
+func TestMounts(t *testing.T) {
+	src := `
+[stages.assets]
+from = "busybox:1.36"
+
+[stages.a]
+from = "busybox:1.36"
+workdir = "/w"
+[[stages.a.steps]]
+run = "true"
+mounts = [
+  { type = "secret", id = "netrc", target = "/root/.netrc", required = true, mode = "0440", uid = 1 },
+  { type = "secret", id = "token", env = "TOKEN" },
+  { type = "secret", id = "npmrc" },
+  { type = "ssh" },
+  { type = "ssh", id = "github", target = "/ssh.sock", mode = "0666" },
+  { type = "tmpfs", target = "/tmp", size = "64m" },
+  { type = "bind", from = "assets", source = "/dist", target = "assets" },
+  { type = "bind", source = "conf", target = "/conf", readonly = false },
+]
+`
+	_, g := convert(t, src, Options{})
+	op, _ := g.op("run true")
+	exec := op.GetExec()
+	secrets := map[string]*pb.SecretOpt{}
+	ssh := map[string]*pb.Mount{}
+	for _, m := range exec.Mounts {
+		switch m.MountType {
+		case pb.MountType_SECRET:
+			secrets[m.Dest] = m.SecretOpt
+		case pb.MountType_SSH:
+			ssh[m.Dest] = m
+		}
+	}
+	if s := secrets["/root/.netrc"]; s == nil || s.ID != "netrc" || s.Optional || s.Mode != 0o440 || s.Uid != 1 {
+		t.Errorf("netrc secret: %s", mustJSON(t, s))
+	}
+	if s := secrets["/run/secrets/npmrc"]; s == nil || !s.Optional || s.Mode != 0o400 {
+		t.Errorf("default secret target: %v", mustJSON(t, secrets))
+	}
+	var envSecret *pb.SecretEnv
+	for _, e := range exec.Secretenv {
+		if e.ID == "token" {
+			envSecret = e
+		}
+	}
+	if envSecret == nil || envSecret.Name != "TOKEN" {
+		t.Errorf("secret env: %s", mustJSON(t, exec.Secretenv))
+	}
+	if m := ssh["/ssh.sock"]; m == nil || m.SSHOpt.ID != "github" || m.SSHOpt.Mode != 0o666 {
+		t.Errorf("ssh: %s", mustJSON(t, ssh))
+	}
+	if m := ssh["/run/buildkit/ssh_agent.0"]; m == nil || m.SSHOpt.ID != "default" || !m.SSHOpt.Optional {
+		t.Errorf("default ssh: %s", mustJSON(t, ssh))
+	}
+	if m := mount(t, exec, "/tmp"); m.MountType != pb.MountType_TMPFS || m.TmpfsOpt.Size != 64<<20 {
+		t.Errorf("tmpfs: %s", mustJSON(t, m))
+	}
+	bind := mount(t, exec, "/w/assets")
+	if bind.Selector != "/dist" || !bind.Readonly || g.input(op, bind.Input).GetSource().Identifier != "docker-image://docker.io/library/busybox:1.36" {
+		t.Errorf("bind from stage: %s", mustJSON(t, bind))
+	}
+	rw := mount(t, exec, "/conf")
+	if rw.Readonly || rw.Output != -1 || g.input(op, rw.Input).GetSource().Identifier != "local://context" {
+		t.Errorf("read-write bind of the context: %s", mustJSON(t, rw))
+	}
+}
+
+const copySpec = `
+[stages.build]
+from = "golang:1.26"
+[[stages.build.steps]]
+run = "go build -o /out/app"
+
+[stages.runtime]
+from = "busybox:1.36"
+workdir = "/app"
+[[stages.runtime.steps]]
+copy = ["/out/app"]
+from = "build"
+to = "bin/"
+chown = "1000:1000"
+chmod = "0755"
+
+[[stages.runtime.steps]]
+copy = ["config/*.yaml", "README.md"]
+exclude = ["*.tmp"]
+
+[[stages.runtime.steps]]
+copy = ["static"]
+to = "/srv/static"
+link = true
+
+[[stages.runtime.steps]]
+add = ["vendor.tar.gz"]
+to = "/opt/"
+
+[[stages.runtime.steps]]
+add = ["raw.tar.gz"]
+unpack = false
+`
+
+func TestCopy(t *testing.T) {
+	_, g := convert(t, copySpec, Options{})
+	copyOf := func(name string) *pb.FileActionCopy {
+		op, _ := g.op(name)
+		return op.GetFile().Actions[0].GetCopy()
+	}
+	c := copyOf("[runtime 1/5] copy")
+	if c.Src != "/out/app" || c.Dest != "/app/bin/" || c.Mode != 0o755 || c.Owner.User.GetByID() != 1000 || !c.CreateDestPath {
+		t.Errorf("copy from stage: %s", mustJSON(t, c))
+	}
+	op, _ := g.op("[runtime 1/5] copy")
+	if src := g.input(op, 1).GetExec(); src == nil || src.Meta.Args[2] != "go build -o /out/app" {
+		t.Errorf("copy --from=build does not read the build stage")
+	}
+	op, _ = g.op("[runtime 2/5] copy")
+	actions := op.GetFile().Actions
+	if len(actions) != 2 || actions[0].GetCopy().Src != "/config/*.yaml" || actions[1].GetCopy().Src != "/README.md" {
+		t.Fatalf("copy of two sources: %s", mustJSON(t, actions))
+	}
+	if c := actions[0].GetCopy(); !c.AllowWildcard || !reflect.DeepEqual(c.ExcludePatterns, []string{"*.tmp"}) || c.Dest != "/app/" {
+		t.Errorf("glob copy: %s", mustJSON(t, c))
+	}
+	if c := copyOf("add vendor.tar.gz"); !c.AttemptUnpackDockerCompatibility || c.Dest != "/opt/" {
+		t.Errorf("add of a local archive: %s", mustJSON(t, c))
+	}
+	if c := copyOf("add raw.tar.gz"); c.AttemptUnpackDockerCompatibility {
+		t.Errorf("add with unpack = false unpacks: %s", mustJSON(t, c))
+	}
+}
+
+// TestCopyLink checks that link = true makes an independent layer merged
+// onto the stage, as COPY --link does.
+func TestCopyLink(t *testing.T) {
+	_, g := convert(t, copySpec, Options{})
+	merge, _ := g.op("[runtime 3/5] link")
+	if merge.GetMerge() == nil || len(merge.Inputs) != 2 {
+		t.Fatalf("link is not a merge of two inputs: %s", mustJSON(t, merge))
+	}
+	layer := g.input(merge, 1).GetFile()
+	if layer == nil || len(g.input(merge, 1).Inputs) != 1 {
+		t.Fatalf("linked layer is not a copy onto scratch")
+	}
+	if c := layer.Actions[0].GetCopy(); c.Dest != "/srv/static" || layer.Actions[0].Input != -1 {
+		t.Errorf("linked copy: %s", mustJSON(t, layer.Actions[0]))
+	}
+}
+
+// TestFollowPaths checks that the context is asked only for the paths steps
+// use, and for all of it when a step copies ".".
+func TestFollowPaths(t *testing.T) {
+	tests := []struct {
+		name, steps string
+		want        []string
+	}{
+		{"files and globs", `
+[[stages.a.steps]]
+copy = ["go.mod", "go.sum"]
+[[stages.a.steps]]
+copy = ["cmd/*.go"]
+[[stages.a.steps]]
+run = "true"
+mounts = [{ type = "bind", source = "scripts", target = "/s" }]
+`, []string{"cmd/*.go", "go.mod", "go.sum", "scripts"}},
+		{"whole context", `
+[[stages.a.steps]]
+copy = ["go.mod"]
+[[stages.a.steps]]
+copy = ["."]
+`, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, g := convert(t, "[stages.a]\nfrom = \"busybox:1.36\"\n"+tc.steps, Options{})
+			local := g.sources()["local://context"]
+			if local == nil {
+				t.Fatal("no main context")
+			}
+			var got []string
+			if fp, ok := local.Attrs[pb.AttrFollowPaths]; ok {
+				if err := json.Unmarshal([]byte(fp), &got); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("follow paths %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestAddRemote(t *testing.T) {
+	src := `
+[stages.a]
+from = "busybox:1.36"
+[[stages.a.steps]]
+add = ["https://example.com/dl/tool.tar.gz"]
+checksum = "sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d"
+to = "/opt/"
+[[stages.a.steps]]
+add = ["https://github.com/org/repo.git#v1.2.3"]
+keep_git_dir = true
+to = "/src"
+`
+	_, g := convert(t, src, Options{})
+	sources := g.sources()
+	http := sources["https://example.com/dl/tool.tar.gz"]
+	if http == nil || http.Attrs[pb.AttrHTTPChecksum] != "sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d" || http.Attrs["http.filename"] != "tool.tar.gz" {
+		t.Errorf("http source: %s", mustJSON(t, sources))
+	}
+	var git *pb.SourceOp
+	for id, s := range sources {
+		if strings.HasPrefix(id, "git://github.com/org/repo.git") {
+			git = s
+		}
+	}
+	if git == nil || git.Attrs[pb.AttrKeepGitDir] != "true" || !strings.HasSuffix(git.Identifier, "#v1.2.3") {
+		t.Errorf("git source: %s", mustJSON(t, sources))
+	}
+}
+
+func TestImageConfig(t *testing.T) {
+	src := `
+[stages.a]
+from = "busybox:1.36"
+env = { MODE = "prod" }
+workdir = "/srv"
+user = "app"
+[stages.a.image]
+entrypoint = ["/srv/app"]
+cmd = ["serve", "--mode=${MODE}"]
+expose = ["8080", "53/udp"]
+volumes = ["/data"]
+labels = { "org.opencontainers.image.source" = "https://example.com/repo" }
+stop_signal = "SIGINT"
+healthcheck = { test = ["CMD", "/srv/app", "health"], interval = "30s", timeout = "5s", retries = 3 }
+`
+	res, _ := convert(t, src, Options{Labels: map[string]string{"team": "core"}})
+	cfg := res.Image.Config
+	if !reflect.DeepEqual(cfg.Entrypoint, []string{"/srv/app"}) || !reflect.DeepEqual(cfg.Cmd, []string{"serve", "--mode=prod"}) {
+		t.Errorf("entrypoint %q cmd %q", cfg.Entrypoint, cfg.Cmd)
+	}
+	if cfg.WorkingDir != "/srv" || cfg.User != "app" || cfg.StopSignal != "SIGINT" || !hasEnv(cfg.Env, "MODE=prod") {
+		t.Errorf("config: %s", mustJSON(t, cfg))
+	}
+	if _, ok := cfg.ExposedPorts["8080/tcp"]; !ok || len(cfg.ExposedPorts) != 2 {
+		t.Errorf("ports %v", cfg.ExposedPorts)
+	}
+	if cfg.Labels["team"] != "core" || cfg.Labels["org.opencontainers.image.source"] != "https://example.com/repo" {
+		t.Errorf("labels %v", cfg.Labels)
+	}
+	if h := cfg.Healthcheck; h == nil || h.Interval != 30*time.Second || h.Retries != 3 || h.Test[0] != "CMD" {
+		t.Errorf("healthcheck %v", h)
+	}
+	if res.Image.OS != "linux" || res.Image.Architecture != "amd64" {
+		t.Errorf("platform %s/%s", res.Image.OS, res.Image.Architecture)
+	}
+}
+
+// TestReachableStages checks that only the target's stages are converted
+// and that independent stages stay independent branches.
+func TestReachableStages(t *testing.T) {
+	src := `
+[stages.frontend]
+from = "node:22"
+[[stages.frontend.steps]]
+run = "npm run build"
+[stages.backend]
+from = "golang:1.26"
+[[stages.backend.steps]]
+run = "go build"
+[stages.unused]
+from = "debian:bookworm"
+[[stages.unused.steps]]
+run = "never"
+[stages.final]
+from = "scratch"
+[[stages.final.steps]]
+copy = ["/dist"]
+from = "frontend"
+[[stages.final.steps]]
+copy = ["/app"]
+from = "backend"
+`
+	_, g := convert(t, src, Options{})
+	sources := g.sources()
+	if _, ok := sources["docker-image://docker.io/library/debian:bookworm"]; ok {
+		t.Error("an unreachable stage was converted")
+	}
+	fe, _ := g.op("run npm run build")
+	be, _ := g.op("run go build")
+	for _, in := range be.Inputs {
+		if g.ops[digest.Digest(in.Digest)] == fe {
+			t.Error("backend depends on frontend")
+		}
+	}
+	if _, ok := sources["docker-image://docker.io/library/node:22"]; !ok {
+		t.Error("frontend base missing")
+	}
+}
+
+// TestSourceLocations checks that every step's op carries the TOML range of
+// its step, so a failing step shows its lines.
+func TestSourceLocations(t *testing.T) {
+	src := "[stages.a]\nfrom = \"busybox:1.36\"\n\n[[stages.a.steps]]\nrun = \"\"\"\nfalse\n\"\"\"\nnetwork = \"none\"\n\n[[stages.a.steps]]\ncopy = [\"x\"]\n"
+	_, g := convert(t, src, Options{})
+	if len(g.def.Source.Infos) != 1 || g.def.Source.Infos[0].Filename != "build.toml" || string(g.def.Source.Infos[0].Data) != src {
+		t.Fatalf("source infos: %v", g.def.Source.Infos)
+	}
+	for name, lines := range map[string][2]int32{"run false": {4, 8}, "copy x": {10, 11}} {
+		_, d := g.op(name)
+		locs := g.def.Source.Locations[string(d)]
+		if locs == nil || len(locs.Locations) != 1 {
+			t.Fatalf("%s: no location", name)
+		}
+		r := locs.Locations[0].Ranges[0]
+		if r.Start.Line != lines[0] || r.End.Line != lines[1] {
+			t.Errorf("%s: lines %d-%d, want %d-%d", name, r.Start.Line, r.End.Line, lines[0], lines[1])
+		}
+	}
+}
+
+func TestProgressNames(t *testing.T) {
+	_, g := convert(t, "[stages.build]\nfrom = \"golang:1.26\"\nworkdir = \"/src\"\n[[stages.build.steps]]\ncopy = [\"go.mod\"]\n[[stages.build.steps]]\nrun = \"\"\"\ngo mod download\ngo build\n\"\"\"\n", Options{PlatformInNames: true})
+	want := []string{"[linux/amd64 build 1/2] copy go.mod .", "[linux/amd64 build 2/2] run go mod download ...", "[linux/amd64 build] workdir /src"}
+	if got := g.allNames(); !reflect.DeepEqual(got, want) {
+		t.Errorf("names %q, want %q", got, want)
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	res, _ := convert(t, "[args]\nVERSION = \"1\"\n[stages.a]\nfrom = \"busybox:1.36\"\n", Options{BuildArgs: map[string]string{"VERSON": "2", "BUILDKIT_CACHE_MOUNT_NS": "x", "HTTP_PROXY": "p"}})
+	if len(res.Warnings) != 1 || res.Warnings[0].Error() != `build.toml:1:1: warning: build arg "VERSON" is not declared in [args], so nothing uses it (did you mean "VERSION"?)` {
+		t.Errorf("warnings %v", res.Warnings)
+	}
+}
+
+func TestNamedContextsAndScratch(t *testing.T) {
+	_, g := convert(t, "[stages.a]\nfrom = \"context:base\"\n[[stages.a.steps]]\ncopy = [\"/x\"]\nfrom = \"context:assets\"\n[stages.b]\nfrom = \"scratch\"\n[[stages.b.steps]]\ncopy = [\"/\"]\nfrom = \"a\"\n", Options{})
+	for _, id := range []string{"local://base", "local://assets"} {
+		if _, ok := g.sources()[id]; !ok {
+			t.Errorf("no source %s in %v", id, g.allNames())
+		}
+	}
+}
+
+func TestTargetErrors(t *testing.T) {
+	s, err := spec.Load("build.toml", []byte("[args]\nOTHER = \"\"\nV = \"${OTHER:?set OTHER}\"\n[stages.build]\nfrom = \"busybox:1.36\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Convert(context.Background(), s, Options{Target: "biuld"})
+	if err == nil || err.Error() != `target stage "biuld" not found (did you mean "build"?); stages: build` {
+		t.Errorf("unknown target: %v", err)
+	}
+	_, err = Convert(context.Background(), s, Options{})
+	if err == nil || err.Error() != `build.toml:3:5: invalid variable in "${OTHER:?set OTHER}": OTHER: set OTHER` {
+		t.Errorf("arg with ${X:?} and an empty value: %v", err)
+	}
+}
+
+// TestDeterministic converts the same spec 20 times: the definitions must be
+// identical, byte for byte, whatever map iteration order does.
+func TestDeterministic(t *testing.T) {
+	for _, src := range []string{cachesSpec, copySpec, readExample(t, "go-app"), readExample(t, "debian-apt")} {
+		var first []byte
+		for i := 0; i < 20; i++ {
+			s, err := spec.Load("build.toml", []byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Convert(context.Background(), s, Options{
+				TargetPlatform: &amd64, BuildPlatform: &amd64, CacheNamespace: "ns",
+				BuildArgs: map[string]string{"A": "1", "B": "2", "C": "3"}, Labels: map[string]string{"x": "1", "y": "2"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			def, err := res.State.Marshal(context.Background(), llb.Platform(res.Platform), llb.LocalUniqueID("test"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dt, err := MarshalDefinition(def)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, _ := json.Marshal(res.Image)
+			dt = append(dt, cfg...)
+			if first == nil {
+				first = dt
+			} else if !bytes.Equal(first, dt) {
+				t.Fatalf("conversion %d differs from the first", i)
+			}
+		}
+	}
+}
+
+func readExample(t testing.TB, name string) string {
+	dt, err := os.ReadFile("../examples/" + name + "/build.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(dt)
+}

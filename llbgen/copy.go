@@ -1,0 +1,201 @@
+package llbgen
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
+	digest "github.com/opencontainers/go-digest"
+	"github.com/tomlfront/tomlfront/spec"
+)
+
+// copy converts a copy or add step into a file op, or with `link` into a
+// merge of the stage and an independent layer, as COPY --link does.
+func (c *converter) copy(ctx context.Context, s *stageState, step *spec.Step) error {
+	expand := func(f spec.String) (string, error) { return c.spec.Expand(f, s.vars) }
+	verb := step.Kind.String()
+
+	to := "."
+	if step.To.Loc.Present() {
+		var err error
+		if to, err = expand(step.To); err != nil {
+			return err
+		}
+	}
+	dest := destPath(s.image.Config.WorkingDir, to)
+
+	var common []llb.CopyOption
+	display := []string{verb}
+	if step.Chown.Loc.Present() {
+		chown, err := expand(step.Chown)
+		if err != nil {
+			return err
+		}
+		if step.Link.Value && !numericOwner(chown) {
+			return c.spec.ErrorAt(step.Chown.Loc.Value, "chown %q with link = true: names cannot be looked up in an independent layer; use numeric uid[:gid]", chown)
+		}
+		common = append(common, llb.WithUser(chown))
+		display = append(display, "--chown="+chown)
+	}
+	var chmod *llb.ChmodOpt
+	if step.Chmod.Loc.Present() {
+		v, err := expand(step.Chmod)
+		if err != nil {
+			return err
+		}
+		mode, err := strconv.ParseUint(v, 8, 32)
+		if err != nil || mode > 0o7777 {
+			return c.spec.ErrorAt(step.Chmod.Loc.Value, "invalid chmod %q: write it in octal, between 0 and 07777", v)
+		}
+		chmod = &llb.ChmodOpt{Mode: os.FileMode(mode)}
+		display = append(display, "--chmod="+v)
+	}
+	if len(step.Exclude.Values) > 0 {
+		var excludes []string
+		for _, e := range step.Exclude.Values {
+			v, err := expand(e)
+			if err != nil {
+				return err
+			}
+			excludes = append(excludes, v)
+		}
+		common = append(common, llb.WithExcludePatterns(excludes))
+	}
+
+	var src llb.State
+	from := ""
+	if step.From.Loc.Present() {
+		var err error
+		if from, err = expand(step.From); err != nil {
+			return err
+		}
+		if src, err = c.ref(ctx, s, from, step.From); err != nil {
+			return err
+		}
+		display = append(display, "--from="+from)
+	}
+
+	var action *llb.FileAction
+	add := func(st llb.State, p string, info *llb.CopyInfo) {
+		opts := append([]llb.CopyOption{info}, common...)
+		if action == nil {
+			action = llb.Copy(st, p, dest, opts...)
+		} else {
+			action = action.Copy(st, p, dest, opts...)
+		}
+	}
+	for _, source := range step.Sources.Values {
+		v, err := expand(source)
+		if err != nil {
+			return err
+		}
+		display = append(display, v)
+		if step.Kind == spec.StepAdd {
+			if st, file, ok, err := c.remote(s, step, source, v); err != nil {
+				return err
+			} else if ok {
+				add(st, file, &llb.CopyInfo{Mode: chmod, CreateDestPath: true, AttemptUnpack: file != "/" && step.Unpack.Value})
+				continue
+			}
+		}
+		st := src
+		if from == "" {
+			st = c.useContext(v)
+		}
+		add(st, path.Join("/", v), &llb.CopyInfo{
+			Mode:                chmod,
+			FollowSymlinks:      true,
+			CopyDirContentsOnly: true,
+			AttemptUnpack:       step.Kind == spec.StepAdd && (!step.Unpack.Loc.Present() || step.Unpack.Value),
+			CreateDestPath:      true,
+			AllowWildcard:       true,
+			AllowEmptyWildcard:  true,
+		})
+	}
+	display = append(display, to)
+	name := c.name(s, s.step, strings.Join(display, " "))
+	constraints := []llb.ConstraintsOpt{llb.WithCustomName(name), c.location(step.Range), llb.Platform(s.platform)}
+	if step.Link.Value {
+		layer := llb.Scratch().File(action, constraints...)
+		s.state = s.state.WithOutput(llb.Merge([]llb.State{s.state, layer}, llb.WithCustomName(c.name(s, s.step, "link "+strings.Join(display[1:], " "))), c.location(step.Range)).Output())
+	} else {
+		s.state = s.state.File(action, constraints...)
+	}
+	addHistory(s.image, strings.ToUpper(verb)+" "+strings.Join(display[1:], " "), false)
+	return nil
+}
+
+// remote returns the state of an add source that is a URL: an http(s)
+// download or a git repository. ok is false for local sources.
+func (c *converter) remote(s *stageState, step *spec.Step, at spec.String, src string) (st llb.State, file string, ok bool, err error) {
+	name := c.name(s, s.step, "add "+src)
+	if ref, isGit, gerr := dfgitutil.ParseGitRef(src); gerr == nil && !ref.IndistinguishableFromLocal {
+		opts := []llb.GitOption{llb.WithCustomName(name)}
+		if ref.Ref != "" {
+			opts = append(opts, llb.GitRef(ref.Ref))
+		}
+		if ref.SubDir != "" {
+			opts = append(opts, llb.GitSubDir(ref.SubDir))
+		}
+		if step.KeepGitDir.Value || (ref.KeepGitDir != nil && *ref.KeepGitDir) {
+			opts = append(opts, llb.KeepGitDir())
+		}
+		if step.Checksum.Loc.Present() {
+			opts = append(opts, llb.GitChecksum(step.Checksum.Value))
+		}
+		return llb.Git(ref.Remote, "", opts...), "/", true, nil
+	} else if isGit {
+		return llb.State{}, "", false, c.spec.ErrorAt(at.Loc.Value, "invalid git source %q: %v", src, gerr)
+	}
+	if !strings.HasPrefix(src, "http://") && !strings.HasPrefix(src, "https://") {
+		return llb.State{}, "", false, nil
+	}
+	file = "__unnamed__"
+	if u, err := url.Parse(src); err == nil {
+		if base := path.Base(u.Path); base != "." && base != "/" {
+			file = base
+		}
+	}
+	opts := []llb.HTTPOption{llb.Filename(file), llb.WithCustomName(name)}
+	if step.Checksum.Loc.Present() {
+		sum, err := c.spec.Expand(step.Checksum, s.vars)
+		if err != nil {
+			return llb.State{}, "", false, err
+		}
+		d, err := digest.Parse(sum)
+		if err != nil {
+			return llb.State{}, "", false, c.spec.ErrorAt(step.Checksum.Loc.Value, "invalid checksum %q: %v", sum, err)
+		}
+		opts = append(opts, llb.Checksum(d))
+	}
+	return llb.HTTP(src, opts...), file, true, nil
+}
+
+// destPath resolves a copy destination against the working directory,
+// keeping a trailing slash, which means "into this directory".
+func destPath(workdir, to string) string {
+	dir := strings.HasSuffix(to, "/") || to == "." || to == ""
+	p := to
+	if !path.IsAbs(p) {
+		p = path.Join("/", workdir, p)
+	}
+	p = path.Clean(p)
+	if dir && p != "/" {
+		p += "/"
+	}
+	return p
+}
+
+func numericOwner(chown string) bool {
+	for _, part := range strings.SplitN(chown, ":", 2) {
+		if _, err := strconv.ParseUint(part, 10, 32); err != nil {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,378 @@
+package llbgen
+
+import (
+	"context"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/docker/go-units"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	"github.com/tomlfront/tomlfront/spec"
+)
+
+var defaultShell = []string{"/bin/sh", "-c"}
+
+func (c *converter) convertStep(ctx context.Context, s *stageState, step *spec.Step) error {
+	switch step.Kind {
+	case spec.StepRun:
+		return c.run(ctx, s, step)
+	default:
+		return c.copy(ctx, s, step)
+	}
+}
+
+// run converts a run step into an exec op on the stage's root.
+func (c *converter) run(ctx context.Context, s *stageState, step *spec.Step) error {
+	vars := s.vars.Clone()
+	var opts []llb.RunOption
+	env := append([]spec.KeyValue(nil), s.runEnv...)
+
+	var args []string
+	var display string
+	if step.IsExec {
+		args = step.Exec.Plain()
+		display = strings.Join(args, " ")
+	} else {
+		sh := s.shell
+		if len(sh) == 0 {
+			sh = defaultShell
+		}
+		args = append(append([]string(nil), sh...), step.Command.Value)
+		display = step.Command.Value
+	}
+
+	caches, err := c.caches(ctx, s, append(append([]spec.String(nil), s.spec.Caches.Values...), step.Caches.Values...))
+	if err != nil {
+		return err
+	}
+	opts = append(opts, caches.mounts...)
+	env = append(env, caches.env...)
+
+	for _, e := range step.Env {
+		v, err := c.spec.Expand(e.Value, vars)
+		if err != nil {
+			return err
+		}
+		vars.Set(e.Name, v)
+		env = append(env, spec.KeyValue{Name: e.Name, Value: spec.String{Value: v}})
+	}
+	for _, e := range env {
+		opts = append(opts, llb.AddEnv(e.Name, e.Value.Value))
+	}
+	if step.Workdir.Loc.Present() {
+		wd, err := c.spec.Expand(step.Workdir, vars)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, llb.Dir(path.Join(s.image.Config.WorkingDir, wd)))
+		if path.IsAbs(wd) {
+			opts[len(opts)-1] = llb.Dir(path.Clean(wd))
+		}
+	}
+	if step.User.Loc.Present() {
+		u, err := c.spec.Expand(step.User, vars)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, llb.User(u))
+	}
+	switch step.Network.Value {
+	case "none":
+		opts = append(opts, llb.Network(pb.NetMode_NONE))
+	case "host":
+		opts = append(opts, llb.Network(pb.NetMode_HOST))
+	}
+	if step.Security.Value == "insecure" {
+		opts = append(opts, llb.Security(pb.SecurityMode_INSECURE))
+	}
+	for _, m := range step.Mounts {
+		o, err := c.mount(ctx, s, m, vars)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, o)
+	}
+	opts = append(opts,
+		llb.Args(args),
+		llb.WithCustomName(c.name(s, s.step, "run "+oneLine(display))),
+		c.location(step.Range),
+	)
+	s.state = s.state.Run(opts...).Root()
+	addHistory(s.image, "RUN "+display, false)
+	return nil
+}
+
+// oneLine shortens a multi-line command for progress names.
+func oneLine(cmd string) string {
+	cmd = strings.TrimSpace(cmd)
+	if first, _, multi := strings.Cut(cmd, "\n"); multi {
+		return strings.TrimSpace(first) + " ..."
+	}
+	return cmd
+}
+
+// cacheOpts are what a step's caches add to it.
+type cacheOpts struct {
+	mounts []llb.RunOption
+	env    []spec.KeyValue
+}
+
+// caches resolves the caches a run step lists (stage's first), each once.
+func (c *converter) caches(ctx context.Context, s *stageState, names []spec.String) (cacheOpts, error) {
+	var out cacheOpts
+	seen := map[string]bool{}
+	files := map[string]bool{}
+	for _, n := range names {
+		if seen[n.Value] {
+			continue
+		}
+		seen[n.Value] = true
+		rc := c.spec.ResolveCache(n.Value)
+		for _, m := range rc.Mounts {
+			o, err := c.cacheMount(ctx, s, m, n)
+			if err != nil {
+				return out, err
+			}
+			out.mounts = append(out.mounts, o)
+		}
+		out.env = append(out.env, rc.Env...)
+		for _, f := range rc.Files {
+			if files[f.Path] {
+				continue
+			}
+			files[f.Path] = true
+			st := llb.Scratch().File(llb.Mkfile("/file", 0o644, []byte(f.Content)), llb.WithCustomName("[internal] cache preset "+n.Value+": "+f.Path))
+			out.mounts = append(out.mounts, llb.AddMount(f.Path, st, llb.SourcePath("/file"), llb.Readonly))
+		}
+	}
+	return out, nil
+}
+
+// cacheID applies the BUILDKIT_CACHE_MOUNT_NS namespace to an id.
+func (c *converter) cacheID(id string) string {
+	if c.opt.CacheNamespace == "" {
+		return id
+	}
+	return c.opt.CacheNamespace + "/" + id
+}
+
+var sharingModes = map[string]llb.CacheMountSharingMode{
+	spec.SharingShared:  llb.CacheMountShared,
+	spec.SharingPrivate: llb.CacheMountPrivate,
+	spec.SharingLocked:  llb.CacheMountLocked,
+}
+
+// cacheMount converts one directory of a named cache; the cache's fields
+// know only args and platform args.
+func (c *converter) cacheMount(ctx context.Context, s *stageState, m spec.CacheMount, listed spec.String) (llb.RunOption, error) {
+	vals := map[*spec.String]string{}
+	for _, f := range []*spec.String{&m.ID, &m.Target, &m.Sharing, &m.Mode, &m.From, &m.Source} {
+		v, err := c.spec.Expand(*f, c.args)
+		if err != nil {
+			return nil, err
+		}
+		vals[f] = v
+	}
+	return c.cacheOption(ctx, s, cacheSpec{
+		id: vals[&m.ID], target: vals[&m.Target], sharing: vals[&m.Sharing], mode: vals[&m.Mode],
+		uid: m.UID, gid: m.GID, from: vals[&m.From], fromAt: m.From, source: vals[&m.Source], readonly: m.Readonly.Value,
+		at: listed,
+	})
+}
+
+// cacheSpec is a cache mount with its variables expanded, from a named cache
+// or a `type = "cache"` mount.
+type cacheSpec struct {
+	id, target, sharing, mode, from, source string
+	uid, gid                                spec.Int
+	fromAt                                  spec.String
+	readonly                                bool
+	at                                      spec.String // for errors
+}
+
+func (c *converter) cacheOption(ctx context.Context, s *stageState, cs cacheSpec) (llb.RunOption, error) {
+	target := cs.target
+	if !path.IsAbs(target) {
+		target = path.Join("/", s.image.Config.WorkingDir, target)
+	}
+	if cs.id == "" {
+		cs.id = path.Clean(target) // the Dockerfile's default
+	}
+	sharing, ok := sharingModes[cs.sharing]
+	if !ok {
+		if cs.sharing != "" {
+			return nil, c.spec.ErrorAt(cs.at.Loc.Value, "invalid sharing %q; allowed: shared, private, locked", cs.sharing)
+		}
+		sharing = llb.CacheMountShared
+	}
+	opts := []llb.MountOption{llb.AsPersistentCacheDir(c.cacheID(cs.id), sharing)}
+	if cs.readonly {
+		opts = append(opts, llb.Readonly)
+	}
+	st := llb.Scratch()
+	if cs.from != "" {
+		var err error
+		if st, err = c.ref(ctx, s, cs.from, cs.fromAt); err != nil {
+			return nil, err
+		}
+	}
+	switch src := path.Join("/", cs.source); {
+	case src != "/":
+		opts = append(opts, llb.SourcePath(src))
+	case cs.mode != "" || cs.uid.Loc.Present() || cs.gid.Loc.Present():
+		// The owner and mode of the cache root: a directory made with them
+		// seeds the cache, as the Dockerfile frontend does.
+		mode := uint64(0o755)
+		if cs.mode != "" {
+			var err error
+			if mode, err = strconv.ParseUint(cs.mode, 8, 32); err != nil {
+				return nil, c.spec.ErrorAt(cs.at.Loc.Value, "invalid mode %q: write it in octal, e.g. \"0755\"", cs.mode)
+			}
+		}
+		st = st.File(llb.Mkdir("/cache", os.FileMode(mode), llb.WithUIDGID(int(cs.uid.Value), int(cs.gid.Value))),
+			llb.WithCustomName("[internal] setting cache mount permissions"))
+		opts = append(opts, llb.SourcePath("/cache"))
+	}
+	return llb.AddMount(target, st, opts...), nil
+}
+
+// mount converts one entry of a run step's mounts.
+func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, vars *spec.Vars) (llb.RunOption, error) {
+	val := func(f spec.String) (string, error) { return c.spec.Expand(f, vars) }
+	fields := map[string]*spec.String{"target": &m.Target, "source": &m.Source, "from": &m.From, "id": &m.ID,
+		"sharing": &m.Sharing, "mode": &m.Mode, "size": &m.Size, "env": &m.Env}
+	v := map[string]string{}
+	for k, f := range fields {
+		e, err := val(*f)
+		if err != nil {
+			return nil, err
+		}
+		v[k] = e
+	}
+	target := v["target"]
+	if target != "" && !path.IsAbs(target) {
+		target = path.Join("/", s.image.Config.WorkingDir, target)
+	}
+	fileOpt := func() (uid, gid, mode int, set bool, err error) {
+		mode = 0o400
+		if m.Mode.Loc.Present() {
+			mode64, err := strconv.ParseUint(v["mode"], 8, 32)
+			if err != nil {
+				return 0, 0, 0, false, c.spec.ErrorAt(m.Mode.Loc.Value, "invalid mode %q: write it in octal, e.g. \"0400\"", v["mode"])
+			}
+			mode = int(mode64)
+		}
+		return int(m.UID.Value), int(m.GID.Value), mode, m.Mode.Loc.Present() || m.UID.Loc.Present() || m.GID.Loc.Present(), nil
+	}
+
+	switch m.Type.Value {
+	case spec.MountCache:
+		return c.cacheOption(ctx, s, cacheSpec{
+			id: v["id"], target: target, sharing: v["sharing"], mode: v["mode"], uid: m.UID, gid: m.GID,
+			from: v["from"], fromAt: m.From, source: v["source"], readonly: m.Readonly.Value, at: m.Type,
+		})
+	case spec.MountBind:
+		var st llb.State
+		var err error
+		if v["from"] == "" {
+			st = c.useContext(v["source"])
+		} else if st, err = c.ref(ctx, s, v["from"], m.From); err != nil {
+			return nil, err
+		}
+		opts := []llb.MountOption{llb.SourcePath(path.Join("/", v["source"]))}
+		if !m.Readonly.Loc.Present() || m.Readonly.Value {
+			opts = append(opts, llb.Readonly)
+		} else {
+			opts = append(opts, llb.ForceNoOutput) // writes are thrown away, as in a Dockerfile
+		}
+		return llb.AddMount(target, st, opts...), nil
+	case spec.MountTmpfs:
+		var size int64
+		if v["size"] != "" {
+			var err error
+			if size, err = units.RAMInBytes(v["size"]); err != nil {
+				return nil, c.spec.ErrorAt(m.Size.Loc.Value, "invalid size %q", v["size"])
+			}
+		}
+		return llb.AddMount(target, llb.Scratch(), llb.Tmpfs(llb.TmpfsSize(size))), nil
+	case spec.MountSecret:
+		id := v["id"]
+		if id == "" {
+			id = path.Base(target)
+		}
+		opts := []llb.SecretOption{llb.SecretID(id)}
+		if !m.Required.Value {
+			opts = append(opts, llb.SecretOptional)
+		}
+		uid, gid, mode, set, err := fileOpt()
+		if err != nil {
+			return nil, err
+		}
+		if set {
+			opts = append(opts, llb.SecretFileOpt(uid, gid, mode))
+		}
+		var dest *string
+		if m.Env.Loc.Present() {
+			opts = append(opts, llb.SecretAsEnvName(v["env"]))
+			if target != "" {
+				dest = &target
+			}
+		} else {
+			if target == "" {
+				target = "/run/secrets/" + path.Base(id)
+			}
+			dest = &target
+		}
+		return llb.AddSecretWithDest(id, dest, opts...), nil
+	case spec.MountSSH:
+		id := v["id"]
+		if id == "" {
+			id = "default"
+		}
+		opts := []llb.SSHOption{llb.SSHID(id)}
+		if target != "" {
+			opts = append(opts, llb.SSHSocketTarget(target))
+		}
+		if !m.Required.Value {
+			opts = append(opts, llb.SSHOptional)
+		}
+		uid, gid, mode, set, err := fileOpt()
+		if err != nil {
+			return nil, err
+		}
+		if set {
+			if !m.Mode.Loc.Present() {
+				mode = 0o600
+			}
+			opts = append(opts, llb.SSHSocketOpt(target, uid, gid, mode))
+		}
+		return llb.AddSSHSocket(opts...), nil
+	}
+	return nil, c.spec.ErrorAt(m.Type.Loc.Value, "unknown mount type %q", m.Type.Value)
+}
+
+// ref returns the state a `from` names: a stage, a named context or an image.
+func (c *converter) ref(ctx context.Context, s *stageState, from string, at spec.String) (llb.State, error) {
+	if dep := c.spec.Stage(from); dep != nil {
+		d, err := c.stage(ctx, dep)
+		if err != nil {
+			return llb.State{}, err
+		}
+		return d.state, nil
+	}
+	if name, ok := strings.CutPrefix(from, "context:"); ok {
+		st, _, err := c.resolver.NamedContext(ctx, name, s.platform)
+		if err != nil {
+			return llb.State{}, c.spec.ErrorAt(at.Loc.Value, "context %q: %v", name, err)
+		}
+		return st, nil
+	}
+	r, err := c.image(ctx, from, s.platform)
+	if err != nil {
+		return llb.State{}, c.spec.ErrorAt(at.Loc.Value, "image %q: %v", from, err)
+	}
+	return r.state, nil
+}

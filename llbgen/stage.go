@@ -1,0 +1,229 @@
+package llbgen
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client/llb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tomlfront/tomlfront/spec"
+)
+
+// stageState is a stage being converted.
+type stageState struct {
+	spec     *spec.Stage
+	state    llb.State
+	image    *dockerspec.DockerOCIImage
+	platform ocispecs.Platform
+	vars     *spec.Vars // args, platform args and the env so far
+	shell    []string
+	runEnv   []spec.KeyValue // the stage's args, as env of its run steps
+	step     int             // the step being converted, 1-based
+	done     bool
+}
+
+// stage converts st once, with the stages it depends on.
+func (c *converter) stage(ctx context.Context, st *spec.Stage) (*stageState, error) {
+	if s, ok := c.stages[st]; ok {
+		if !s.done { // only reachable through a `from` with variables
+			return nil, c.spec.ErrorAt(st.From.Loc.Value, "stages form a cycle through stage %q", st.Name)
+		}
+		return s, nil
+	}
+	s := &stageState{spec: st}
+	c.stages[st] = s
+
+	platform := c.target
+	if st.Platform.Loc.Present() {
+		p, err := c.platform(st.Platform)
+		if err != nil {
+			return nil, err
+		}
+		platform = p
+	}
+	if err := c.base(ctx, s, platform); err != nil {
+		return nil, err
+	}
+	for _, e := range st.Env {
+		v, err := c.spec.Expand(e.Value, s.vars)
+		if err != nil {
+			return nil, err
+		}
+		s.vars.Set(e.Name, v)
+		s.state = s.state.AddEnv(e.Name, v)
+		s.image.Config.Env = setEnv(s.image.Config.Env, e.Name, v)
+	}
+	for _, a := range st.Args.Values {
+		v, _ := c.args.Get(a.Value)
+		s.runEnv = append(s.runEnv, spec.KeyValue{Name: a.Value, Value: spec.String{Value: v}})
+	}
+	if st.User.Loc.Present() {
+		u, err := c.spec.Expand(st.User, s.vars)
+		if err != nil {
+			return nil, err
+		}
+		s.state = s.state.User(u)
+		s.image.Config.User = u
+	}
+	if st.Workdir.Loc.Present() {
+		if err := c.workdir(s); err != nil {
+			return nil, err
+		}
+	}
+	if st.Shell.Loc.Present() {
+		s.shell = st.Shell.Plain()
+		s.image.Config.Shell = s.shell
+	}
+	for i, step := range st.Steps {
+		s.step = i + 1
+		if err := c.convertStep(ctx, s, step); err != nil {
+			return nil, err
+		}
+	}
+	if st.Image != nil {
+		if err := c.applyImage(s, st.Image); err != nil {
+			return nil, err
+		}
+	}
+	s.done = true
+	return s, nil
+}
+
+func (c *converter) platform(v spec.String) (ocispecs.Platform, error) {
+	val, err := c.spec.Expand(v, c.args)
+	if err != nil {
+		return ocispecs.Platform{}, err
+	}
+	p, err := platforms.Parse(val)
+	if err != nil {
+		return ocispecs.Platform{}, c.spec.ErrorAt(v.Loc.Value, "invalid platform %q: write os/arch[/variant], e.g. linux/arm64", val)
+	}
+	return platforms.Normalize(p), nil
+}
+
+// base starts s from its `from`: scratch, another stage, a named context or
+// an image, whose env, workdir, user and shell the stage inherits.
+func (c *converter) base(ctx context.Context, s *stageState, platform ocispecs.Platform) error {
+	st := s.spec
+	from, err := c.spec.Expand(st.From, c.args)
+	if err != nil {
+		return err
+	}
+	s.platform = platform
+	if dep := c.spec.Stage(from); dep != nil {
+		d, err := c.stage(ctx, dep)
+		if err != nil {
+			return err
+		}
+		s.state, s.image, s.shell = d.state, cloneImage(d.image), d.shell
+		if !st.Platform.Loc.Present() {
+			s.platform = d.platform
+		}
+		s.vars = d.vars.Clone()
+		s.state = s.state.Platform(s.platform)
+		return nil
+	}
+
+	var cfg *dockerspec.DockerOCIImage
+	switch {
+	case from == "scratch":
+		s.state = llb.Scratch()
+	case strings.HasPrefix(from, "context:"):
+		s.state, cfg, err = c.resolver.NamedContext(ctx, strings.TrimPrefix(from, "context:"), platform)
+	default:
+		var r imageResult
+		r, err = c.image(ctx, from, platform)
+		s.state, cfg = r.state, r.image
+	}
+	if err != nil {
+		return c.spec.ErrorAt(st.From.Loc.Value, "stage %q: %v", st.Name, err)
+	}
+	s.image = newImage(cfg, platform)
+	s.vars = c.args.Clone()
+	s.state = s.state.Platform(platform)
+	cc := s.image.Config
+	for _, kv := range cc.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		s.state = s.state.AddEnv(k, v)
+		s.vars.Set(k, v)
+	}
+	if cc.WorkingDir != "" {
+		s.state = s.state.Dir(cc.WorkingDir)
+	}
+	if cc.User != "" {
+		s.state = s.state.User(cc.User)
+	}
+	s.shell = cc.Shell
+	return nil
+}
+
+// image resolves an image once per ref and platform.
+func (c *converter) image(ctx context.Context, ref string, platform ocispecs.Platform) (imageResult, error) {
+	key := ref + "\x00" + platforms.Format(platform)
+	if r, ok := c.images[key]; ok {
+		return r, nil
+	}
+	st, img, err := c.resolver.Image(ctx, ref, platform)
+	if err != nil {
+		return imageResult{}, err
+	}
+	r := imageResult{state: st, image: img}
+	c.images[key] = r
+	return r, nil
+}
+
+// workdir sets the stage's working directory and creates it, as the
+// Dockerfile's WORKDIR does; with a `user`, the directory is theirs.
+func (c *converter) workdir(s *stageState) error {
+	wd, err := c.spec.Expand(s.spec.Workdir, s.vars)
+	if err != nil {
+		return err
+	}
+	if !path.IsAbs(wd) {
+		wd = path.Join(s.image.Config.WorkingDir, wd)
+	}
+	wd = path.Join("/", wd)
+	s.state = s.state.Dir(wd)
+	s.image.Config.WorkingDir = wd
+	if wd == "/" {
+		return nil
+	}
+	opts := []llb.MkdirOption{llb.WithParents(true)}
+	if u := s.image.Config.User; u != "" {
+		opts = append(opts, llb.WithUser(u))
+	}
+	s.state = s.state.File(llb.Mkdir(wd, 0o755, opts...),
+		llb.WithCustomName(c.name(s, 0, "workdir "+wd)),
+		c.location(s.spec.Workdir.Loc.Key.Join(s.spec.Workdir.Loc.Value)),
+		llb.Platform(s.platform),
+	)
+	return nil
+}
+
+// name is the progress name of a step: "[build 2/4] run go mod download".
+// Step 0 is the stage's own setup.
+func (c *converter) name(s *stageState, step int, what string) string {
+	prefix := s.spec.Name
+	if c.opt.PlatformInNames {
+		prefix = platforms.Format(s.platform) + " " + prefix
+	}
+	if step > 0 {
+		prefix = fmt.Sprintf("%s %d/%d", prefix, step, len(s.spec.Steps))
+	}
+	return fmt.Sprintf("[%s] %s", prefix, what)
+}
+
+// setEnv sets k in a KEY=VALUE list, in place when present.
+func setEnv(env []string, k, v string) []string {
+	for i, kv := range env {
+		if name, _, _ := strings.Cut(kv, "="); name == k {
+			env[i] = k + "=" + v
+			return env
+		}
+	}
+	return append(env, k+"="+v)
+}

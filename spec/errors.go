@@ -1,0 +1,65 @@
+package spec
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Severity tells errors from warnings.
+type Severity int
+
+// Severities.
+const (
+	SeverityError Severity = iota
+	SeverityWarning
+)
+
+// Error is a problem found in a spec, at a position of its file.
+type Error struct {
+	File     string
+	Pos      Pos
+	Range    Range // what the problem is about, when known; for snippets
+	Msg      string
+	Severity Severity
+}
+
+// Error renders the problem in the compiler convention, FILE:LINE:COL: message.
+func (e *Error) Error() string {
+	prefix := ""
+	if e.Severity == SeverityWarning {
+		prefix = "warning: "
+	}
+	return fmt.Sprintf("%s:%d:%d: %s%s", e.File, e.Pos.Line, e.Pos.Column, prefix, e.Msg)
+}
+
+// Errors are all the problems of one file, sorted by position.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (es Errors) sort() {
+	sort.SliceStable(es, func(i, j int) bool {
+		a, b := es[i].Pos, es[j].Pos
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+}
+
+// problems collects the errors of one file.
+type problems struct {
+	file string
+	list Errors
+}
+
+func (p *problems) at(r Range, format string, args ...any) {
+	p.list = append(p.list, &Error{File: p.file, Pos: r.Start, Range: r, Msg: fmt.Sprintf(format, args...)})
+}

@@ -1,0 +1,253 @@
+package spec
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// invalidSpecs are specs with mistakes, each with every error it must give,
+// exactly, in FILE:LINE:COL: message form.
+var invalidSpecs = []struct {
+	name string
+	src  string
+	want []string
+}{
+	{"toml syntax", "[stages.a]\nfrom = \"busybox\n", []string{
+		"build.toml:2:16: invalid TOML: basic strings cannot have new lines",
+	}},
+	{"duplicate key", "[stages.a]\nfrom = \"busybox\"\nfrom = \"debian\"\n", []string{
+		"build.toml:3:1: invalid TOML: key from is already defined",
+	}},
+	{"unknown top-level key", "verison = 1\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:1:1: unknown key \"verison\" in the top level (did you mean \"version\"?); allowed: args, caches, default, stages, version",
+	}},
+	{"version other than 1", "version = 2\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:1:11: unsupported version 2: the only version is 1",
+	}},
+	{"version wrong type", "version = \"1\"\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:1:11: \"version\" must be an integer, found a string",
+	}},
+	{"no stages", "version = 1\n", []string{
+		"build.toml:1:1: no stages: a spec needs at least one [stages.NAME] table with a `from`",
+	}},
+	{"default unknown stage", "default = \"bulid\"\n[stages.build]\nfrom = \"busybox\"\n", []string{
+		"build.toml:1:11: default names unknown stage \"bulid\" (did you mean \"build\"?); stages: build",
+	}},
+	{"invalid stage name", "[stages.Build]\nfrom = \"busybox\"\n", []string{
+		"build.toml:1:1: invalid stage name \"Build\": names are lowercase letters, digits, '_', '.' and '-', starting with a letter",
+	}},
+	{"invalid cache name", "[caches.1go]\ntarget = \"/x\"\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:1:9: invalid cache name \"1go\": names are lowercase letters, digits, '_', '.' and '-', starting with a letter",
+	}},
+	{"stage without from", "[stages.a]\nworkdir = \"/src\"\n", []string{
+		"build.toml:1:1: stage \"a\" has no `from`: set it to an image, another stage, \"scratch\" or \"context:NAME\"",
+	}},
+	{"unknown stage key", "[stages.a]\nfrom = \"busybox\"\nform = \"x\"\n", []string{
+		"build.toml:3:1: unknown key \"form\" in stage \"a\" (did you mean \"from\"?); allowed: args, caches, env, from, image, platform, shell, steps, user, workdir",
+	}},
+	{"stage not a table", "[stages]\na = \"busybox\"\n", []string{
+		"build.toml:1:1: no stages: a spec needs at least one [stages.NAME] table with a `from`",
+		"build.toml:2:5: stages.a must be a table, found a string",
+	}},
+	{"step without verb", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nworkdir = \"/x\"\n", []string{
+		"build.toml:3:1: step 1 of stage \"a\" has no verb: a step needs exactly one of run, copy, add",
+	}},
+	{"step with two verbs", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\ncopy = [\"x\"]\n", []string{
+		"build.toml:5:1: step 1 of stage \"a\" has both \"run\" and \"copy\": a step needs exactly one of run, copy, add; split it into two steps",
+	}},
+	{"copy key on run step", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nchmod = \"0755\"\n", []string{
+		"build.toml:5:1: \"chmod\" applies to copy and add steps only, not to run steps",
+	}},
+	{"run key on copy step", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\ncopy = [\"x\"]\nnetwork = \"none\"\n", []string{
+		"build.toml:5:1: \"network\" applies to run steps only, not to copy steps",
+	}},
+	{"add key on copy step", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\ncopy = [\"x\"]\nchecksum = \"sha256:00\"\n", []string{
+		"build.toml:5:1: \"checksum\" applies to add steps only, not to copy steps",
+	}},
+	{"unknown step key", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nnetwrok = \"none\"\n", []string{
+		"build.toml:5:1: unknown key \"netwrok\" in step 1 of stage \"a\" (did you mean \"network\"?); allowed: add, caches, checksum, chmod, chown, copy, env, exclude, from, keep_git_dir, link, mounts, network, run, security, to, unpack, user, workdir",
+	}},
+	{"empty run", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"  \"\n", []string{
+		"build.toml:4:7: run of step 1 of stage \"a\" is empty: give a command",
+	}},
+	{"empty exec run", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = []\n", []string{
+		"build.toml:4:7: run of step 1 of stage \"a\" is empty: give a command",
+	}},
+	{"run wrong type", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = 42\n", []string{
+		"build.toml:4:7: \"run\" must be a string (shell form) or an array of strings (exec form), found an integer",
+	}},
+	{"self cycle", "[stages.a]\nfrom = \"a\"\n", []string{
+		"build.toml:2:8: stages form a cycle: a → a; a stage cannot depend on itself",
+	}},
+	{"cycle of three", "[stages.a]\nfrom = \"b\"\n[stages.b]\nfrom = \"c\"\n[stages.c]\nfrom = \"a\"\n", []string{
+		"build.toml:6:8: stages form a cycle: a → b → c → a; a stage cannot depend on itself",
+	}},
+	{"cycle through copy", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\ncopy = [\"/x\"]\nfrom = \"b\"\n[stages.b]\nfrom = \"a\"\n", []string{
+		"build.toml:7:8: stages form a cycle: a → b → a; a stage cannot depend on itself",
+	}},
+	{"bad image reference", "[stages.a]\nfrom = \"Busy Box\"\n", []string{
+		"build.toml:2:8: from \"Busy Box\" is neither a stage nor a valid image reference (invalid reference format: repository name (library/Busy Box) must be lowercase); stages: a",
+	}},
+	{"empty context name", "[stages.a]\nfrom = \"context:\"\n", []string{
+		"build.toml:2:8: from \"context:\" names no context: write \"context:NAME\" for --build-context NAME=...",
+	}},
+	{"invalid sharing", "[caches.c]\ntarget = \"/c\"\nsharing = \"lockd\"\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:3:11: invalid sharing \"lockd\" (did you mean \"locked\"?); allowed: shared, private, locked",
+	}},
+	{"cache without target", "[caches.c]\nsharing = \"locked\"\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:1:9: cache \"c\" has no target: set `target` to the directory to mount, or `preset` to one of apk, apt, cargo, ccache, dnf, go, gradle, maven, npm, pip, pnpm, uv, yarn",
+	}},
+	{"unknown preset", "[caches.c]\npreset = \"gp\"\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:2:10: unknown preset \"gp\" (did you mean \"go\"?); presets: apk, apt, cargo, ccache, dnf, go, gradle, maven, npm, pip, pnpm, uv, yarn",
+	}},
+	{"target on multi-dir preset", "[caches.c]\npreset = \"go\"\ntarget = \"/x\"\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:3:1: preset \"go\" mounts 2 directories, so `target` cannot replace them; declare a cache without a preset instead",
+	}},
+	{"unknown cache in stage", "[caches.gomod]\ntarget = \"/go/pkg/mod\"\n[stages.a]\nfrom = \"busybox\"\ncaches = [\"gomd\"]\n", []string{
+		"build.toml:5:11: unknown cache \"gomd\" (did you mean \"gomod\"?): declare it as [caches.gomd] or use a preset (apk, apt, cargo, ccache, dnf, go, gradle, maven, npm, pip, pnpm, uv, yarn)",
+	}},
+	{"unknown cache in step", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\ncaches = [\"napm\"]\n", []string{
+		"build.toml:5:11: unknown cache \"napm\" (did you mean \"npm\"?): declare it as [caches.napm] or use a preset (apk, apt, cargo, ccache, dnf, go, gradle, maven, npm, pip, pnpm, uv, yarn)",
+	}},
+	{"invalid cache mode", "[caches.c]\ntarget = \"/c\"\nmode = \"0999\"\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:3:8: invalid mode \"0999\": write the permission bits in octal, e.g. \"0755\"",
+	}},
+	{"negative uid", "[caches.c]\ntarget = \"/c\"\nuid = -1\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:3:7: invalid uid -1: must be between 0 and 4294967295",
+	}},
+	{"cache source without from", "[caches.c]\ntarget = \"/c\"\nsource = \"/seed\"\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:3:1: `source` of cache \"c\" needs `from`: it is a path inside the stage, image or context that seeds the cache",
+	}},
+	{"mount without type", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ target = \"/x\" }]\n", []string{
+		"build.toml:5:11: mount 1 of step 1 of stage \"a\" has no type: set type to one of bind, cache, tmpfs, secret, ssh",
+	}},
+	{"unknown mount type", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"cahce\", target = \"/x\" }]\n", []string{
+		"build.toml:5:20: invalid mount type \"cahce\" (did you mean \"cache\"?); allowed: bind, cache, tmpfs, secret, ssh",
+	}},
+	{"sharing on bind mount", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"bind\", target = \"/x\", sharing = \"locked\" }]\n", []string{
+		"build.toml:5:43: \"sharing\" is not an option of bind mounts; bind mounts take: target, source, from, readonly",
+	}},
+	{"mode on tmpfs mount", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"tmpfs\", target = \"/x\", mode = \"0700\" }]\n", []string{
+		"build.toml:5:44: \"mode\" is not an option of tmpfs mounts; tmpfs mounts take: target, size",
+	}},
+	{"size on cache mount", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"cache\", target = \"/x\", size = \"1g\" }]\n", []string{
+		"build.toml:5:44: \"size\" is not an option of cache mounts; cache mounts take: target, id, sharing, from, source, mode, uid, gid, readonly",
+	}},
+	{"env on ssh mount", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"ssh\", env = \"SOCK\" }]\n", []string{
+		"build.toml:5:27: \"env\" is not an option of ssh mounts; ssh mounts take: id, target, required, mode, uid, gid",
+	}},
+	{"required on bind mount", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"bind\", target = \"/x\", required = true }]\n", []string{
+		"build.toml:5:43: \"required\" is not an option of bind mounts; bind mounts take: target, source, from, readonly",
+	}},
+	{"from on secret mount", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"secret\", id = \"s\", from = \"a\" }]\n", []string{
+		"build.toml:5:40: \"from\" is not an option of secret mounts; secret mounts take: id, target, env, required, mode, uid, gid",
+		"build.toml:5:47: stages form a cycle: a → a; a stage cannot depend on itself",
+	}},
+	{"cache mount without target", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"cache\", id = \"x\" }]\n", []string{
+		"build.toml:5:11: mount 1 of step 1 of stage \"a\" (cache) has no target: set `target` to where it is mounted",
+	}},
+	{"secret mount without id", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"secret\", required = true }]\n", []string{
+		"build.toml:5:11: mount 1 of step 1 of stage \"a\" (secret) needs `id`, `target` or `env`: the id of --secret id=...",
+	}},
+	{"invalid tmpfs size", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"tmpfs\", target = \"/t\", size = \"lots\" }]\n", []string{
+		"build.toml:5:51: invalid size \"lots\": write bytes or a size such as \"64m\" or \"1g\"",
+	}},
+	{"mount at root", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"tmpfs\", target = \"/\" }]\n", []string{
+		"build.toml:5:38: mount target \"/\" is the root directory: mount at a directory inside the image",
+	}},
+	{"invalid network", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nnetwork = \"hots\"\n", []string{
+		"build.toml:5:11: invalid network \"hots\" (did you mean \"host\"?); allowed: default, none, host",
+	}},
+	{"invalid security", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nsecurity = \"privileged\"\n", []string{
+		"build.toml:5:12: invalid security \"privileged\"; allowed: sandbox, insecure",
+	}},
+	{"undeclared variable in from", "[args]\nGO_VERSION = \"1.26\"\n[stages.a]\nfrom = \"golang:${GO_VERSON}\"\n", []string{
+		"build.toml:4:8: undeclared variable \"GO_VERSON\" (did you mean \"GO_VERSION\"?): declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \\$ for a literal $)",
+	}},
+	{"env variable in from", "[stages.a]\nfrom = \"golang:${V}\"\nenv = { V = \"1\" }\n", []string{
+		"build.toml:2:8: undeclared variable \"V\": declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \\$ for a literal $)",
+	}},
+	{"undeclared variable in copy source", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\ncopy = [\"src/${DIR}\"]\n", []string{
+		"build.toml:4:9: undeclared variable \"DIR\": declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \\$ for a literal $)",
+	}},
+	{"unterminated variable", "[stages.a]\nfrom = \"busybox\"\nworkdir = \"/src/${X\"\n", []string{
+		"build.toml:3:11: unclosed variable in \"/src/${X\": write ${NAME}, or \\$ for a literal $",
+	}},
+	{"arg not a string", "[args]\nJOBS = 4\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:2:8: arg \"JOBS\" must be a string, found an integer (quote it: JOBS = \"4\")",
+	}},
+	{"invalid arg name", "[args]\n\"MY-ARG\" = \"x\"\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:2:1: invalid arg name \"MY-ARG\": use letters, digits and _, not starting with a digit",
+	}},
+	{"platform arg declared", "[args]\nTARGETARCH = \"amd64\"\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:2:1: arg \"TARGETARCH\" is a platform arg, set from --platform; it cannot be declared",
+	}},
+	{"stage uses undeclared arg", "[args]\nGO_VERSION = \"1.26\"\n[stages.a]\nfrom = \"busybox\"\nargs = [\"GO_VERSON\"]\n", []string{
+		"build.toml:5:9: stage \"a\" uses undeclared arg \"GO_VERSON\" (did you mean \"GO_VERSION\"?): declare it in [args] or use a platform arg",
+	}},
+	{"env value not a string", "[stages.a]\nfrom = \"busybox\"\nenv = { DEBUG = true }\n", []string{
+		"build.toml:3:17: env.DEBUG must be a string, found a boolean",
+	}},
+	{"invalid platform", "[stages.a]\nfrom = \"busybox\"\nplatform = \"linux/\"\n", []string{
+		"build.toml:3:12: invalid platform \"linux/\": write os/arch[/variant], e.g. linux/arm64, or ${BUILDPLATFORM}",
+	}},
+	{"invalid chmod", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\ncopy = [\"x\"]\nchmod = \"rwx\"\n", []string{
+		"build.toml:5:9: invalid chmod \"rwx\": write the permission bits in octal, e.g. \"0755\"",
+	}},
+	{"copy without sources", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\ncopy = []\n", []string{
+		"build.toml:4:8: copy of step 1 of stage \"a\" has no source: list what to copy",
+	}},
+	{"checksum on local add", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nadd = [\"x.tar.gz\"]\nchecksum = \"sha256:0000000000000000000000000000000000000000000000000000000000000000\"\n", []string{
+		"build.toml:5:1: `checksum` verifies http(s) downloads, but \"x.tar.gz\" is not an http(s) URL",
+	}},
+	{"invalid checksum", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nadd = [\"https://example.com/x.tgz\"]\nchecksum = \"md5:abc\"\n", []string{
+		"build.toml:5:12: invalid checksum \"md5:abc\": write a digest such as \"sha256:\" followed by 64 hex digits",
+	}},
+	{"keep_git_dir on http add", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nadd = [\"https://example.com/x.tgz\"]\nkeep_git_dir = true\n", []string{
+		"build.toml:5:1: `keep_git_dir` applies to git sources, but \"https://example.com/x.tgz\" is not a git URL",
+	}},
+	{"copy from unknown stage", "[stages.build]\nfrom = \"busybox\"\n[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\ncopy = [\"/x\"]\nfrom = \"Build\"\n", []string{
+		"build.toml:7:8: from \"Build\" is neither a stage nor a valid image reference (invalid reference format: repository name (library/Build) must be lowercase) (did you mean \"build\"?); stages: build, a",
+	}},
+	{"invalid expose", "[stages.a]\nfrom = \"busybox\"\n[stages.a.image]\nexpose = [\"http\"]\n", []string{
+		"build.toml:4:11: invalid port \"http\": write PORT or PORT/PROTOCOL with tcp, udp or sctp, e.g. \"8080/tcp\"",
+	}},
+	{"unknown image key", "[stages.a]\nfrom = \"busybox\"\n[stages.a.image]\nentrypiont = [\"/app\"]\n", []string{
+		"build.toml:4:1: unknown key \"entrypiont\" in the image of stage \"a\" (did you mean \"entrypoint\"?); allowed: cmd, entrypoint, expose, healthcheck, labels, stop_signal, user, volumes",
+	}},
+	{"healthcheck bad test", "[stages.a]\nfrom = \"busybox\"\n[stages.a.image]\nhealthcheck = { test = [\"curl\", \"x\"], interval = \"soon\" }\n", []string{
+		"build.toml:4:25: healthcheck test must start with NONE, CMD, CMD-SHELL, found \"curl\"",
+		"build.toml:4:50: invalid interval \"soon\": write a duration such as \"30s\" or \"1m30s\"",
+	}},
+	{"wrong type for link", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\ncopy = [\"x\"]\nlink = \"yes\"\n", []string{
+		"build.toml:5:8: \"link\" must be true or false, found a string",
+	}},
+	{"persist not a bool", "[caches.c]\ntarget = \"/c\"\npersist = 1\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:3:11: \"persist\" must be true or false, found an integer",
+	}},
+	{"several errors sorted", "[stages.b]\nfrom = \"busybox\"\nusr = \"x\"\n[stages.a]\nform = \"busybox\"\n", []string{
+		"build.toml:3:1: unknown key \"usr\" in stage \"b\" (did you mean \"user\"?); allowed: args, caches, env, from, image, platform, shell, steps, user, workdir",
+		"build.toml:4:1: stage \"a\" has no `from`: set it to an image, another stage, \"scratch\" or \"context:NAME\"",
+		"build.toml:5:1: unknown key \"form\" in stage \"a\" (did you mean \"from\"?); allowed: args, caches, env, from, image, platform, shell, steps, user, workdir",
+	}},
+}
+
+func TestInvalidSpecs(t *testing.T) {
+	for _, tc := range invalidSpecs {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load("build.toml", []byte(tc.src))
+			var errs Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("Load returned %v, want Errors", err)
+			}
+			got := make([]string, len(errs))
+			for i, e := range errs {
+				got[i] = e.Error()
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}

@@ -1,0 +1,267 @@
+// Package spec loads a tomlfront build spec (TOML, version 1) into a typed,
+// validated Spec that remembers where every table, key and value was written.
+package spec
+
+// Pos is a 1-based line and column (in bytes) in the spec file.
+type Pos struct{ Line, Column int }
+
+// Range is a span of the spec file; End is exclusive.
+type Range struct{ Start, End Pos }
+
+// Loc places a value: the key that names it and the value itself. List items
+// have no key of their own.
+type Loc struct {
+	Key   Range
+	Value Range
+}
+
+// Present reports whether the value was written in the file.
+func (l Loc) Present() bool { return l.Value.Start.Line > 0 }
+
+// String is a string value and where it was written.
+type String struct {
+	Value string
+	Loc   Loc
+}
+
+// Int is an integer value and where it was written.
+type Int struct {
+	Value int64
+	Loc   Loc
+}
+
+// Bool is a boolean value and where it was written.
+type Bool struct {
+	Value bool
+	Loc   Loc
+}
+
+// Strings is a list of strings; Loc is the whole list.
+type Strings struct {
+	Values []String
+	Loc    Loc
+}
+
+// Plain returns the values without their positions.
+func (s Strings) Plain() []string {
+	out := make([]string, len(s.Values))
+	for i, v := range s.Values {
+		out[i] = v.Value
+	}
+	return out
+}
+
+// KeyValue is one entry of a string table such as env or labels; Value.Loc.Key
+// is the position of Name.
+type KeyValue struct {
+	Name  string
+	Value String
+}
+
+// Spec is a loaded, validated build spec.
+type Spec struct {
+	File   string
+	Source []byte
+
+	Version Int
+	Default String
+	Args    []*Arg   // in document order
+	Caches  []*Cache // in document order
+	Stages  []*Stage // in document order
+
+	args   map[string]*Arg
+	caches map[string]*Cache
+	stages map[string]*Stage
+}
+
+// Arg returns the declared arg name, or nil.
+func (s *Spec) Arg(name string) *Arg { return s.args[name] }
+
+// Cache returns the declared cache name, or nil.
+func (s *Spec) Cache(name string) *Cache { return s.caches[name] }
+
+// Stage returns the stage name, or nil.
+func (s *Spec) Stage(name string) *Stage { return s.stages[name] }
+
+// DefaultStage is the stage built when no target is given: `default`, or the
+// stage declared last.
+func (s *Spec) DefaultStage() *Stage {
+	if s.Default.Value != "" {
+		return s.stages[s.Default.Value]
+	}
+	return s.Stages[len(s.Stages)-1]
+}
+
+// Arg is a declared build argument with its default value.
+type Arg struct {
+	Name        string
+	Value       String
+	Description string // the comment line directly above the key
+}
+
+// Stage is one `[stages.NAME]` table.
+type Stage struct {
+	Name        string
+	Header      Range // the table header, or the key of an inline table
+	Range       Range // header to last key
+	Description string
+
+	From     String
+	Platform String
+	Args     Strings
+	Env      []KeyValue
+	Workdir  String
+	User     String
+	Shell    Strings
+	Caches   Strings
+	Steps    []*Step
+	Image    *Image
+}
+
+// StepKind is the verb of a step.
+type StepKind int
+
+// The verbs a step can have.
+const (
+	StepRun StepKind = iota + 1
+	StepCopy
+	StepAdd
+)
+
+func (k StepKind) String() string {
+	switch k {
+	case StepRun:
+		return "run"
+	case StepCopy:
+		return "copy"
+	case StepAdd:
+		return "add"
+	}
+	return "?"
+}
+
+// Step is one entry of a stage's steps.
+type Step struct {
+	Kind  StepKind
+	Range Range // the whole step, for source maps
+
+	// run
+	Command  String  // shell form
+	Exec     Strings // exec form
+	IsExec   bool
+	Caches   Strings
+	Mounts   []*Mount
+	Network  String
+	Security String
+
+	// run, shared
+	Env     []KeyValue
+	Workdir String
+	User    String
+
+	// copy and add
+	Sources    Strings
+	From       String
+	To         String
+	Chown      String
+	Chmod      String
+	Link       Bool
+	Exclude    Strings
+	Checksum   String
+	KeepGitDir Bool
+	Unpack     Bool
+}
+
+// Mount types.
+const (
+	MountBind   = "bind"
+	MountCache  = "cache"
+	MountTmpfs  = "tmpfs"
+	MountSecret = "secret"
+	MountSSH    = "ssh"
+)
+
+// Mount is one entry of a run step's mounts, with the options of the
+// Dockerfile's RUN --mount.
+type Mount struct {
+	Range    Range
+	Type     String
+	Target   String
+	Source   String
+	From     String
+	ID       String
+	Sharing  String
+	Mode     String
+	UID      Int
+	GID      Int
+	Size     String
+	Env      String
+	Readonly Bool
+	Required Bool
+}
+
+// Sharing modes of cache mounts.
+const (
+	SharingShared  = "shared"
+	SharingPrivate = "private"
+	SharingLocked  = "locked"
+)
+
+// Cache is a `[caches.NAME]` table.
+type Cache struct {
+	Name     string
+	Header   Range
+	Target   String
+	Sharing  String
+	ID       String
+	Mode     String
+	UID      Int
+	GID      Int
+	From     String
+	Source   String
+	Readonly Bool
+	Preset   String
+	Persist  Bool
+}
+
+// Image is a stage's `image` table: the config of the image it produces.
+type Image struct {
+	Header      Range
+	Entrypoint  Strings
+	Cmd         Strings
+	User        String
+	Expose      Strings
+	Volumes     Strings
+	Labels      []KeyValue
+	StopSignal  String
+	Healthcheck *Healthcheck
+}
+
+// Healthcheck is the image's health check, as the Dockerfile's HEALTHCHECK.
+type Healthcheck struct {
+	Range         Range
+	Test          Strings
+	Interval      String
+	Timeout       String
+	StartPeriod   String
+	StartInterval String
+	Retries       Int
+}
+
+// Join returns the smallest range that covers r and o.
+func (r Range) Join(o Range) Range {
+	if o.Start.Line == 0 {
+		return r
+	}
+	if r.Start.Line == 0 {
+		return o
+	}
+	out := r
+	if r.Start.after(o.Start) {
+		out.Start = o.Start
+	}
+	if o.End.after(r.End) {
+		out.End = o.End
+	}
+	return out
+}

@@ -1,0 +1,483 @@
+package spec
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/containerd/platforms"
+	"github.com/distribution/reference"
+	"github.com/docker/go-units"
+	"github.com/opencontainers/go-digest"
+)
+
+var (
+	namePattern    = regexp.MustCompile(`^[a-z][a-z0-9_.-]*$`)
+	argPattern     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	exposePattern  = regexp.MustCompile(`^[0-9]+(-[0-9]+)?(/(tcp|udp|sctp))?$`)
+	contextPrefix  = "context:"
+	scratch        = "scratch"
+	networkModes   = []string{"default", "none", "host"}
+	securityModes  = []string{"sandbox", "insecure"}
+	sharingModes   = []string{SharingShared, SharingPrivate, SharingLocked}
+	mountTypes     = []string{MountBind, MountCache, MountTmpfs, MountSecret, MountSSH}
+	healthcheckCmd = []string{"NONE", "CMD", "CMD-SHELL"}
+)
+
+// mountOptions lists the options each mount type takes, as the Dockerfile's
+// RUN --mount does.
+var mountOptions = map[string][]string{
+	MountBind:   {"target", "source", "from", "readonly"},
+	MountCache:  {"target", "id", "sharing", "from", "source", "mode", "uid", "gid", "readonly"},
+	MountTmpfs:  {"target", "size"},
+	MountSecret: {"id", "target", "env", "required", "mode", "uid", "gid"},
+	MountSSH:    {"id", "target", "required", "mode", "uid", "gid"},
+}
+
+// validator checks the rules between values of a decoded spec.
+type validator struct {
+	problems
+	spec *Spec
+	args *Vars // declared and platform args, for variable checks
+}
+
+func (v *validator) validate() {
+	s := v.spec
+	if s.Version.Loc.Present() && s.Version.Value != 1 {
+		v.at(s.Version.Loc.Value, "unsupported version %d: the only version is 1", s.Version.Value)
+	}
+	v.args = NewVars()
+	for _, a := range PlatformArgs {
+		v.args.Set(a, "x")
+	}
+	for _, a := range s.Args {
+		if !argPattern.MatchString(a.Name) {
+			v.at(a.Value.Loc.Key, "invalid arg name %q: use letters, digits and _, not starting with a digit", a.Name)
+		}
+		if isPlatformArg(a.Name) {
+			v.at(a.Value.Loc.Key, "arg %q is a platform arg, set from --platform; it cannot be declared", a.Name)
+		}
+		v.args.Set(a.Name, "x")
+	}
+	for _, a := range s.Args {
+		v.checkVars(a.Value, v.args)
+	}
+	for _, c := range s.Caches {
+		v.cache(c)
+	}
+	if len(s.Stages) == 0 {
+		v.at(Range{Start: Pos{1, 1}, End: Pos{1, 1}}, "no stages: a spec needs at least one [stages.NAME] table with a `from`")
+	}
+	for _, st := range s.Stages {
+		v.stage(st)
+	}
+	if s.Default.Loc.Present() && s.stages[s.Default.Value] == nil {
+		v.at(s.Default.Loc.Value, "default names unknown stage %q%s; stages: %s", s.Default.Value, DidYouMean(s.Default.Value, v.stageNames()), strings.Join(v.stageNames(), ", "))
+	}
+	v.cycles()
+}
+
+func (v *validator) stageNames() []string {
+	names := make([]string, len(v.spec.Stages))
+	for i, st := range v.spec.Stages {
+		names[i] = st.Name
+	}
+	return names
+}
+
+func (v *validator) cacheNames() []string {
+	names := PresetNames()
+	for _, c := range v.spec.Caches {
+		names = append(names, c.Name)
+	}
+	return names
+}
+
+func (v *validator) cache(c *Cache) {
+	what := fmt.Sprintf("cache %q", c.Name)
+	if !namePattern.MatchString(c.Name) {
+		v.at(c.Header, "invalid cache name %q: names are lowercase letters, digits, '_', '.' and '-', starting with a letter", c.Name)
+	}
+	for _, s := range []String{c.Target, c.Sharing, c.ID, c.Mode, c.From, c.Source, c.Preset} {
+		v.checkVars(s, v.args)
+	}
+	if c.Preset.Loc.Present() {
+		p, ok := Presets[c.Preset.Value]
+		if !ok {
+			v.at(c.Preset.Loc.Value, "unknown preset %q%s; presets: %s", c.Preset.Value, DidYouMean(c.Preset.Value, PresetNames()), strings.Join(PresetNames(), ", "))
+		} else if c.Target.Loc.Present() && len(p.Dirs) > 1 {
+			v.at(c.Target.Loc.Key, "preset %q mounts %d directories, so `target` cannot replace them; declare a cache without a preset instead", p.Name, len(p.Dirs))
+		}
+	} else if !c.Target.Loc.Present() {
+		v.at(c.Header, "%s has no target: set `target` to the directory to mount, or `preset` to one of %s", what, strings.Join(PresetNames(), ", "))
+	}
+	if c.ID.Loc.Present() && strings.TrimSpace(c.ID.Value) == "" {
+		v.at(c.ID.Loc.Value, "id of %s is empty; leave it out to use the cache name", what)
+	}
+	if c.Source.Loc.Present() && !c.From.Loc.Present() {
+		v.at(c.Source.Loc.Key, "`source` of %s needs `from`: it is a path inside the stage, image or context that seeds the cache", what)
+	}
+	v.target(c.Target)
+	v.oneOf(c.Sharing, "sharing", sharingModes)
+	v.fileInfo(c.Mode, c.UID, c.GID)
+	v.ref(c.From, "from", false)
+}
+
+// target checks a mount target: it must not be the root directory.
+func (v *validator) target(t String) {
+	if t.Loc.Present() && !hasVars(t.Value) && (strings.Trim(t.Value, "/") == "" && t.Value != "") {
+		v.at(t.Loc.Value, "mount target %q is the root directory: mount at a directory inside the image", t.Value)
+	}
+	if t.Loc.Present() && t.Value == "" {
+		v.at(t.Loc.Value, "mount target is empty")
+	}
+}
+
+func (v *validator) oneOf(s String, key string, allowed []string) {
+	if !s.Loc.Present() || hasVars(s.Value) {
+		return
+	}
+	for _, a := range allowed {
+		if s.Value == a {
+			return
+		}
+	}
+	v.at(s.Loc.Value, "invalid %s %q%s; allowed: %s", key, s.Value, DidYouMean(s.Value, allowed), strings.Join(allowed, ", "))
+}
+
+func (v *validator) fileInfo(mode String, uid, gid Int) {
+	if mode.Loc.Present() && !hasVars(mode.Value) {
+		if _, err := strconv.ParseUint(mode.Value, 8, 32); err != nil {
+			v.at(mode.Loc.Value, "invalid mode %q: write the permission bits in octal, e.g. \"0755\"", mode.Value)
+		}
+	}
+	for _, id := range []struct {
+		name string
+		val  Int
+	}{{"uid", uid}, {"gid", gid}} {
+		if id.val.Loc.Present() && (id.val.Value < 0 || id.val.Value > 1<<32-1) {
+			v.at(id.val.Loc.Value, "invalid %s %d: must be between 0 and 4294967295", id.name, id.val.Value)
+		}
+	}
+}
+
+// ref checks a reference to a stage, an image or a named context, as found
+// in `from` fields. Stages themselves may also name "scratch".
+func (v *validator) ref(s String, key string, allowScratch bool) {
+	if !s.Loc.Present() {
+		return
+	}
+	val := s.Value
+	switch {
+	case strings.TrimSpace(val) == "":
+		v.at(s.Loc.Value, "%s is empty: name a stage, an image or \"context:NAME\"", key)
+	case hasVars(val), v.spec.stages[val] != nil:
+	case val == scratch:
+		if !allowScratch {
+			v.at(s.Loc.Value, "%s = \"scratch\" names the empty image, which has nothing to use here", key)
+		}
+	case strings.HasPrefix(val, contextPrefix):
+		if name := strings.TrimPrefix(val, contextPrefix); strings.TrimSpace(name) == "" {
+			v.at(s.Loc.Value, "%s %q names no context: write \"context:NAME\" for --build-context NAME=...", key, val)
+		}
+	default:
+		if _, err := reference.ParseNormalizedNamed(val); err != nil {
+			v.at(s.Loc.Value, "%s %q is neither a stage nor a valid image reference (%v)%s; stages: %s", key, val, err, DidYouMean(val, v.stageNames()), strings.Join(v.stageNames(), ", "))
+		}
+	}
+}
+
+// stageVars are the variables string fields of a stage may use: args,
+// platform args, and the env of the stage and the stages it is built from.
+func (v *validator) stageVars(st *Stage) *Vars {
+	vars := v.args.Clone()
+	seen := map[*Stage]bool{}
+	for cur := st; cur != nil && !seen[cur]; cur = v.spec.stages[cur.From.Value] {
+		seen[cur] = true
+		for _, e := range cur.Env {
+			vars.Set(e.Name, "x")
+		}
+	}
+	return vars
+}
+
+func (v *validator) stage(st *Stage) {
+	if !namePattern.MatchString(st.Name) {
+		v.at(st.Header, "invalid stage name %q: names are lowercase letters, digits, '_', '.' and '-', starting with a letter", st.Name)
+	}
+	vars := v.stageVars(st)
+	if !st.From.Loc.Present() {
+		v.at(st.Header, "stage %q has no `from`: set it to an image, another stage, \"scratch\" or \"context:NAME\"", st.Name)
+	}
+	v.ref(st.From, "from", true)
+	v.checkVars(st.From, v.args) // from and platform are known before the stage's env
+	v.checkVars(st.Platform, v.args)
+	v.checkVars(st.Workdir, vars)
+	v.checkVars(st.User, vars)
+	if st.Platform.Loc.Present() && !hasVars(st.Platform.Value) {
+		if _, err := platforms.Parse(st.Platform.Value); err != nil {
+			v.at(st.Platform.Loc.Value, "invalid platform %q: write os/arch[/variant], e.g. linux/arm64, or ${BUILDPLATFORM}", st.Platform.Value)
+		}
+	}
+	declared := append(PlatformArgs[:len(PlatformArgs):len(PlatformArgs)], v.argNames()...)
+	for _, a := range st.Args.Values {
+		if v.spec.args[a.Value] == nil && !isPlatformArg(a.Value) {
+			v.at(a.Loc.Value, "stage %q uses undeclared arg %q%s: declare it in [args] or use a platform arg", st.Name, a.Value, DidYouMean(a.Value, declared))
+		}
+	}
+	v.env(st.Env, vars)
+	if st.Shell.Loc.Present() && len(st.Shell.Values) == 0 {
+		v.at(st.Shell.Loc.Value, "shell is empty: give the shell and its flag, e.g. [\"/bin/sh\", \"-c\"]")
+	}
+	v.cacheList(st.Caches)
+	for i, step := range st.Steps {
+		v.step(st, i+1, step, vars)
+	}
+	if st.Image != nil {
+		v.image(st.Image, vars)
+	}
+}
+
+func (v *validator) argNames() []string {
+	names := make([]string, len(v.spec.Args))
+	for i, a := range v.spec.Args {
+		names[i] = a.Name
+	}
+	return names
+}
+
+func (v *validator) env(env []KeyValue, vars *Vars) {
+	for _, e := range env {
+		if e.Name == "" || strings.ContainsAny(e.Name, "= \t\n") {
+			v.at(e.Value.Loc.Key, "invalid env name %q: names cannot be empty or contain '=' or spaces", e.Name)
+		}
+		v.checkVars(e.Value, vars)
+	}
+}
+
+func (v *validator) cacheList(caches Strings) {
+	for _, c := range caches.Values {
+		if v.spec.caches[c.Value] == nil {
+			if _, ok := Presets[c.Value]; !ok {
+				v.at(c.Loc.Value, "unknown cache %q%s: declare it as [caches.%s] or use a preset (%s)", c.Value, DidYouMean(c.Value, v.cacheNames()), c.Value, strings.Join(PresetNames(), ", "))
+			}
+		}
+	}
+}
+
+func (v *validator) step(st *Stage, index int, s *Step, stageVars *Vars) {
+	what := fmt.Sprintf("step %d of stage %q", index, st.Name)
+	vars := stageVars
+	if len(s.Env) > 0 {
+		vars = stageVars.Clone()
+		for _, e := range s.Env {
+			vars.Set(e.Name, "x")
+		}
+	}
+	for _, f := range []String{s.Workdir, s.User, s.From, s.To, s.Chown, s.Chmod, s.Checksum} {
+		v.checkVars(f, vars)
+	}
+	for _, list := range []Strings{s.Sources, s.Exclude} {
+		for _, f := range list.Values {
+			v.checkVars(f, vars)
+		}
+	}
+	switch s.Kind {
+	case StepRun:
+		v.run(what, s, vars)
+	case StepCopy, StepAdd:
+		v.copyAdd(what, s)
+	}
+}
+
+func (v *validator) run(what string, s *Step, vars *Vars) {
+	switch {
+	case !s.Exec.Loc.Present() && !s.Command.Loc.Present(): // run had the wrong type
+	case s.IsExec && len(s.Exec.Values) == 0:
+		v.at(s.Exec.Loc.Value, "run of %s is empty: give a command", what)
+	case !s.IsExec && strings.TrimSpace(s.Command.Value) == "":
+		v.at(s.Command.Loc.Value, "run of %s is empty: give a command", what)
+	}
+	v.oneOf(s.Network, "network", networkModes)
+	v.oneOf(s.Security, "security", securityModes)
+	v.env(s.Env, vars)
+	v.cacheList(s.Caches)
+	for i, m := range s.Mounts {
+		v.mount(fmt.Sprintf("mount %d of %s", i+1, what), m, vars)
+	}
+}
+
+func (v *validator) mount(what string, m *Mount, vars *Vars) {
+	for _, f := range []String{m.Target, m.Source, m.From, m.ID, m.Sharing, m.Mode, m.Size, m.Env} {
+		v.checkVars(f, vars)
+	}
+	if !m.Type.Loc.Present() {
+		v.at(m.Range, "%s has no type: set type to one of %s", what, strings.Join(mountTypes, ", "))
+		return
+	}
+	options, ok := mountOptions[m.Type.Value]
+	if !ok {
+		v.oneOf(m.Type, "mount type", mountTypes)
+		return
+	}
+	typ := m.Type.Value
+	set := map[string]Loc{
+		"target": m.Target.Loc, "source": m.Source.Loc, "from": m.From.Loc, "id": m.ID.Loc,
+		"sharing": m.Sharing.Loc, "mode": m.Mode.Loc, "uid": m.UID.Loc, "gid": m.GID.Loc,
+		"size": m.Size.Loc, "env": m.Env.Loc, "readonly": m.Readonly.Loc, "required": m.Required.Loc,
+	}
+	for key, l := range set {
+		if l.Present() && !contains(options, key) {
+			v.at(l.Key, "%q is not an option of %s mounts; %s mounts take: %s", key, typ, typ, strings.Join(options, ", "))
+		}
+	}
+	switch typ {
+	case MountBind, MountCache, MountTmpfs:
+		if !m.Target.Loc.Present() {
+			v.at(m.Range, "%s (%s) has no target: set `target` to where it is mounted", what, typ)
+		}
+	case MountSecret:
+		if !m.ID.Loc.Present() && !m.Target.Loc.Present() && !m.Env.Loc.Present() {
+			v.at(m.Range, "%s (secret) needs `id`, `target` or `env`: the id of --secret id=...", what)
+		}
+	}
+	v.target(m.Target)
+	if contains(options, "sharing") {
+		v.oneOf(m.Sharing, "sharing", sharingModes)
+	}
+	if contains(options, "mode") {
+		v.fileInfo(m.Mode, m.UID, m.GID)
+	}
+	if contains(options, "from") {
+		v.ref(m.From, "from", false)
+	}
+	if m.Size.Loc.Present() && typ == MountTmpfs && !hasVars(m.Size.Value) {
+		if _, err := units.RAMInBytes(m.Size.Value); err != nil {
+			v.at(m.Size.Loc.Value, "invalid size %q: write bytes or a size such as \"64m\" or \"1g\"", m.Size.Value)
+		}
+	}
+}
+
+func (v *validator) copyAdd(what string, s *Step) {
+	verb := s.Kind.String()
+	if len(s.Sources.Values) == 0 {
+		v.at(s.Sources.Loc.Value, "%s of %s has no source: list what to %s", verb, what, verb)
+	}
+	for _, src := range s.Sources.Values {
+		if strings.TrimSpace(src.Value) == "" {
+			v.at(src.Loc.Value, "empty source in %s of %s", verb, what)
+		}
+	}
+	if s.Kind == StepCopy {
+		v.ref(s.From, "from", false)
+	}
+	if s.Chmod.Loc.Present() && !hasVars(s.Chmod.Value) {
+		if _, err := strconv.ParseUint(s.Chmod.Value, 8, 32); err != nil {
+			v.at(s.Chmod.Loc.Value, "invalid chmod %q: write the permission bits in octal, e.g. \"0755\"", s.Chmod.Value)
+		}
+	}
+	if s.To.Loc.Present() && s.To.Value == "" {
+		v.at(s.To.Loc.Value, "`to` is empty: give a destination path, or leave it out for the working directory")
+	}
+	for _, e := range s.Exclude.Values {
+		if e.Value == "" {
+			v.at(e.Loc.Value, "empty exclude pattern")
+		}
+	}
+	if s.Kind != StepAdd {
+		return
+	}
+	if s.Checksum.Loc.Present() {
+		if _, err := digest.Parse(s.Checksum.Value); err != nil && !hasVars(s.Checksum.Value) {
+			v.at(s.Checksum.Loc.Value, "invalid checksum %q: write a digest such as \"sha256:\" followed by 64 hex digits", s.Checksum.Value)
+		}
+		for _, src := range s.Sources.Values {
+			if k := SourceKindOf(src.Value); k != SourceHTTP && !hasVars(src.Value) {
+				v.at(s.Checksum.Loc.Key, "`checksum` verifies http(s) downloads, but %q is not an http(s) URL", src.Value)
+				break
+			}
+		}
+	}
+	if s.KeepGitDir.Loc.Present() {
+		for _, src := range s.Sources.Values {
+			if k := SourceKindOf(src.Value); k != SourceGit && !hasVars(src.Value) {
+				v.at(s.KeepGitDir.Loc.Key, "`keep_git_dir` applies to git sources, but %q is not a git URL", src.Value)
+				break
+			}
+		}
+	}
+}
+
+func (v *validator) image(img *Image, vars *Vars) {
+	v.checkVars(img.User, vars)
+	v.checkVars(img.StopSignal, vars)
+	for _, list := range []Strings{img.Entrypoint, img.Cmd, img.Expose, img.Volumes} {
+		for _, s := range list.Values {
+			v.checkVars(s, vars)
+		}
+	}
+	v.env(img.Labels, vars)
+	for _, e := range img.Expose.Values {
+		if !hasVars(e.Value) && !exposePattern.MatchString(strings.ToLower(e.Value)) {
+			v.at(e.Loc.Value, "invalid port %q: write PORT or PORT/PROTOCOL with tcp, udp or sctp, e.g. \"8080/tcp\"", e.Value)
+		}
+	}
+	h := img.Healthcheck
+	if h == nil {
+		return
+	}
+	if len(h.Test.Values) == 0 {
+		v.at(h.Range, "healthcheck needs `test`, e.g. [\"CMD\", \"/app\", \"health\"] or [\"NONE\"]")
+	} else if first := h.Test.Values[0]; !contains(healthcheckCmd, first.Value) {
+		v.at(first.Loc.Value, "healthcheck test must start with %s, found %q", strings.Join(healthcheckCmd, ", "), first.Value)
+	}
+	for _, d := range []struct {
+		key string
+		val String
+	}{{"interval", h.Interval}, {"timeout", h.Timeout}, {"start_period", h.StartPeriod}, {"start_interval", h.StartInterval}} {
+		if d.val.Loc.Present() && !hasVars(d.val.Value) {
+			if dur, err := time.ParseDuration(d.val.Value); err != nil || dur < 0 {
+				v.at(d.val.Loc.Value, "invalid %s %q: write a duration such as \"30s\" or \"1m30s\"", d.key, d.val.Value)
+			}
+		}
+	}
+	if h.Retries.Loc.Present() && h.Retries.Value < 0 {
+		v.at(h.Retries.Loc.Value, "retries must not be negative, found %d", h.Retries.Value)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// SourceKind classifies an add source the way the Dockerfile's ADD does.
+type SourceKind string
+
+// Source kinds.
+const (
+	SourceLocal SourceKind = "local"
+	SourceHTTP  SourceKind = "http"
+	SourceGit   SourceKind = "git"
+)
+
+// SourceKindOf tells git URLs, http(s) URLs and local paths apart.
+func SourceKindOf(src string) SourceKind {
+	switch {
+	case strings.HasPrefix(src, "git@"), strings.HasPrefix(src, "git://"), strings.HasPrefix(src, "ssh://"):
+		return SourceGit
+	case strings.HasPrefix(src, "http://"), strings.HasPrefix(src, "https://"):
+		path, _, _ := strings.Cut(src, "#")
+		if strings.HasSuffix(path, ".git") {
+			return SourceGit
+		}
+		return SourceHTTP
+	}
+	return SourceLocal
+}
