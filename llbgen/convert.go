@@ -90,7 +90,9 @@ type converter struct {
 	sourceMap *llb.SourceMap
 	stages    map[*spec.Stage]*stageState
 	images    map[string]imageResult // resolved images by ref and platform
-	warnings  []*spec.Error
+	// namedCaches are the converted caches of each stage, by stage and name.
+	namedCaches map[string]cacheOpts
+	warnings    []*spec.Error
 
 	mainContext *lateOutput
 	contextUsed bool
@@ -110,6 +112,7 @@ func newConverter(s *spec.Spec, opt Options) (*converter, error) {
 		resolver:    opt.Resolver,
 		stages:      map[*spec.Stage]*stageState{},
 		images:      map[string]imageResult{},
+		namedCaches: map[string]cacheOpts{},
 		mainContext: &lateOutput{},
 		ctxPaths:    map[string]struct{}{},
 		sourceMap:   llb.NewSourceMap(nil, s.File, "toml", s.Source),

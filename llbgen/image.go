@@ -1,7 +1,8 @@
 package llbgen
 
 import (
-	"encoding/json"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -27,15 +28,25 @@ func newImage(base *dockerspec.DockerOCIImage, p ocispecs.Platform) *dockerspec.
 
 // cloneImage copies a config deeply, so stages never share one.
 func cloneImage(img *dockerspec.DockerOCIImage) *dockerspec.DockerOCIImage {
-	dt, err := json.Marshal(img)
-	if err != nil {
-		panic(err) // a config always marshals
+	out := *img
+	out.Platform.OSFeatures = slices.Clone(img.Platform.OSFeatures)
+	out.RootFS.DiffIDs = slices.Clone(img.RootFS.DiffIDs)
+	out.History = slices.Clone(img.History)
+	cfg := &out.Config
+	cfg.Env = slices.Clone(cfg.Env)
+	cfg.Entrypoint = slices.Clone(cfg.Entrypoint)
+	cfg.Cmd = slices.Clone(cfg.Cmd)
+	cfg.Shell = slices.Clone(cfg.Shell)
+	cfg.OnBuild = slices.Clone(cfg.OnBuild)
+	cfg.ExposedPorts = maps.Clone(cfg.ExposedPorts)
+	cfg.Volumes = maps.Clone(cfg.Volumes)
+	cfg.Labels = maps.Clone(cfg.Labels)
+	if cfg.Healthcheck != nil {
+		h := *cfg.Healthcheck
+		h.Test = slices.Clone(h.Test)
+		cfg.Healthcheck = &h
 	}
-	out := &dockerspec.DockerOCIImage{}
-	if err := json.Unmarshal(dt, out); err != nil {
-		panic(err)
-	}
-	return out
+	return &out
 }
 
 // applyImage applies the stage's `image` table over the config it has.

@@ -26,7 +26,10 @@ func (c *converter) convertStep(ctx context.Context, s *stageState, step *spec.S
 
 // run converts a run step into an exec op on the stage's root.
 func (c *converter) run(ctx context.Context, s *stageState, step *spec.Step) error {
-	vars := s.vars.Clone()
+	vars := s.vars
+	if len(step.Env) > 0 {
+		vars = vars.Clone()
+	}
 	var opts []llb.RunOption
 	env := append([]spec.KeyValue(nil), s.runEnv...)
 
@@ -124,31 +127,43 @@ type cacheOpts struct {
 func (c *converter) caches(ctx context.Context, s *stageState, names []spec.String) (cacheOpts, error) {
 	var out cacheOpts
 	seen := map[string]bool{}
-	files := map[string]bool{}
 	for _, n := range names {
 		if seen[n.Value] {
 			continue
 		}
 		seen[n.Value] = true
-		rc := c.spec.ResolveCache(n.Value)
-		for _, m := range rc.Mounts {
-			o, err := c.cacheMount(ctx, s, m, n)
-			if err != nil {
-				return out, err
-			}
-			out.mounts = append(out.mounts, o)
+		nc, err := c.namedCache(ctx, s, n)
+		if err != nil {
+			return out, err
 		}
-		out.env = append(out.env, rc.Env...)
-		for _, f := range rc.Files {
-			if files[f.Path] {
-				continue
-			}
-			files[f.Path] = true
-			st := llb.Scratch().File(llb.Mkfile("/file", 0o644, []byte(f.Content)), llb.WithCustomName("[internal] cache preset "+n.Value+": "+f.Path))
-			out.mounts = append(out.mounts, llb.AddMount(f.Path, st, llb.SourcePath("/file"), llb.Readonly))
-		}
+		out.mounts = append(out.mounts, nc.mounts...)
+		out.env = append(out.env, nc.env...)
 	}
 	return out, nil
+}
+
+// namedCache converts a listed cache once per stage: every run step of a
+// stage mounts the same caches.
+func (c *converter) namedCache(ctx context.Context, s *stageState, n spec.String) (cacheOpts, error) {
+	key := s.spec.Name + "\x00" + n.Value
+	if nc, ok := c.namedCaches[key]; ok {
+		return nc, nil
+	}
+	rc := c.spec.ResolveCache(n.Value)
+	nc := cacheOpts{env: rc.Env}
+	for _, m := range rc.Mounts {
+		o, err := c.cacheMount(ctx, s, m, n)
+		if err != nil {
+			return nc, err
+		}
+		nc.mounts = append(nc.mounts, o)
+	}
+	for _, f := range rc.Files {
+		st := llb.Scratch().File(llb.Mkfile("/file", 0o644, []byte(f.Content)), llb.WithCustomName("[internal] cache preset "+n.Value+": "+f.Path))
+		nc.mounts = append(nc.mounts, llb.AddMount(f.Path, st, llb.SourcePath("/file"), llb.Readonly))
+	}
+	c.namedCaches[key] = nc
+	return nc, nil
 }
 
 // cacheID applies the BUILDKIT_CACHE_MOUNT_NS namespace to an id.

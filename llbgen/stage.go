@@ -2,8 +2,8 @@ package llbgen
 
 import (
 	"context"
-	"fmt"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/containerd/platforms"
@@ -212,9 +212,9 @@ func (c *converter) name(s *stageState, step int, what string) string {
 		prefix = platforms.Format(s.platform) + " " + prefix
 	}
 	if step > 0 {
-		prefix = fmt.Sprintf("%s %d/%d", prefix, step, len(s.spec.Steps))
+		prefix += " " + strconv.Itoa(step) + "/" + strconv.Itoa(len(s.spec.Steps))
 	}
-	return fmt.Sprintf("[%s] %s", prefix, what)
+	return "[" + prefix + "] " + what
 }
 
 // setEnv sets k in a KEY=VALUE list, in place when present.

@@ -17,7 +17,19 @@ var invalidSpecs = []struct {
 		"build.toml:2:16: invalid TOML: basic strings cannot have new lines",
 	}},
 	{"duplicate key", "[stages.a]\nfrom = \"busybox\"\nfrom = \"debian\"\n", []string{
-		"build.toml:3:1: invalid TOML: key from is already defined",
+		"build.toml:3:1: invalid TOML: key from is defined twice",
+	}},
+	{"table defined twice", "[stages.a]\nfrom = \"busybox\"\n[stages.a]\n", []string{
+		"build.toml:3:9: invalid TOML: table [stages.a] is already defined",
+	}},
+	{"header into inline table", "[stages]\na = { from = \"busybox\" }\n[stages.a.image]\n", []string{
+		"build.toml:3:9: invalid TOML: key stages.a is already defined as an inline table, which cannot be extended",
+	}},
+	{"array of tables after static array", "[stages.a]\nfrom = \"busybox\"\nsteps = []\n[[stages.a.steps]]\nrun = \"true\"\n", []string{
+		"build.toml:4:12: invalid TOML: cannot append to [[stages.a.steps]]: stages.a.steps is already defined as an array",
+	}},
+	{"integer out of range", "version = 99999999999999999999\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:1:11: invalid TOML: integer 99999999999999999999 is out of range",
 	}},
 	{"unknown top-level key", "verison = 1\n[stages.a]\nfrom = \"busybox\"\n", []string{
 		"build.toml:1:1: unknown key \"verison\" in the top level (did you mean \"version\"?); allowed: args, caches, default, stages, version",

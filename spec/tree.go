@@ -3,19 +3,18 @@ package spec
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 )
 
 // The decoder works on a small positioned tree built from go-toml's
-// unstable parser: go-toml's Unmarshal validates the document (duplicate
-// keys, redefined tables, ...) but forgets where values were, and the parser
-// keeps positions but not TOML's table semantics. Using both gives exact
-// positions without reimplementing TOML's rules.
+// unstable parser, which checks TOML's syntax and keeps positions; the
+// builder adds TOML's table rules (no key or table defined twice, inline
+// tables and arrays are closed), so every error has an exact position.
 
 type nodeKind int
 
@@ -33,10 +32,22 @@ func (k nodeKind) String() string {
 	return [...]string{"a table", "an array", "a string", "an integer", "a float", "a boolean", "a date-time"}[k]
 }
 
+// origin says how a table or array came to be, for TOML's rules on
+// defining it again.
+type origin int
+
+const (
+	implicit origin = iota // a parent named by a header, e.g. a in [a.b]
+	header                 // [a.b] or [[a.b]]
+	dotted                 // a parent named by a dotted key, e.g. a in a.b = 1
+	literal                // a value written after =: closed to later keys
+)
+
 type node struct {
-	kind nodeKind
-	key  Range // the key that names this node; zero for array items and the root
-	rng  Range // the value; for a table, from its header or brace to its last key
+	kind   nodeKind
+	origin origin
+	key    Range // the key that names this node; zero for array items and the root
+	rng    Range // the value; for a table, from its header or brace to its last key
 
 	str  string // strings and the raw text of scalars
 	num  int64
@@ -74,39 +85,35 @@ func (l lineIndex) rng(r unstable.Range) Range {
 // parseTree parses src into a positioned tree and the comment lines of the
 // file (line → text), used for descriptions of stages and args.
 func parseTree(file string, src []byte) (*node, map[int]string, *Error) {
-	var probe map[string]any
-	if err := toml.Unmarshal(src, &probe); err != nil {
-		return nil, nil, tomlError(file, src, err)
-	}
 	b := treeBuilder{src: src, lines: newLineIndex(src), comments: map[int]string{}}
-	b.root = &node{kind: kindTable, fields: map[string]*node{}}
+	b.root = &node{kind: kindTable, origin: header, fields: map[string]*node{}}
 	b.current = b.root
 	p := unstable.Parser{KeepComments: true}
 	p.Reset(src)
-	for p.NextExpression() {
+	for b.err == nil && p.NextExpression() {
 		b.expression(p.Expression())
 	}
-	if err := p.Error(); err != nil { // unreachable after Unmarshal, kept for safety
-		return nil, nil, tomlError(file, src, err)
+	if err := p.Error(); err != nil {
+		return nil, nil, b.parseError(file, err)
+	}
+	if b.err != nil {
+		b.err.File = file
+		return nil, nil, b.err
 	}
 	return b.root, b.comments, nil
 }
 
-func tomlError(file string, src []byte, err error) *Error {
-	var de *toml.DecodeError
-	if errors.As(err, &de) {
-		line, col := de.Position()
-		msg := strings.TrimPrefix(err.Error(), "toml: ")
-		return &Error{File: file, Pos: Pos{line, col}, Msg: "invalid TOML: " + msg}
-	}
+func (b *treeBuilder) parseError(file string, err error) *Error {
+	e := &Error{File: file, Pos: Pos{1, 1}, Msg: "invalid TOML: " + err.Error()}
 	var pe *unstable.ParserError
-	if errors.As(err, &pe) && len(pe.Highlight) > 0 {
-		off := bytes.Index(src, pe.Highlight)
-		if off >= 0 {
-			return &Error{File: file, Pos: newLineIndex(src).pos(off), Msg: "invalid TOML: " + pe.Message}
+	if errors.As(err, &pe) {
+		e.Msg = "invalid TOML: " + pe.Message
+		// The highlight is a slice of src: its capacity tells its offset.
+		if off := cap(b.src) - cap(pe.Highlight); pe.Highlight != nil && off >= 0 && off <= len(b.src) {
+			e.Pos = b.lines.pos(off)
 		}
 	}
-	return &Error{File: file, Pos: Pos{1, 1}, Msg: "invalid TOML: " + err.Error()}
+	return e
 }
 
 type treeBuilder struct {
@@ -115,6 +122,16 @@ type treeBuilder struct {
 	root     *node
 	current  *node // the table the latest header opened
 	comments map[int]string
+	err      *Error // the first violation of TOML's table rules
+
+	keyBuf   []string
+	rangeBuf []Range
+}
+
+func (b *treeBuilder) fail(r Range, format string, args ...any) {
+	if b.err == nil {
+		b.err = &Error{Pos: r.Start, Range: r, Msg: "invalid TOML: " + fmt.Sprintf(format, args...)}
+	}
 }
 
 func (b *treeBuilder) expression(e *unstable.Node) {
@@ -125,48 +142,78 @@ func (b *treeBuilder) expression(e *unstable.Node) {
 	case unstable.KeyValue:
 		b.keyValue(b.current, e)
 	case unstable.Table, unstable.ArrayTable:
-		keys, ranges := b.keyParts(e.Key())
-		t := b.root
-		for i, k := range keys[:len(keys)-1] {
-			t = b.descend(t, k, ranges[i])
-		}
-		last, lastRange := keys[len(keys)-1], ranges[len(keys)-1]
-		header := Range{Start: ranges[0].Start, End: lastRange.End}
-		header.Start.Column-- // the opening bracket
-		if e.Kind == unstable.ArrayTable {
-			header.Start.Column--
-			arr := t.fields[last]
-			if arr == nil {
-				arr = &node{kind: kindArray, key: lastRange, rng: header}
-				t.set(last, arr)
-			}
-			item := &node{kind: kindTable, key: lastRange, rng: header, fields: map[string]*node{}}
-			arr.items = append(arr.items, item)
-			b.current = item
-			return
-		}
-		tbl := t.fields[last]
-		if tbl == nil {
-			tbl = &node{kind: kindTable, fields: map[string]*node{}}
-			t.set(last, tbl)
-		}
-		tbl.key, tbl.rng = lastRange, header
-		b.current = tbl
+		b.table(e)
 	}
 }
 
-// descend returns the table named k inside t, creating it when missing. A key
-// naming an array of tables descends into its last table, as TOML specifies.
-func (b *treeBuilder) descend(t *node, k string, r Range) *node {
+// table opens the table of a [header] or a new item of an [[array]].
+func (b *treeBuilder) table(e *unstable.Node) {
+	keys, ranges := b.keyParts(e.Key())
+	t := b.root
+	for i := range keys[:len(keys)-1] {
+		if t = b.descend(t, keys[:i+1], ranges[i], false); t == nil {
+			return
+		}
+	}
+	last, lastRange := keys[len(keys)-1], ranges[len(keys)-1]
+	name := strings.Join(keys, ".")
+	hdr := Range{Start: ranges[0].Start, End: lastRange.End}
+	hdr.Start.Column-- // the opening bracket
+	existing := t.fields[last]
+	if e.Kind == unstable.ArrayTable {
+		hdr.Start.Column--
+		switch {
+		case existing == nil:
+			existing = &node{kind: kindArray, origin: header, key: lastRange, rng: hdr}
+			t.set(last, existing)
+		case existing.kind != kindArray || existing.origin != header:
+			b.fail(lastRange, "cannot append to [[%s]]: %s is already defined as %s", name, name, existing.kind)
+			return
+		}
+		item := &node{kind: kindTable, origin: header, key: lastRange, rng: hdr, fields: map[string]*node{}}
+		existing.items = append(existing.items, item)
+		b.current = item
+		return
+	}
+	switch {
+	case existing == nil:
+		existing = &node{kind: kindTable, fields: map[string]*node{}}
+		t.set(last, existing)
+	case existing.kind != kindTable || existing.origin != implicit:
+		b.fail(lastRange, "table [%s] is already defined", name)
+		return
+	}
+	existing.origin, existing.key, existing.rng = header, lastRange, hdr
+	b.current = existing
+}
+
+// descend returns the table named by the last key of path inside t,
+// creating it when missing. A header key naming an array of tables descends
+// into its last table, as TOML specifies. inKeyValue tells a dotted key of a
+// key/value from a header.
+func (b *treeBuilder) descend(t *node, path []string, r Range, inKeyValue bool) *node {
+	k := path[len(path)-1]
 	child := t.fields[k]
 	if child == nil {
-		child = &node{kind: kindTable, key: r, rng: r, fields: map[string]*node{}}
+		child = &node{kind: kindTable, origin: implicit, key: r, rng: r, fields: map[string]*node{}}
+		if inKeyValue {
+			child.origin = dotted
+		}
 		t.set(k, child)
+		return child
 	}
-	if child.kind == kindArray && len(child.items) > 0 {
+	switch {
+	case child.kind == kindArray && child.origin == header && !inKeyValue:
 		return child.items[len(child.items)-1]
+	case child.kind == kindTable && (child.origin == dotted || !inKeyValue && child.origin != literal):
+		return child
 	}
-	return child
+	what := child.kind.String()
+	if child.kind == kindTable && child.origin == literal {
+		what = "an inline table, which cannot be extended"
+	}
+	b.fail(r, "key %s is already defined as %s", strings.Join(path, "."), what)
+	return nil
 }
 
 func (t *node) set(k string, v *node) {
@@ -174,26 +221,34 @@ func (t *node) set(k string, v *node) {
 	t.fields[k] = v
 }
 
+// keyParts returns the parts of a key and their ranges, in buffers reused
+// by the next call.
 func (b *treeBuilder) keyParts(it unstable.Iterator) ([]string, []Range) {
-	var keys []string
-	var ranges []Range
+	b.keyBuf, b.rangeBuf = b.keyBuf[:0], b.rangeBuf[:0]
 	for it.Next() {
 		k := it.Node()
-		keys = append(keys, string(k.Data))
-		ranges = append(ranges, b.lines.rng(k.Raw))
+		b.keyBuf = append(b.keyBuf, string(k.Data))
+		b.rangeBuf = append(b.rangeBuf, b.lines.rng(k.Raw))
 	}
-	return keys, ranges
+	return b.keyBuf, b.rangeBuf
 }
 
 func (b *treeBuilder) keyValue(t *node, kv *unstable.Node) {
 	keys, ranges := b.keyParts(kv.Key())
-	for i, k := range keys[:len(keys)-1] {
-		t = b.descend(t, k, ranges[i])
+	for i := range keys[:len(keys)-1] {
+		if t = b.descend(t, keys[:i+1], ranges[i], true); t == nil {
+			return
+		}
+	}
+	last, lastRange := keys[len(keys)-1], ranges[len(ranges)-1]
+	if t.fields[last] != nil {
+		b.fail(lastRange, "key %s is defined twice", strings.Join(keys, "."))
+		return
 	}
 	whole := b.lines.rng(kv.Raw)
-	v := b.value(kv.Value(), Range{Start: b.valueStart(kv), End: whole.End})
-	v.key = ranges[len(ranges)-1]
-	t.set(keys[len(keys)-1], v)
+	v := b.value(kv.Value(), Range{Start: b.valueStart(kv), End: whole.End}) // reuses the key buffers
+	v.key = lastRange
+	t.set(last, v)
 	b.extend(whole.End)
 }
 
@@ -219,7 +274,7 @@ func (b *treeBuilder) extend(end Pos) {
 }
 
 func (b *treeBuilder) value(v *unstable.Node, outer Range) *node {
-	n := &node{rng: outer}
+	n := &node{rng: outer, origin: literal}
 	if v.Raw.Length > 0 && v.Kind != unstable.InlineTable {
 		n.rng = b.lines.rng(v.Raw)
 	}
@@ -228,7 +283,10 @@ func (b *treeBuilder) value(v *unstable.Node, outer Range) *node {
 		n.kind, n.str = kindString, string(v.Data)
 	case unstable.Integer:
 		n.kind, n.str = kindInteger, string(v.Data)
-		n.num, _ = strconv.ParseInt(n.str, 0, 64) // syntax already checked by go-toml
+		var err error
+		if n.num, err = strconv.ParseInt(n.str, 0, 64); err != nil { // the syntax is checked by the parser
+			b.fail(n.rng, "integer %s is out of range", n.str)
+		}
 	case unstable.Float:
 		n.kind, n.str = kindFloat, string(v.Data)
 	case unstable.Bool:

@@ -323,14 +323,16 @@ func (v *validator) mount(what string, m *Mount, vars *Vars) {
 		return
 	}
 	typ := m.Type.Value
-	set := map[string]Loc{
-		"target": m.Target.Loc, "source": m.Source.Loc, "from": m.From.Loc, "id": m.ID.Loc,
-		"sharing": m.Sharing.Loc, "mode": m.Mode.Loc, "uid": m.UID.Loc, "gid": m.GID.Loc,
-		"size": m.Size.Loc, "env": m.Env.Loc, "readonly": m.Readonly.Loc, "required": m.Required.Loc,
-	}
-	for key, l := range set {
-		if l.Present() && !contains(options, key) {
-			v.at(l.Key, "%q is not an option of %s mounts; %s mounts take: %s", key, typ, typ, strings.Join(options, ", "))
+	for _, o := range []struct {
+		key string
+		loc Loc
+	}{
+		{"target", m.Target.Loc}, {"source", m.Source.Loc}, {"from", m.From.Loc}, {"id", m.ID.Loc},
+		{"sharing", m.Sharing.Loc}, {"mode", m.Mode.Loc}, {"uid", m.UID.Loc}, {"gid", m.GID.Loc},
+		{"size", m.Size.Loc}, {"env", m.Env.Loc}, {"readonly", m.Readonly.Loc}, {"required", m.Required.Loc},
+	} {
+		if o.loc.Present() && !contains(options, o.key) {
+			v.at(o.loc.Key, "%q is not an option of %s mounts; %s mounts take: %s", o.key, typ, typ, strings.Join(options, ", "))
 		}
 	}
 	switch typ {

@@ -1,0 +1,163 @@
+package spec
+
+import (
+	"reflect"
+	"testing"
+)
+
+const validSpec = `# syntax=ghcr.io/tomlfront/tomlfront:1
+version = 1
+
+[args]
+# The Go toolchain.
+GO_VERSION = "1.26"
+OUT = "/out/${GO_VERSION}"
+
+[caches.gomod]
+target = "/go/pkg/mod"
+sharing = "locked"
+
+# Builds the app.
+[stages.build]
+from = "golang:${GO_VERSION}"
+env = { CGO_ENABLED = "0" }
+steps = [
+  { copy = "go.mod" },
+  { run = "go mod download", caches = ["gomod"] },
+]
+
+[stages.runtime]
+from = "scratch"
+
+[[stages.runtime.steps]]
+copy = ["/out/app"]
+from = "build"
+`
+
+func TestLoadValid(t *testing.T) {
+	s, err := Load("build.toml", []byte(validSpec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, st := range s.Stages {
+		names = append(names, st.Name)
+	}
+	if !reflect.DeepEqual(names, []string{"build", "runtime"}) {
+		t.Errorf("stages %v: document order lost", names)
+	}
+	if s.DefaultStage().Name != "runtime" {
+		t.Errorf("default stage %q, want the last one", s.DefaultStage().Name)
+	}
+	build := s.Stage("build")
+	if build.Description != "Builds the app." || s.Arg("GO_VERSION").Description != "The Go toolchain." || s.Arg("OUT").Description != "" {
+		t.Errorf("descriptions %q %q", build.Description, s.Arg("GO_VERSION").Description)
+	}
+	if len(build.Steps) != 2 || build.Steps[0].Kind != StepCopy || build.Steps[1].Kind != StepRun {
+		t.Fatalf("inline steps: %+v", build.Steps)
+	}
+	if got := build.Steps[0].Sources.Plain(); !reflect.DeepEqual(got, []string{"go.mod"}) {
+		t.Errorf("copy of a single string: %q", got)
+	}
+}
+
+// TestPositions checks the positions kept for tables, keys and values.
+func TestPositions(t *testing.T) {
+	s, err := Load("build.toml", []byte(validSpec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	build, runtime := s.Stage("build"), s.Stage("runtime")
+	tests := []struct {
+		name string
+		got  Range
+		want Range
+	}{
+		{"stage header", build.Header, Range{Pos{14, 1}, Pos{14, 14}}},
+		{"from key", build.From.Loc.Key, Range{Pos{15, 1}, Pos{15, 5}}},
+		{"from value", build.From.Loc.Value, Range{Pos{15, 8}, Pos{15, 30}}},
+		{"env value", build.Env[0].Value.Loc.Value, Range{Pos{16, 23}, Pos{16, 26}}},
+		{"env key", build.Env[0].Value.Loc.Key, Range{Pos{16, 9}, Pos{16, 20}}},
+		{"inline step", build.Steps[1].Range, Range{Pos{19, 3}, Pos{19, 48}}},
+		{"list item", build.Steps[1].Caches.Values[0].Loc.Value, Range{Pos{19, 40}, Pos{19, 47}}},
+		{"array-of-tables step", runtime.Steps[0].Range, Range{Pos{25, 1}, Pos{27, 15}}},
+		{"stage range covers its steps", runtime.Range, Range{Pos{22, 1}, Pos{27, 15}}},
+		{"cache header", s.Cache("gomod").Header, Range{Pos{9, 9}, Pos{9, 14}}},
+		{"arg value", s.Arg("OUT").Value.Loc.Value, Range{Pos{7, 7}, Pos{7, 27}}},
+	}
+	for _, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, tc.got, tc.want)
+		}
+	}
+}
+
+func TestExpand(t *testing.T) {
+	s, err := Load("build.toml", []byte(validSpec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := NewVars()
+	vars.Set("GO_VERSION", "1.26")
+	vars.Set("EMPTY", "")
+	tests := []struct{ in, want, err string }{
+		{"golang:${GO_VERSION}", "golang:1.26", ""},
+		{"${EMPTY:-fallback}", "fallback", ""},
+		{"${GO_VERSION:+set}", "set", ""},
+		{"it's \"quoted\" $GO_VERSION", "it's \"quoted\" 1.26", ""},
+		{"\\$GO_VERSION", "$GO_VERSION", ""},
+		{"${MISSING}", "", `build.toml:15:8: undeclared variable "MISSING": declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \$ for a literal $)`},
+		{"${EMPTY:?is required}", "", `build.toml:15:8: invalid variable in "${EMPTY:?is required}": EMPTY: is required`},
+	}
+	for _, tc := range tests {
+		v := s.Stage("build").From
+		v.Value = tc.in
+		got, err := s.Expand(v, vars)
+		if errStr(err) != tc.err || got != tc.want {
+			t.Errorf("Expand(%q) = %q, %v; want %q, %s", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+func errStr(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestResolveCache(t *testing.T) {
+	s, err := Load("build.toml", []byte(`
+[caches.gomod]
+target = "/go/pkg/mod"
+[caches.tools]
+preset = "go"
+id = "shared-go"
+sharing = "private"
+[stages.a]
+from = "busybox:1.36"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(rc ResolvedCache) (out []string) {
+		for _, m := range rc.Mounts {
+			out = append(out, m.ID.Value+" "+m.Target.Value+" "+m.Sharing.Value)
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		want []string
+	}{
+		{"gomod", []string{"gomod /go/pkg/mod shared"}},
+		{"tools", []string{"shared-go/mod /go/pkg/mod private", "shared-go/build /root/.cache/go-build private"}},
+		{"apt", []string{"apt/cache /var/cache/apt locked", "apt/lists /var/lib/apt locked"}},
+		{"npm", []string{"npm /root/.npm shared"}},
+	}
+	for _, tc := range tests {
+		if got := ids(s.ResolveCache(tc.name)); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
