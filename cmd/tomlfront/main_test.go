@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+)
+
+func writeSpec(t *testing.T, src string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "build.toml")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+func TestCommands(t *testing.T) {
+	valid := writeSpec(t, "[args]\nV = \"1\"\n[stages.a]\nfrom = \"busybox:1.36\"\nargs = [\"V\"]\n[[stages.a.steps]]\nrun = \"echo $V\"\n")
+	invalid := writeSpec(t, "[stages.a]\nfrom = \"busybox:1.36\"\nworkdir = \"${NOPE}\"\n[stages.b]\nform = \"a\"\n")
+	tests := []struct {
+		name         string
+		args         []string
+		code         int
+		stdout       string // prefix
+		stderrSubstr string
+	}{
+		{"lint valid", []string{"lint", "-f", valid}, 0, "", ""},
+		{"lint invalid", []string{"lint", "-f", invalid}, 1, invalid + ":3:11: undeclared variable \"NOPE\"", ""},
+		{"lint missing file", []string{"lint", "-f", "/nonexistent/build.toml"}, 2, "", "no such file"},
+		{"lint default file", []string{"lint"}, 2, "", "build.toml"},
+		{"unknown command", []string{"buidl"}, 2, "", `unknown command "buidl"`},
+		{"bad build arg", []string{"llb", "-f", valid, "--build-arg", "NOVALUE"}, 2, "", `"NOVALUE" is not KEY=VALUE`},
+		{"bad platform", []string{"llb", "-f", valid, "--platform", "linux/"}, 2, "", `invalid --platform "linux/"`},
+		{"unknown target", []string{"llb", "-f", valid, "--target", "b"}, 1, "", `target stage "b" not found`},
+		{"extra argument", []string{"lint", "-f", valid, "extra"}, 2, "", `unexpected argument "extra"`},
+		{"undeclared build arg warns", []string{"llb", "-f", valid, "--build-arg", "W=1"}, 0, "", `warning: build arg "W" is not declared`},
+		{"help", []string{"help", "llb"}, 0, "", "buildctl build --local context=."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(tc.args, &stdout, &stderr)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tc.code, stderr.String())
+			}
+			if tc.stdout != "" && !strings.HasPrefix(stdout.String(), tc.stdout) {
+				t.Errorf("stdout %q, want prefix %q", stdout.String(), tc.stdout)
+			}
+			if tc.stdout == "" && tc.args[0] == "lint" && stdout.Len() > 0 {
+				t.Errorf("stdout %q, want nothing", stdout.String())
+			}
+			if !strings.Contains(stderr.String(), tc.stderrSubstr) {
+				t.Errorf("stderr %q lacks %q", stderr.String(), tc.stderrSubstr)
+			}
+		})
+	}
+}
+
+// TestLintListsEveryProblem checks the compiler convention: every problem
+// on a line of its own, sorted by position.
+func TestLintListsEveryProblem(t *testing.T) {
+	file := writeSpec(t, "[stages.b]\nfrom = \"busybox:1.36\"\nusr = \"x\"\n[stages.a]\nform = \"busybox\"\n")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"lint", "-f", file}, &stdout, &stderr); code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	want := []string{file + ":3:1: ", file + ":4:1: ", file + ":5:1: "}
+	if len(lines) != len(want) {
+		t.Fatalf("lines %q", lines)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d %q, want prefix %q", i, lines[i], w)
+		}
+	}
+}
+
+// TestLLBOutput checks that the definition on stdout is what buildctl reads.
+func TestLLBOutput(t *testing.T) {
+	file := writeSpec(t, "[stages.a]\nfrom = \"busybox:1.36\"\n[[stages.a.steps]]\ncopy = [\"x\"]\n[[stages.a.steps]]\nrun = \"cat x\"\n")
+	var first []byte
+	for i := 0; i < 3; i++ {
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"llb", "-f", file, "--platform", "linux/arm64"}, &stdout, &stderr); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		if i == 0 {
+			first = stdout.Bytes()
+		} else if !bytes.Equal(first, stdout.Bytes()) {
+			t.Fatal("llb output differs between runs")
+		}
+	}
+	def, err := llb.ReadFrom(bytes.NewReader(first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sawImage, sawContext bool
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		if src := op.GetSource(); src != nil {
+			sawImage = sawImage || src.Identifier == "docker-image://docker.io/library/busybox:1.36"
+			sawContext = sawContext || src.Identifier == "local://context"
+			if strings.HasPrefix(src.Identifier, "docker-image://") && op.Platform.Architecture != "arm64" {
+				t.Errorf("image platform %v", op.Platform)
+			}
+		}
+	}
+	if !sawImage || !sawContext {
+		t.Errorf("sources: image %v, context %v", sawImage, sawContext)
+	}
+}
