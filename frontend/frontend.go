@@ -1,15 +1,140 @@
 // Package frontend is the BuildKit gateway frontend: it reads the spec from
-// the build's dockerfile context, converts it with llbgen and solves it.
+// the build's dockerfile context through dockerui, converts it with llbgen
+// for each target platform, and solves it.
 package frontend
 
 import (
 	"context"
 	"errors"
+	"maps"
 
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/solver/pb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tomlfront/tomlfront/llbgen"
+	"github.com/tomlfront/tomlfront/spec"
 )
 
-// Build is the gateway build function.
+// DefaultFilename is the spec read when the build names none (-f).
+const DefaultFilename = "build.toml"
+
+// Build is the gateway build function: grpcclient.RunFromEnvironment runs it
+// when BuildKit starts the frontend image, and client.Build can run it
+// in-process.
 func Build(ctx context.Context, c client.Client) (*client.Result, error) {
-	return nil, errors.New("not implemented yet")
+	c = &resolveCache{Client: withDefaultFilename{c}}
+	bc, err := dockerui.NewClient(c)
+	if err != nil {
+		return nil, err
+	}
+	src, err := bc.ReadEntrypoint(ctx, "toml")
+	if err != nil {
+		return nil, err
+	}
+	sm := src.SourceMap
+	s, err := spec.Load(sm.Filename, sm.Data)
+	if err != nil {
+		return nil, withSource(err, sm)
+	}
+	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{}); err != nil || ok {
+		return res, err
+	}
+
+	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
+		res, err := llbgen.Convert(ctx, s, llbgen.Options{
+			Target:          bc.Target,
+			BuildArgs:       maps.Clone(bc.BuildArgs),
+			TargetPlatform:  platform,
+			BuildPlatform:   &bc.BuildPlatforms[0],
+			CacheNamespace:  bc.CacheIDNamespace,
+			Labels:          bc.Labels,
+			PlatformInNames: bc.MultiPlatformRequested,
+			NoCache:         bc.IsNoCache,
+			Network:         bc.NetworkMode,
+			Resolver:        &resolver{bc: bc, client: c, multiPlatform: bc.MultiPlatformRequested},
+		})
+		if err != nil {
+			return nil, withSource(err, sm)
+		}
+		if idx == 0 { // the warnings are the same for every platform
+			for _, w := range res.Warnings {
+				src.Warn(ctx, w.Msg, client.WarnOpts{Range: pbRanges(w)})
+			}
+		}
+		def, err := res.State.Marshal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		// Without CacheImports, --cache-from would be silently ignored.
+		r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports})
+		if err != nil {
+			return nil, err
+		}
+		ref, err := r.SingleRef()
+		if err != nil {
+			return nil, err
+		}
+		return &dockerui.BuildResult{Reference: ref, Image: res.Image}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rb.Finalize()
+}
+
+// withDefaultFilename makes dockerui read build.toml, not Dockerfile, when
+// the build names no file.
+type withDefaultFilename struct{ client.Client }
+
+func (c withDefaultFilename) BuildOpts() client.BuildOpts {
+	opts := c.Client.BuildOpts()
+	if opts.Opts["filename"] == "" {
+		opts.Opts = maps.Clone(opts.Opts)
+		if opts.Opts == nil {
+			opts.Opts = map[string]string{}
+		}
+		opts.Opts["filename"] = DefaultFilename
+	}
+	return opts
+}
+
+// withSource attaches the spec's text and the ranges of its problems to
+// err, so buildx and buildctl print FILE:LINE and the snippet.
+func withSource(err error, sm *llb.SourceMap) error {
+	var list spec.Errors
+	var one *spec.Error
+	switch {
+	case errors.As(err, &list):
+	case errors.As(err, &one):
+		list = spec.Errors{one}
+	default:
+		return err
+	}
+	for i := len(list) - 1; i >= 0; i-- {
+		err = errdefs.WithSource(err, &errdefs.Source{
+			Info: &pb.SourceInfo{
+				Data:       sm.Data,
+				Filename:   sm.Filename,
+				Language:   sm.Language,
+				Definition: sm.Definition.ToPB(),
+			},
+			Ranges: pbRanges(list[i]),
+		})
+	}
+	return err
+}
+
+// pbRanges is where a problem is, for BuildKit: its range, or its position.
+func pbRanges(e *spec.Error) []*pb.Range {
+	r := e.Range
+	if r.Start.Line == 0 {
+		r = spec.Range{Start: e.Pos, End: e.Pos}
+	}
+	return []*pb.Range{{
+		Start: &pb.Position{Line: int32(r.Start.Line), Character: int32(r.Start.Column - 1)},
+		End:   &pb.Position{Line: int32(r.End.Line), Character: int32(r.End.Column - 1)},
+	}}
 }

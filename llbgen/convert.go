@@ -36,6 +36,11 @@ type Options struct {
 	// PlatformInNames prefixes progress names with the platform, for builds
 	// of several platforms.
 	PlatformInNames bool
+	// NoCache tells the stages whose steps must run again (--no-cache,
+	// --no-cache-filter); nil means none.
+	NoCache func(stage string) bool
+	// Network is the network of run steps that do not set theirs (--network).
+	Network pb.NetMode
 	// Resolver provides images and contexts; nil means Offline.
 	Resolver Resolver
 }

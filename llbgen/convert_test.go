@@ -44,7 +44,7 @@ run = "go mod download"
 
 [[stages.build.steps]]
 run = "go build ./..."
-caches = ["go", "seeded", "gomod"]
+caches = ["pip", "seeded", "gomod"]
 mounts = [{ type = "cache", target = "/tmp/x", id = "x", sharing = "private" }]
 `
 
@@ -56,8 +56,8 @@ func TestCacheMounts(t *testing.T) {
 	}{
 		{"named cache, namespaced", "ns", "run go mod download", "/go/pkg/mod", "ns/gomod", "/cache", pb.CacheSharingOpt_LOCKED, false},
 		{"named cache", "", "run go mod download", "/go/pkg/mod", "gomod", "/cache", pb.CacheSharingOpt_LOCKED, false},
-		{"preset dir one", "", "run go build", "/root/.cache/go-build", "go/build", "", pb.CacheSharingOpt_SHARED, false},
-		{"preset dir two", "", "run go build", "/go/pkg/mod", "gomod", "/cache", pb.CacheSharingOpt_LOCKED, false},
+		{"preset", "", "run go build", "/root/.cache/pip", "pip", "", pb.CacheSharingOpt_SHARED, false},
+		{"stage cache listed again by a step", "", "run go build", "/go/pkg/mod", "gomod", "/cache", pb.CacheSharingOpt_LOCKED, false},
 		{"seeded from a stage, relative target", "team", "run go build", "/src/cache", "team/seeded", "/data", pb.CacheSharingOpt_SHARED, true},
 		{"inline cache mount", "team", "run go build", "/tmp/x", "team/x", "", pb.CacheSharingOpt_PRIVATE, false},
 	}
@@ -526,6 +526,17 @@ func TestNamedContextsAndScratch(t *testing.T) {
 	}
 }
 
+func TestMountTargetClash(t *testing.T) {
+	s, err := spec.Load("build.toml", []byte("[caches.gomod]\ntarget = \"/go/pkg/mod\"\n[stages.a]\nfrom = \"golang:1.26\"\ncaches = [\"go\"]\n[[stages.a.steps]]\nrun = \"go build\"\ncaches = [\"gomod\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Convert(context.Background(), s, Options{})
+	if want := `build.toml:6:1: step 1 of stage "a" mounts two things at /go/pkg/mod (check its caches, the stage's caches and its mounts)`; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
 func TestTargetErrors(t *testing.T) {
 	s, err := spec.Load("build.toml", []byte("[args]\nOTHER = \"\"\nV = \"${OTHER:?set OTHER}\"\n[stages.build]\nfrom = \"busybox:1.36\"\n"))
 	if err != nil {
@@ -583,4 +594,41 @@ func readExample(t testing.TB, name string) string {
 		t.Fatal(err)
 	}
 	return string(dt)
+}
+
+// TestBuildOptions checks what buildx flags become: --no-cache-filter,
+// --network, proxy build args; and that env wins over an arg of its name.
+func TestBuildOptions(t *testing.T) {
+	src := `
+[args]
+MODE = "arg"
+[stages.deps]
+from = "busybox:1.36"
+[[stages.deps.steps]]
+run = "fetch"
+[stages.app]
+from = "deps"
+args = ["MODE"]
+env = { MODE = "env" }
+[[stages.app.steps]]
+run = "build"
+`
+	_, g := convert(t, src, Options{
+		NoCache:   func(stage string) bool { return stage == "app" },
+		Network:   pb.NetMode_HOST,
+		BuildArgs: map[string]string{"http_proxy": "http://proxy:3128", "MODE": "cli"},
+	})
+	fetch, fetchDigest := g.op("run fetch")
+	build, buildDigest := g.op("run build")
+	if g.def.Metadata[string(fetchDigest)].IgnoreCache || !g.def.Metadata[string(buildDigest)].IgnoreCache {
+		t.Errorf("ignore cache: deps %v, app %v", g.def.Metadata[string(fetchDigest)].IgnoreCache, g.def.Metadata[string(buildDigest)].IgnoreCache)
+	}
+	for _, op := range []*pb.Op{fetch, build} {
+		if e := op.GetExec(); e.Network != pb.NetMode_HOST || e.Meta.ProxyEnv == nil || e.Meta.ProxyEnv.HttpProxy != "http://proxy:3128" {
+			t.Errorf("network %v proxy %v", e.Network, e.Meta.ProxyEnv)
+		}
+	}
+	if env := build.GetExec().Meta.Env; !hasEnv(env, "MODE=env") || hasEnv(env, "MODE=cli") {
+		t.Errorf("env %q: the env var must win over the arg", env)
+	}
 }

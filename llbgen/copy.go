@@ -118,11 +118,10 @@ func (c *converter) copy(ctx context.Context, s *stageState, step *spec.Step) er
 		})
 	}
 	display = append(display, to)
-	name := c.name(s, s.step, strings.Join(display, " "))
-	constraints := []llb.ConstraintsOpt{llb.WithCustomName(name), c.location(step.Range), llb.Platform(s.platform)}
+	constraints := c.constraints(s, s.step, strings.Join(display, " "), step.Range)
 	if step.Link.Value {
 		layer := llb.Scratch().File(action, constraints...)
-		s.state = s.state.WithOutput(llb.Merge([]llb.State{s.state, layer}, llb.WithCustomName(c.name(s, s.step, "link "+strings.Join(display[1:], " "))), c.location(step.Range)).Output())
+		s.state = s.state.WithOutput(llb.Merge([]llb.State{s.state, layer}, c.constraints(s, s.step, "link "+strings.Join(display[1:], " "), step.Range)...).Output())
 	} else {
 		s.state = s.state.File(action, constraints...)
 	}
@@ -134,6 +133,12 @@ func (c *converter) copy(ctx context.Context, s *stageState, step *spec.Step) er
 // download or a git repository. ok is false for local sources.
 func (c *converter) remote(s *stageState, step *spec.Step, at spec.String, src string) (st llb.State, file string, ok bool, err error) {
 	name := c.name(s, s.step, "add "+src)
+	checksum := ""
+	if step.Checksum.Loc.Present() {
+		if checksum, err = c.spec.Expand(step.Checksum, s.vars); err != nil {
+			return llb.State{}, "", false, err
+		}
+	}
 	if ref, isGit, gerr := dfgitutil.ParseGitRef(src); gerr == nil && !ref.IndistinguishableFromLocal {
 		opts := []llb.GitOption{llb.WithCustomName(name)}
 		if ref.Ref != "" {
@@ -145,8 +150,8 @@ func (c *converter) remote(s *stageState, step *spec.Step, at spec.String, src s
 		if step.KeepGitDir.Value || (ref.KeepGitDir != nil && *ref.KeepGitDir) {
 			opts = append(opts, llb.KeepGitDir())
 		}
-		if step.Checksum.Loc.Present() {
-			opts = append(opts, llb.GitChecksum(step.Checksum.Value))
+		if checksum != "" {
+			opts = append(opts, llb.GitChecksum(checksum))
 		}
 		return llb.Git(ref.Remote, "", opts...), "/", true, nil
 	} else if isGit {
@@ -162,14 +167,10 @@ func (c *converter) remote(s *stageState, step *spec.Step, at spec.String, src s
 		}
 	}
 	opts := []llb.HTTPOption{llb.Filename(file), llb.WithCustomName(name)}
-	if step.Checksum.Loc.Present() {
-		sum, err := c.spec.Expand(step.Checksum, s.vars)
+	if checksum != "" {
+		d, err := digest.Parse(checksum)
 		if err != nil {
-			return llb.State{}, "", false, err
-		}
-		d, err := digest.Parse(sum)
-		if err != nil {
-			return llb.State{}, "", false, c.spec.ErrorAt(step.Checksum.Loc.Value, "invalid checksum %q: %v", sum, err)
+			return llb.State{}, "", false, c.spec.ErrorAt(step.Checksum.Loc.Value, "invalid checksum %q: %v", checksum, err)
 		}
 		opts = append(opts, llb.Checksum(d))
 	}

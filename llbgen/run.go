@@ -98,11 +98,16 @@ func (c *converter) run(ctx context.Context, s *stageState, step *spec.Step) err
 		}
 		opts = append(opts, o)
 	}
-	opts = append(opts,
-		llb.Args(args),
-		llb.WithCustomName(c.name(s, s.step, "run "+oneLine(display))),
-		c.location(step.Range),
-	)
+	if err := c.checkMountTargets(s, step, opts); err != nil {
+		return err
+	}
+	if proxy := proxyEnv(c.opt.BuildArgs); proxy != nil {
+		opts = append(opts, llb.WithProxy(*proxy))
+	}
+	opts = append(opts, llb.Args(args))
+	for _, o := range c.constraints(s, s.step, "run "+oneLine(display), step.Range) {
+		opts = append(opts, o)
+	}
 	s.state = s.state.Run(opts...).Root()
 	addHistory(s.image, "RUN "+display, false)
 	return nil
@@ -390,4 +395,41 @@ func (c *converter) ref(ctx context.Context, s *stageState, from string, at spec
 		return llb.State{}, c.spec.ErrorAt(at.Loc.Value, "image %q: %v", from, err)
 	}
 	return r.state, nil
+}
+
+// checkMountTargets reports two mounts at one target, such as a declared
+// cache and a preset that both mount /go/pkg/mod: BuildKit would fail the
+// step without saying which keys clash.
+func (c *converter) checkMountTargets(s *stageState, step *spec.Step, opts []llb.RunOption) error {
+	var ei llb.ExecInfo
+	for _, o := range opts {
+		o.SetRunOption(&ei)
+	}
+	seen := map[string]bool{}
+	for _, m := range ei.Mounts {
+		if seen[m.Target] {
+			return c.spec.ErrorAt(step.Range, "step %d of stage %q mounts two things at %s (check its caches, the stage's caches and its mounts)", s.step, s.spec.Name, m.Target)
+		}
+		seen[m.Target] = true
+	}
+	return nil
+}
+
+// proxyEnv passes the proxy build args to run steps without keeping them
+// in the image or the cache key, as the Dockerfile frontend does.
+func proxyEnv(args map[string]string) *llb.ProxyEnv {
+	get := func(name string) string {
+		if v, ok := args[name]; ok {
+			return v
+		}
+		return args[strings.ToLower(name)]
+	}
+	pe := llb.ProxyEnv{
+		HTTPProxy: get("HTTP_PROXY"), HTTPSProxy: get("HTTPS_PROXY"), FTPProxy: get("FTP_PROXY"),
+		NoProxy: get("NO_PROXY"), AllProxy: get("ALL_PROXY"),
+	}
+	if pe == (llb.ProxyEnv{}) {
+		return nil
+	}
+	return &pe
 }

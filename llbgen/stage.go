@@ -8,6 +8,7 @@ import (
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tomlfront/tomlfront/spec"
@@ -23,6 +24,7 @@ type stageState struct {
 	shell    []string
 	runEnv   []spec.KeyValue // the stage's args, as env of its run steps
 	step     int             // the step being converted, 1-based
+	noCache  bool            // run every step again
 	done     bool
 }
 
@@ -48,6 +50,10 @@ func (c *converter) stage(ctx context.Context, st *spec.Stage) (*stageState, err
 	if err := c.base(ctx, s, platform); err != nil {
 		return nil, err
 	}
+	s.noCache = c.opt.NoCache != nil && c.opt.NoCache(st.Name)
+	if c.opt.Network != pb.NetMode_UNSET {
+		s.state = s.state.Network(c.opt.Network)
+	}
 	for _, e := range st.Env {
 		v, err := c.spec.Expand(e.Value, s.vars)
 		if err != nil {
@@ -58,6 +64,9 @@ func (c *converter) stage(ctx context.Context, st *spec.Stage) (*stageState, err
 		s.image.Config.Env = setEnv(s.image.Config.Env, e.Name, v)
 	}
 	for _, a := range st.Args.Values {
+		if envHas(s.image.Config.Env, a.Value) {
+			continue // as in a Dockerfile, an env var wins over an arg of the same name
+		}
 		v, _ := c.args.Get(a.Value)
 		s.runEnv = append(s.runEnv, spec.KeyValue{Name: a.Value, Value: spec.String{Value: v}})
 	}
@@ -196,12 +205,18 @@ func (c *converter) workdir(s *stageState) error {
 	if u := s.image.Config.User; u != "" {
 		opts = append(opts, llb.WithUser(u))
 	}
-	s.state = s.state.File(llb.Mkdir(wd, 0o755, opts...),
-		llb.WithCustomName(c.name(s, 0, "workdir "+wd)),
-		c.location(s.spec.Workdir.Loc.Key.Join(s.spec.Workdir.Loc.Value)),
-		llb.Platform(s.platform),
-	)
+	s.state = s.state.File(llb.Mkdir(wd, 0o755, opts...), c.constraints(s, 0, "workdir "+wd, s.spec.Workdir.Loc.Key.Join(s.spec.Workdir.Loc.Value))...)
 	return nil
+}
+
+// constraints are what every op of a step carries: its progress name, its
+// TOML range, its platform, and whether its cache may be used.
+func (c *converter) constraints(s *stageState, step int, what string, r spec.Range) []llb.ConstraintsOpt {
+	opts := []llb.ConstraintsOpt{llb.WithCustomName(c.name(s, step, what)), c.location(r), llb.Platform(s.platform)}
+	if s.noCache {
+		opts = append(opts, llb.IgnoreCache)
+	}
+	return opts
 }
 
 // name is the progress name of a step: "[build 2/4] run go mod download".
@@ -215,6 +230,15 @@ func (c *converter) name(s *stageState, step int, what string) string {
 		prefix += " " + strconv.Itoa(step) + "/" + strconv.Itoa(len(s.spec.Steps))
 	}
 	return "[" + prefix + "] " + what
+}
+
+func envHas(env []string, k string) bool {
+	for _, kv := range env {
+		if name, _, _ := strings.Cut(kv, "="); name == k {
+			return true
+		}
+	}
+	return false
 }
 
 // setEnv sets k in a KEY=VALUE list, in place when present.

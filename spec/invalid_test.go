@@ -160,7 +160,7 @@ var invalidSpecs = []struct {
 		"build.toml:5:11: mount 1 of step 1 of stage \"a\" (cache) has no target: set `target` to where it is mounted",
 	}},
 	{"secret mount without id", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"secret\", required = true }]\n", []string{
-		"build.toml:5:11: mount 1 of step 1 of stage \"a\" (secret) needs `id`, `target` or `env`: the id of --secret id=...",
+		"build.toml:5:11: mount 1 of step 1 of stage \"a\" (secret) needs `id`, the id of --secret id=..., or a `target` whose file name is the id",
 	}},
 	{"invalid tmpfs size", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"tmpfs\", target = \"/t\", size = \"lots\" }]\n", []string{
 		"build.toml:5:51: invalid size \"lots\": write bytes or a size such as \"64m\" or \"1g\"",
@@ -237,6 +237,27 @@ var invalidSpecs = []struct {
 	}},
 	{"persist not a bool", "[caches.c]\ntarget = \"/c\"\npersist = 1\n[stages.a]\nfrom = \"busybox\"\n", []string{
 		"build.toml:3:11: \"persist\" must be true or false, found an integer",
+	}},
+	{"secret mount with only env", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"secret\", env = \"TOKEN\" }]\n", []string{
+		"build.toml:5:11: mount 1 of step 1 of stage \"a\" (secret) needs `id`, the id of --secret id=..., or a `target` whose file name is the id",
+	}},
+	{"variable in network", "[args]\nNET = \"none\"\n[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nnetwork = \"${NET}\"\n", []string{
+		"build.toml:7:11: network takes no variables: write one of default, none, host",
+	}},
+	{"several sources into a file", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\ncopy = [\"a\", \"b\"]\nto = \"/dst\"\n", []string{
+		"build.toml:5:6: copy of several sources needs a directory: end `to` with a slash, e.g. \"/dst/\"",
+	}},
+	{"chmod out of range", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\ncopy = [\"a\"]\nchmod = \"17777\"\n", []string{
+		"build.toml:5:9: invalid chmod \"17777\": write the permission bits in octal, e.g. \"0755\"",
+	}},
+	{"arg uses a later arg", "[args]\nA = \"${B}\"\nB = \"x\"\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:2:5: undeclared variable \"B\": declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \\$ for a literal $)",
+	}},
+	{"env uses a later env", "[stages.a]\nfrom = \"busybox\"\nenv = { A = \"${B}\", B = \"x\" }\n", []string{
+		"build.toml:3:13: undeclared variable \"B\" (did you mean \"A\"?): declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \\$ for a literal $)",
+	}},
+	{"checksum on a git URL with a query", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nadd = [\"https://example.com/repo.git?ref=v2\"]\nchecksum = \"sha256:0000000000000000000000000000000000000000000000000000000000000000\"\n", []string{
+		"build.toml:5:1: `checksum` verifies http(s) downloads, but \"https://example.com/repo.git?ref=v2\" is not an http(s) URL",
 	}},
 	{"several errors sorted", "[stages.b]\nfrom = \"busybox\"\nusr = \"x\"\n[stages.a]\nform = \"busybox\"\n", []string{
 		"build.toml:3:1: unknown key \"usr\" in stage \"b\" (did you mean \"user\"?); allowed: args, caches, env, from, image, platform, shell, steps, user, workdir",

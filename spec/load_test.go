@@ -21,7 +21,7 @@ sharing = "locked"
 [stages.build]
 from = "golang:${GO_VERSION}"
 env = { CGO_ENABLED = "0" }
-steps = [
+steps = [ # comments may stand in arrays
   { copy = "go.mod" },
   { run = "go mod download", caches = ["gomod"] },
 ]
@@ -130,6 +130,9 @@ func TestResolveCache(t *testing.T) {
 	s, err := Load("build.toml", []byte(`
 [caches.gomod]
 target = "/go/pkg/mod"
+[caches.pipcache]
+preset = "pip"
+target = "/cache/pip"
 [caches.tools]
 preset = "go"
 id = "shared-go"
@@ -159,5 +162,9 @@ from = "busybox:1.36"
 		if got := ids(s.ResolveCache(tc.name)); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
+	}
+	pip := s.ResolveCache("pipcache")
+	if len(pip.Env) != 1 || pip.Env[0].Value.Value != "/cache/pip" || Presets["pip"].Env[0].Value.Value != "/root/.cache/pip" {
+		t.Errorf("a preset's env must follow its new target: %v", pip.Env)
 	}
 }

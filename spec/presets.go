@@ -129,19 +129,34 @@ func (sp *Spec) ResolveCache(name string) ResolvedCache {
 		out := ResolvedCache{Env: p.Env, Files: p.Files}
 		for _, d := range p.Dirs {
 			m := CacheMount{Cache: name, ID: String{Value: name}, Target: String{Value: d.Target}, Sharing: String{Value: d.Sharing}}
-			if d.Part != "" && len(p.Dirs) > 1 {
+			if d.Part != "" {
 				m.ID.Value += "/" + d.Part
 			}
 			if c != nil {
 				m.override(c, d.Part)
 			}
 			out.Mounts = append(out.Mounts, m)
+			if m.Target.Value != d.Target { // the tool must look where the cache now is
+				out.Env = retarget(out.Env, d.Target, m.Target.Value)
+			}
 		}
 		return out
 	}
 	m := CacheMount{Cache: name, ID: String{Value: name}, Sharing: String{Value: SharingShared}}
 	m.override(c, "")
 	return ResolvedCache{Mounts: []CacheMount{m}}
+}
+
+// retarget returns env with the values naming dir replaced by target.
+func retarget(env []KeyValue, dir, target string) []KeyValue {
+	out := make([]KeyValue, len(env))
+	for i, e := range env {
+		out[i] = e
+		if e.Value.Value == dir {
+			out[i].Value.Value = target
+		}
+	}
+	return out
 }
 
 // override applies the fields written in c; part is the preset directory's

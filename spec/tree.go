@@ -295,8 +295,9 @@ func (b *treeBuilder) value(v *unstable.Node, outer Range) *node {
 	case unstable.Array:
 		n.kind = kindArray
 		for it := v.Children(); it.Next(); {
-			c := it.Node()
-			n.items = append(n.items, b.value(c, b.approxRange(c, outer)))
+			if c := it.Node(); c.Kind != unstable.Comment { // kept comments are children too
+				n.items = append(n.items, b.value(c, b.approxRange(c, outer)))
+			}
 		}
 	case unstable.InlineTable:
 		n.kind, n.fields = kindTable, map[string]*node{}

@@ -10,6 +10,7 @@ import (
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/docker/go-units"
+	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -59,10 +60,8 @@ func (v *validator) validate() {
 		if isPlatformArg(a.Name) {
 			v.at(a.Value.Loc.Key, "arg %q is a platform arg, set from --platform; it cannot be declared", a.Name)
 		}
+		v.checkVars(a.Value, v.args) // a default sees the args above it
 		v.args.Set(a.Name, "x")
-	}
-	for _, a := range s.Args {
-		v.checkVars(a.Value, v.args)
 	}
 	for _, c := range s.Caches {
 		v.cache(c)
@@ -147,6 +146,15 @@ func (v *validator) oneOf(s String, key string, allowed []string) {
 	v.at(s.Loc.Value, "invalid %s %q%s; allowed: %s", key, s.Value, DidYouMean(s.Value, allowed), strings.Join(allowed, ", "))
 }
 
+// mode checks a field that takes a fixed word and no variables.
+func (v *validator) mode(s String, key string, allowed []string) {
+	if s.Loc.Present() && hasVars(s.Value) {
+		v.at(s.Loc.Value, "%s takes no variables: write one of %s", key, strings.Join(allowed, ", "))
+		return
+	}
+	v.oneOf(s, key, allowed)
+}
+
 func (v *validator) fileInfo(mode String, uid, gid Int) {
 	if mode.Loc.Present() && !hasVars(mode.Value) {
 		if _, err := strconv.ParseUint(mode.Value, 8, 32); err != nil {
@@ -189,12 +197,12 @@ func (v *validator) ref(s String, key string, allowScratch bool) {
 	}
 }
 
-// stageVars are the variables string fields of a stage may use: args,
-// platform args, and the env of the stage and the stages it is built from.
-func (v *validator) stageVars(st *Stage) *Vars {
+// baseVars are the variables a stage inherits: args, platform args, and the
+// env of the stages it is built from.
+func (v *validator) baseVars(st *Stage) *Vars {
 	vars := v.args.Clone()
-	seen := map[*Stage]bool{}
-	for cur := st; cur != nil && !seen[cur]; cur = v.spec.stages[cur.From.Value] {
+	seen := map[*Stage]bool{st: true}
+	for cur := v.spec.stages[st.From.Value]; cur != nil && !seen[cur]; cur = v.spec.stages[cur.From.Value] {
 		seen[cur] = true
 		for _, e := range cur.Env {
 			vars.Set(e.Name, "x")
@@ -207,7 +215,7 @@ func (v *validator) stage(st *Stage) {
 	if !namePattern.MatchString(st.Name) {
 		v.at(st.Header, "invalid stage name %q: names are lowercase letters, digits, '_', '.' and '-', starting with a letter", st.Name)
 	}
-	vars := v.stageVars(st)
+	vars := v.env(st.Env, v.baseVars(st))
 	if !st.From.Loc.Present() {
 		v.at(st.Header, "stage %q has no `from`: set it to an image, another stage, \"scratch\" or \"context:NAME\"", st.Name)
 	}
@@ -227,7 +235,6 @@ func (v *validator) stage(st *Stage) {
 			v.at(a.Loc.Value, "stage %q uses undeclared arg %q%s: declare it in [args] or use a platform arg", st.Name, a.Value, DidYouMean(a.Value, declared))
 		}
 	}
-	v.env(st.Env, vars)
 	if st.Shell.Loc.Present() && len(st.Shell.Values) == 0 {
 		v.at(st.Shell.Loc.Value, "shell is empty: give the shell and its flag, e.g. [\"/bin/sh\", \"-c\"]")
 	}
@@ -248,13 +255,21 @@ func (v *validator) argNames() []string {
 	return names
 }
 
-func (v *validator) env(env []KeyValue, vars *Vars) {
+// env checks env entries in order and returns vars with their names: an
+// entry sees the entries above it and itself (PATH = "/opt/bin:${PATH}").
+func (v *validator) env(env []KeyValue, vars *Vars) *Vars {
+	if len(env) == 0 {
+		return vars
+	}
+	vars = vars.Clone()
 	for _, e := range env {
 		if e.Name == "" || strings.ContainsAny(e.Name, "= \t\n") {
 			v.at(e.Value.Loc.Key, "invalid env name %q: names cannot be empty or contain '=' or spaces", e.Name)
 		}
+		vars.Set(e.Name, "x")
 		v.checkVars(e.Value, vars)
 	}
+	return vars
 }
 
 func (v *validator) cacheList(caches Strings) {
@@ -269,13 +284,7 @@ func (v *validator) cacheList(caches Strings) {
 
 func (v *validator) step(st *Stage, index int, s *Step, stageVars *Vars) {
 	what := fmt.Sprintf("step %d of stage %q", index, st.Name)
-	vars := stageVars
-	if len(s.Env) > 0 {
-		vars = stageVars.Clone()
-		for _, e := range s.Env {
-			vars.Set(e.Name, "x")
-		}
-	}
+	vars := v.env(s.Env, stageVars)
 	for _, f := range []String{s.Workdir, s.User, s.From, s.To, s.Chown, s.Chmod, s.Checksum} {
 		v.checkVars(f, vars)
 	}
@@ -300,9 +309,8 @@ func (v *validator) run(what string, s *Step, vars *Vars) {
 	case !s.IsExec && strings.TrimSpace(s.Command.Value) == "":
 		v.at(s.Command.Loc.Value, "run of %s is empty: give a command", what)
 	}
-	v.oneOf(s.Network, "network", networkModes)
-	v.oneOf(s.Security, "security", securityModes)
-	v.env(s.Env, vars)
+	v.mode(s.Network, "network", networkModes)
+	v.mode(s.Security, "security", securityModes)
 	v.cacheList(s.Caches)
 	for i, m := range s.Mounts {
 		v.mount(fmt.Sprintf("mount %d of %s", i+1, what), m, vars)
@@ -341,8 +349,8 @@ func (v *validator) mount(what string, m *Mount, vars *Vars) {
 			v.at(m.Range, "%s (%s) has no target: set `target` to where it is mounted", what, typ)
 		}
 	case MountSecret:
-		if !m.ID.Loc.Present() && !m.Target.Loc.Present() && !m.Env.Loc.Present() {
-			v.at(m.Range, "%s (secret) needs `id`, `target` or `env`: the id of --secret id=...", what)
+		if !m.ID.Loc.Present() && !m.Target.Loc.Present() {
+			v.at(m.Range, "%s (secret) needs `id`, the id of --secret id=..., or a `target` whose file name is the id", what)
 		}
 	}
 	v.target(m.Target)
@@ -376,12 +384,16 @@ func (v *validator) copyAdd(what string, s *Step) {
 		v.ref(s.From, "from", false)
 	}
 	if s.Chmod.Loc.Present() && !hasVars(s.Chmod.Value) {
-		if _, err := strconv.ParseUint(s.Chmod.Value, 8, 32); err != nil {
+		if m, err := strconv.ParseUint(s.Chmod.Value, 8, 32); err != nil || m > 0o7777 {
 			v.at(s.Chmod.Loc.Value, "invalid chmod %q: write the permission bits in octal, e.g. \"0755\"", s.Chmod.Value)
 		}
 	}
-	if s.To.Loc.Present() && s.To.Value == "" {
+	switch to := s.To.Value; {
+	case !s.To.Loc.Present() || hasVars(to):
+	case to == "":
 		v.at(s.To.Loc.Value, "`to` is empty: give a destination path, or leave it out for the working directory")
+	case len(s.Sources.Values) > 1 && !strings.HasSuffix(to, "/"):
+		v.at(s.To.Loc.Value, "%s of several sources needs a directory: end `to` with a slash, e.g. %q", verb, to+"/")
 	}
 	for _, e := range s.Exclude.Values {
 		if e.Value == "" {
@@ -420,7 +432,12 @@ func (v *validator) image(img *Image, vars *Vars) {
 			v.checkVars(s, vars)
 		}
 	}
-	v.env(img.Labels, vars)
+	for _, l := range img.Labels {
+		if strings.TrimSpace(l.Name) == "" {
+			v.at(l.Value.Loc.Key, "empty label name")
+		}
+		v.checkVars(l.Value, vars)
+	}
 	for _, e := range img.Expose.Values {
 		if !hasVars(e.Value) && !exposePattern.MatchString(strings.ToLower(e.Value)) {
 			v.at(e.Loc.Value, "invalid port %q: write PORT or PORT/PROTOCOL with tcp, udp or sctp, e.g. \"8080/tcp\"", e.Value)
@@ -469,16 +486,13 @@ const (
 	SourceGit   SourceKind = "git"
 )
 
-// SourceKindOf tells git URLs, http(s) URLs and local paths apart.
+// SourceKindOf tells git URLs, http(s) URLs and local paths apart, with the
+// Dockerfile frontend's own rules for git URLs.
 func SourceKindOf(src string) SourceKind {
-	switch {
-	case strings.HasPrefix(src, "git@"), strings.HasPrefix(src, "git://"), strings.HasPrefix(src, "ssh://"):
+	if ref, isGit, err := dfgitutil.ParseGitRef(src); isGit || (err == nil && !ref.IndistinguishableFromLocal) {
 		return SourceGit
-	case strings.HasPrefix(src, "http://"), strings.HasPrefix(src, "https://"):
-		path, _, _ := strings.Cut(src, "#")
-		if strings.HasSuffix(path, ".git") {
-			return SourceGit
-		}
+	}
+	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
 		return SourceHTTP
 	}
 	return SourceLocal

@@ -39,7 +39,7 @@ func newFlags(name, synopsis string, stderr io.Writer) (*flag.FlagSet, *string) 
 	fs.SetOutput(stderr)
 	file := fs.String("f", "build.toml", "the spec `file`")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: tomlfront %s\n\n%s\nFlags:\n", name, synopsis)
+		fmt.Fprintf(stderr, "Usage: tomlfront %s [flags]\n\n%s\n\nFlags:\n", name, synopsis)
 		fs.PrintDefaults()
 	}
 	return fs, file
@@ -55,7 +55,7 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (int, bool) {
 		return 2, false
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "tomlfront %s: unexpected argument %q; flags come before nothing else (see --help)\n", strings.TrimPrefix(fs.Name(), "tomlfront "), fs.Arg(0))
+		fmt.Fprintf(stderr, "%s: unexpected argument %q: this command takes only flags (see --help)\n", fs.Name(), fs.Arg(0))
 		return 2, false
 	}
 	return 0, true
@@ -86,7 +86,7 @@ their config (env, workdir, user) does not apply in this mode; build through
 the frontend image (# syntax=) to get it.`
 
 func runLLB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, file := newFlags("llb [flags]", llbSynopsis, stderr)
+	fs, file := newFlags("llb", llbSynopsis, stderr)
 	target := fs.String("target", "", "the `stage` to build (default: the spec's default stage)")
 	platform := fs.String("platform", "", "the target `platform`, e.g. linux/arm64 (default: this machine's)")
 	bargs := buildArgs{}
@@ -141,7 +141,9 @@ const lintSynopsis = `Checks a spec and prints every problem as FILE:LINE:COL: m
 Exits 1 when there is an error, 0 when the spec is valid.`
 
 func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, file := newFlags("lint [flags]", lintSynopsis, stderr)
+	fs, file := newFlags("lint", lintSynopsis, stderr)
+	bargs := buildArgs{}
+	fs.Var(bargs, "build-arg", "check with an arg set, `KEY=VALUE`; repeatable")
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
@@ -150,7 +152,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tomlfront: %v\n", err)
 		return 2
 	}
-	problems := lint(ctx, *file, src)
+	problems := lint(ctx, *file, src, bargs)
 	for _, p := range problems {
 		fmt.Fprintln(stdout, p)
 	}
@@ -164,7 +166,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // lint loads a spec and converts each of its stages offline, so that
 // problems only conversion finds, such as a ${VAR:?message}, show too.
-func lint(ctx context.Context, file string, src []byte) spec.Errors {
+func lint(ctx context.Context, file string, src []byte, args map[string]string) spec.Errors {
 	s, err := spec.Load(file, src)
 	if err != nil {
 		var errs spec.Errors
@@ -177,11 +179,19 @@ func lint(ctx context.Context, file string, src []byte) spec.Errors {
 	seen := map[string]bool{}
 	amd64 := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 	for _, st := range s.Stages {
-		_, err := llbgen.Convert(ctx, s, llbgen.Options{Target: st.Name, TargetPlatform: &amd64, BuildPlatform: &amd64})
+		res, err := llbgen.Convert(ctx, s, llbgen.Options{Target: st.Name, BuildArgs: args, TargetPlatform: &amd64, BuildPlatform: &amd64})
+		var problems []*spec.Error
 		var e *spec.Error
-		if errors.As(err, &e) && !seen[e.Error()] {
-			seen[e.Error()] = true
-			out = append(out, e)
+		if errors.As(err, &e) {
+			problems = append(problems, e)
+		} else if res != nil {
+			problems = res.Warnings
+		}
+		for _, p := range problems {
+			if !seen[p.Error()] {
+				seen[p.Error()] = true
+				out = append(out, p)
+			}
 		}
 	}
 	return out
