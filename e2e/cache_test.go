@@ -1,0 +1,263 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client"
+)
+
+func nonce(t *testing.T) string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// TestCacheMountPersists writes a random token into a cache mount in one
+// build and reads it in another: a cache mount outlives the build.
+func TestCacheMountPersists(t *testing.T) {
+	ctx := timeout(t, 5*time.Minute)
+	ns := nonce(t)
+	spec := `
+[args]
+STEP = ""
+[caches.data]
+target = "/data"
+[stages.s]
+from = "busybox:1.36"
+args = ["STEP"]
+caches = ["data"]
+[[stages.s.steps]]
+run = """
+mkdir -p /result
+if [ "$STEP" = write ]; then head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > /data/token; fi
+cp /data/token /result/token
+"""
+[stages.out]
+from = "scratch"
+[[stages.out.steps]]
+copy = ["/result/"]
+from = "s"
+`
+	dir := writeTree(t, map[string]string{"build.toml": spec})
+	var tokens []string
+	for _, step := range []string{"write", "read"} {
+		exp, out := localExport(t)
+		mustSolve(ctx, t, solveOpt{dir: dir, exports: []client.ExportEntry{exp},
+			attrs: map[string]string{"build-arg:STEP": step, "build-arg:BUILDKIT_CACHE_MOUNT_NS": ns}})
+		tokens = append(tokens, readFile(t, filepath.Join(out, "token")))
+	}
+	if len(tokens[0]) != 32 || tokens[0] != tokens[1] {
+		t.Errorf("tokens %q: the second build did not see the first's cache", tokens)
+	}
+}
+
+// sharingRun is what one build saw while it held a cache mount.
+type sharingRun struct {
+	start, end float64  // host uptime, seconds
+	seen       []string // markers in the cache at the end of the step
+}
+
+// runConcurrently builds the same spec twice at once, as runs "a" and "b",
+// with the cache's sharing mode set, and returns what each saw.
+func runConcurrently(t *testing.T, sharing string) map[string]sharingRun {
+	ctx := timeout(t, 5*time.Minute)
+	ns := nonce(t)
+	spec := `
+[args]
+RUN = ""
+SHARING = ""
+NONCE = ""
+[caches.c]
+target = "/c"
+sharing = "${SHARING}"
+[stages.s]
+from = "busybox:1.36"
+args = ["RUN", "NONCE"]
+caches = ["c"]
+[[stages.s.steps]]
+run = """
+mkdir -p /result
+cut -d' ' -f1 /proc/uptime > /result/start
+touch /c/marker-$RUN
+sleep 4
+ls /c > /result/seen
+cut -d' ' -f1 /proc/uptime > /result/end
+"""
+[stages.out]
+from = "scratch"
+[[stages.out.steps]]
+copy = ["/result/"]
+from = "s"
+`
+	dir := writeTree(t, map[string]string{"build.toml": spec})
+	runs := map[string]sharingRun{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, run := range []string{"a", "b"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			exp, out := localExport(t)
+			_, err := solve(ctx, t, solveOpt{dir: dir, exports: []client.ExportEntry{exp}, attrs: map[string]string{
+				// The nonce makes the steps new: BuildKit's cache key of a step
+				// leaves out its cache mounts, sharing mode included.
+				"build-arg:RUN": run, "build-arg:SHARING": sharing, "build-arg:NONCE": ns, "build-arg:BUILDKIT_CACHE_MOUNT_NS": ns,
+			}})
+			if err != nil {
+				t.Errorf("run %s: %v", run, err)
+				return
+			}
+			r := sharingRun{seen: strings.Fields(readFile(t, filepath.Join(out, "seen")))}
+			r.start, _ = strconv.ParseFloat(strings.TrimSpace(readFile(t, filepath.Join(out, "start"))), 64)
+			r.end, _ = strconv.ParseFloat(strings.TrimSpace(readFile(t, filepath.Join(out, "end"))), 64)
+			mu.Lock()
+			runs[run] = r
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(runs) != 2 {
+		t.FailNow()
+	}
+	return runs
+}
+
+func overlap(a, b sharingRun) bool { return a.start < b.end && b.start < a.end }
+
+func TestCacheSharingLocked(t *testing.T) {
+	runs := runConcurrently(t, "locked")
+	if overlap(runs["a"], runs["b"]) {
+		t.Errorf("locked cache held by two builds at once: %+v", runs)
+	}
+}
+
+func TestCacheSharingShared(t *testing.T) {
+	runs := runConcurrently(t, "shared")
+	if !overlap(runs["a"], runs["b"]) {
+		t.Errorf("shared cache: the builds did not overlap: %+v", runs)
+	}
+	for name, r := range runs {
+		if strings.Join(r.seen, " ") != "marker-a marker-b" {
+			t.Errorf("shared cache: run %s saw %q, want both markers", name, r.seen)
+		}
+	}
+}
+
+func TestCacheSharingPrivate(t *testing.T) {
+	runs := runConcurrently(t, "private")
+	if !overlap(runs["a"], runs["b"]) {
+		t.Errorf("private cache: the builds did not overlap: %+v", runs)
+	}
+	for name, r := range runs {
+		if strings.Join(r.seen, " ") != "marker-"+name {
+			t.Errorf("private cache: run %s saw %q, want only its own marker", name, r.seen)
+		}
+	}
+}
+
+// TestCacheBackends builds with --cache-to, then builds again on a second
+// buildkitd with an empty root and --cache-from: nothing may run again. Every
+// run step writes random bytes, so a step that ran again changes the output.
+func TestCacheBackends(t *testing.T) {
+	buildFrontendImage(t)
+	spec := `# syntax=ghcr.io/tomlfront/tomlfront:1
+[args]
+NONCE = ""
+[stages.base]
+from = "busybox:1.36"
+args = ["NONCE"]
+[[stages.base.steps]]
+run = "echo ran step 1 && head -c 32 /dev/urandom > /r1"
+[stages.final]
+from = "base"
+[[stages.final.steps]]
+copy = ["input.txt"]
+to = "/in/"
+[[stages.final.steps]]
+run = "echo ran step 2 && head -c 32 /dev/urandom > /r2 && cat /in/input.txt > /r3"
+`
+	tests := []struct {
+		name           string
+		to, from       func(dir string) string
+		firstOutput    func(image string) string
+		needsImagePush bool
+	}{
+		{"local",
+			func(dir string) string { return "type=local,dest=" + dir + ",mode=max" },
+			func(dir string) string { return "type=local,src=" + dir }, nil, false},
+		{"registry",
+			func(string) string { return "type=registry,ref=" + bench.registry + "/cache/registry:" + "e2e,mode=max" },
+			func(string) string { return "type=registry,ref=" + bench.registry + "/cache/registry:" + "e2e" }, nil, false},
+		{"inline",
+			func(string) string { return "type=inline" },
+			func(string) string { return "type=registry,ref=" + bench.registry + "/cache/inline:e2e" }, nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeTree(t, map[string]string{"build.toml": spec, "input.txt": "input\n"})
+			cacheDir := t.TempDir()
+			n := nonce(t)
+			first := t.TempDir()
+			args := []string{"build", "-f", "build.toml", "--build-arg", "NONCE=" + n, "--provenance=false",
+				"--cache-to", tc.to(cacheDir), "--output", "type=local,dest=" + first}
+			if tc.needsImagePush {
+				args = append(args, "--output", "type=image,name="+bench.registry+"/cache/inline:e2e,push=true")
+			}
+			if out := mustBuildx(t, dir, append(args, ".")...); !ranOutput.MatchString(out) {
+				t.Fatalf("the first build shows no step output, so the check below would be blind:\n%s", out)
+			}
+
+			builder := "tf-" + tc.name
+			addr := extraBuilder(t, "cache-"+tc.name)
+			mustDocker(t, "buildx", "create", "--name", builder, "--driver", "remote", addr)
+			t.Cleanup(func() { _ = exec.Command("docker", "buildx", "rm", builder).Run() })
+			second := t.TempDir()
+			out := mustBuildx(t, dir, "build", "--builder", builder, "-f", "build.toml", "--build-arg", "NONCE="+n,
+				"--cache-from", tc.from(cacheDir), "--output", "type=local,dest="+second, ".")
+			for _, f := range []string{"r1", "r2", "r3"} {
+				a, b := readFile(t, filepath.Join(first, f)), readFile(t, filepath.Join(second, f))
+				if a != b {
+					t.Errorf("%s differs: a step ran again on the empty builder", f)
+				}
+			}
+			if ranOutput.MatchString(out) { // a step's own output, as "#9 0.104 ran step 1"
+				t.Errorf("a step ran on the second builder:\n%s", out)
+			}
+			if !strings.Contains(out, "[base 1/1] run echo ran step 1") || !strings.Contains(out, "[final 2/2] run echo ran step 2") {
+				t.Errorf("the second build has no steps:\n%s", out)
+			}
+		})
+	}
+}
+
+var ranOutput = regexp.MustCompile(`(?m)^#\d+ \d+\.\d+ ran step`)
+
+// mustDocker runs the docker CLI (buildx and friends) with the bench's
+// DOCKER_CONFIG.
+func mustDocker(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("docker", args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Env = os.Environ()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	return out.String()
+}
+
