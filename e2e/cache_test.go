@@ -201,7 +201,9 @@ run = "echo ran step 2 && head -c 32 /dev/urandom > /r2 && cat /in/input.txt > /
 			func(dir string) string { return "type=local,dest=" + dir + ",mode=max" },
 			func(dir string) string { return "type=local,src=" + dir }, nil, false},
 		{"registry",
-			func(string) string { return "type=registry,ref=" + bench.registry + "/cache/registry:" + "e2e,mode=max" },
+			func(string) string {
+				return "type=registry,ref=" + bench.registry + "/cache/registry:" + "e2e,mode=max"
+			},
 			func(string) string { return "type=registry,ref=" + bench.registry + "/cache/registry:" + "e2e" }, nil, false},
 		{"inline",
 			func(string) string { return "type=inline" },
@@ -260,4 +262,3 @@ func mustDocker(t *testing.T, args ...string) string {
 	}
 	return out.String()
 }
-

@@ -1,0 +1,32 @@
+# tomlfront: the two commands of the README, and the pieces they are made of.
+
+.PHONY: demo test unit fuzz e2e bench-up bench-down benchmark
+
+# Builds examples/go-app through the frontend image (# syntax=), on the local
+# bench, which it starts when it is not running.
+demo:
+	bash scripts/demo.sh
+
+# Every test: unit tests (no daemon), a short fuzz run, then the end-to-end
+# tests on a bench of their own, started and stopped here.
+test:
+	bash scripts/test.sh
+
+unit:
+	bash scripts/test.sh unit
+
+fuzz:
+	bash scripts/test.sh fuzz
+
+e2e:
+	bash scripts/test.sh e2e
+
+bench-up:
+	bash scripts/bench/up.sh
+
+bench-down:
+	bash scripts/bench/down.sh
+
+# Go benchmarks of loading and converting a large spec.
+benchmark:
+	go test -run '^$$' -bench . -benchmem ./llbgen
