@@ -110,10 +110,14 @@ func TestExamples(t *testing.T) {
 			}
 			out := t.TempDir()
 			image := bench.registry + "/examples/" + name + ":e2e"
-			mustBuildx(t, root, "build", "-f", file, "--build-arg", "NAME=e2e", "--provenance=false",
+			mustBuildx(t, root, "build", "-f", file, "--build-arg", "NAME=e2e", "--label", "built-by=e2e", "--provenance=false",
 				"--output", "type=local,dest="+out, "--output", "type=image,name="+image+",push=true",
 				filepath.Dir(file))
-			check(t, out, imageConfig(t, "examples/"+name, "e2e").Config)
+			cfg := imageConfig(t, "examples/"+name, "e2e").Config
+			if cfg.Labels["built-by"] != "e2e" {
+				t.Errorf("--label missing from the config: %v", cfg.Labels)
+			}
+			check(t, out, cfg)
 		})
 	}
 }
