@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Shared helpers for the tomlfront local test bench. Sourced by the other
+# scripts in this directory; not meant to be run on its own.
+#
+# Everything is derived from this file's own location, so a fresh clone works
+# from any directory. Nothing is ever written inside the repository: tools and
+# fixtures live in $TOMLFRONT_CACHE, a running bench lives in
+# $TOMLFRONT_BENCH_STATE.
+
+# shellcheck disable=SC2034  # variables are used by the scripts sourcing this
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$BENCH_DIR/../.." && pwd)"
+
+TOMLFRONT_CACHE="${TOMLFRONT_CACHE:-$HOME/.cache/tomlfront}"
+TOMLFRONT_BENCH_STATE="${TOMLFRONT_BENCH_STATE:-/tmp/tomlfront-bench}"
+case "$TOMLFRONT_CACHE/" in
+  "$REPO_ROOT"/*) echo "TOMLFRONT_CACHE must not be inside the repository" >&2; exit 1 ;;
+esac
+CACHE="$TOMLFRONT_CACHE"
+STATE="$TOMLFRONT_BENCH_STATE"
+
+# Pinned tool versions.
+BUILDKIT_VERSION="v0.34.2"
+REGISTRY_VERSION="v3.1.2"
+BUILDX_VERSION="v0.38.2"
+
+BUILDKIT_BIN="$CACHE/tools/buildkit-$BUILDKIT_VERSION/bin"
+REGISTRY_BIN="$CACHE/tools/registry-$REGISTRY_VERSION/bin"
+BUILDX_BIN="$CACHE/tools/buildx-$BUILDX_VERSION/bin"
+
+BUILDX_BUILDER_NAME="tomlfront-bench"
+
+# Apt packages the bench needs at run time (checked by tools.sh).
+#  runc            OCI runtime used by buildkitd's runc worker
+#  debootstrap     builds the debian:bookworm fixture rootfs
+#  busybox-static  builds the busybox fixture rootfs
+#  git, openssh-client  git sources / ssh forwarding in builds
+#  ca-certificates debootstrap + go inside fixtures reach registries over https
+#  iproute2        `ss` for picking a free port
+BENCH_APT_PACKAGES=(runc debootstrap busybox-static git openssh-client ca-certificates iproute2)
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# go_arch prints the machine's architecture in GOARCH/OCI terms.
+go_arch() {
+  case "$(uname -m)" in
+    x86_64) echo amd64 ;;
+    aarch64) echo arm64 ;;
+    *) uname -m ;;
+  esac
+}
+
+# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+  local port i
+  for i in $(seq 1 200); do
+    port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    if ! ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
+      echo "$port"
+      return 0
+    fi
+  done
+  die "no free port found (tried $i)"
+}
+
+# start_daemon NAME LOGFILE CMD...: start CMD detached (own session, no tty,
+# output to LOGFILE), record its pid for down.sh and print it.
+start_daemon() {
+  local name=$1 logfile=$2
+  shift 2
+  setsid "$@" </dev/null >"$logfile" 2>&1 &
+  local pid=$!
+  record_pid "$name" "$pid"
+  echo "$pid"
+}
+
+# pid_alive PID: true while PID runs (a zombie waiting for its reaper, as our
+# daemons are once up.sh has exited, counts as gone).
+pid_alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z ]]
+}
+
+# stop_pid PID: TERM a process the bench started (only if its command line
+# mentions the state dir, so a reused pid is never hit), KILL after 15s.
+stop_pid() {
+  local pid=$1 i
+  [[ -r /proc/$pid/cmdline ]] || return 0
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$STATE" || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 150); do
+    pid_alive "$pid" || return 0
+    sleep 0.1
+  done
+  log "pid $pid did not stop after 15s: KILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  sleep 0.2
+}
+
+# buildkitd_ready ADDR: true when a buildkitd answers on ADDR.
+buildkitd_ready() {
+  "$BUILDKIT_BIN/buildctl" --addr "$1" debug workers >/dev/null 2>&1
+}
+
+# record_pid NAME PID: remember a process the bench started, for down.sh.
+record_pid() {
+  printf '%s %s\n' "$2" "$1" >>"$STATE/pids"
+}
+
+# wait_for DESCRIPTION TIMEOUT_SECONDS PID CMD...: poll CMD until it succeeds;
+# fail early if PID died.
+wait_for() {
+  local what=$1 timeout=$2 pid=$3
+  shift 3
+  local deadline=$(( SECONDS + timeout ))
+  until "$@" >/dev/null 2>&1; do
+    if ! pid_alive "$pid"; then
+      die "$what: process $pid exited before becoming ready"
+    fi
+    if (( SECONDS >= deadline )); then
+      die "$what: not ready after ${timeout}s"
+    fi
+    sleep 0.2
+  done
+}
+
+# apt_mirror prints the Debian mirror URI the machine's apt uses (first
+# "URIs:" of a deb822 source for the main archive, or the first "deb" line of
+# a one-line style source). Never hard-code a mirror host in this repo.
+apt_mirror() {
+  local f uri=""
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [[ -f $f ]] || continue
+    uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f")
+    [[ -n $uri ]] && break
+  done
+  if [[ -z $uri ]]; then
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+      [[ -f $f ]] || continue
+      uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { if ($i !~ /security/) print $i; break } }' "$f" | head -n1)
+      [[ -n $uri ]] && break
+    done
+  fi
+  [[ -n $uri ]] || die "cannot find the Debian mirror in the machine's apt configuration"
+  echo "$uri"
+}
+
+bench_path() {
+  echo "$BUILDKIT_BIN:$REGISTRY_BIN:$BUILDX_BIN"
+}

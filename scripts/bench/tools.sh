@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Installs the bench's pinned tools, idempotently:
+#  - Debian packages (runc, debootstrap, busybox-static, ...) when missing;
+#  - buildkitd + buildctl, the distribution registry and docker-buildx, built
+#    from source through the Go module proxy and cached by version under
+#    $TOMLFRONT_CACHE/tools/<name>-<version>/bin.
+# A second run with everything cached takes well under a second.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+command -v go >/dev/null || die "go is required"
+
+install_apt_packages() {
+  local missing=() p
+  for p in "${BENCH_APT_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+      missing+=("$p")
+    fi
+  done
+  if ((${#missing[@]} == 0)); then
+    log "apt packages present: ${BENCH_APT_PACKAGES[*]}"
+    return 0
+  fi
+  local sudo=()
+  [[ $(id -u) == 0 ]] || sudo=(sudo)
+  log "installing apt packages: ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# build_from_module MODULE VERSION DESTDIR LDFLAGS PKG...: go-build main
+# packages of a module whose go.mod has exclude/replace directives (which
+# `go install pkg@version` refuses) into DESTDIR. The module is copied out of
+# the read-only module cache into a temp dir and built there.
+build_from_module() {
+  local module=$1 version=$2 dest=$3 ldflags=$4
+  shift 4
+  local dir work tmpdest pkg
+  dir=$(go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  [[ -n $dir && -d $dir ]] || die "go mod download $module@$version failed"
+  work=$(mktemp -d "${TMPDIR:-/tmp}/tomlfront-build.XXXXXX")
+  # shellcheck disable=SC2064  # expand $work now
+  trap "rm -rf '$work'" RETURN
+  cp -r "$dir" "$work/src"
+  chmod -R u+w "$work/src"
+  tmpdest="$dest.tmp.$$"
+  rm -rf "$tmpdest"
+  mkdir -p "$tmpdest"
+  for pkg in "$@"; do
+    log "go build $module@$version $pkg (this takes minutes on 2 cores)"
+    (cd "$work/src" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOWORK=off \
+      go build -trimpath -ldflags "$ldflags" -o "$tmpdest/" "$pkg") >&2
+  done
+  mkdir -p "$(dirname "$dest")"
+  rm -rf "$dest"
+  mv "$tmpdest" "$dest"
+}
+
+install_buildkit() {
+  if [[ -x $BUILDKIT_BIN/buildkitd && -x $BUILDKIT_BIN/buildctl ]]; then
+    log "buildkit $BUILDKIT_VERSION cached: $BUILDKIT_BIN"
+    return 0
+  fi
+  build_from_module github.com/moby/buildkit "$BUILDKIT_VERSION" "$BUILDKIT_BIN" \
+    "-s -w -X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION -X github.com/moby/buildkit/version.Package=github.com/moby/buildkit" \
+    ./cmd/buildkitd ./cmd/buildctl
+}
+
+install_registry() {
+  if [[ -x $REGISTRY_BIN/registry ]]; then
+    log "registry $REGISTRY_VERSION cached: $REGISTRY_BIN"
+    return 0
+  fi
+  log "go install distribution registry $REGISTRY_VERSION"
+  local tmpdest="$REGISTRY_BIN.tmp.$$"
+  rm -rf "$tmpdest"
+  mkdir -p "$tmpdest"
+  CGO_ENABLED=0 GOBIN="$tmpdest" GOWORK=off GOFLAGS=-buildvcs=false \
+    go install -trimpath -ldflags "-s -w" \
+    "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION" >&2
+  rm -rf "$REGISTRY_BIN"
+  mv "$tmpdest" "$REGISTRY_BIN"
+}
+
+install_buildx() {
+  if [[ -x $BUILDX_BIN/docker-buildx ]]; then
+    log "buildx $BUILDX_VERSION cached: $BUILDX_BIN"
+    return 0
+  fi
+  local tmpbin="$BUILDX_BIN.build.$$"
+  build_from_module github.com/docker/buildx "$BUILDX_VERSION" "$tmpbin" \
+    "-s -w -X github.com/docker/buildx/version.Version=$BUILDX_VERSION -X github.com/docker/buildx/version.Package=github.com/docker/buildx" \
+    ./cmd/buildx
+  mv "$tmpbin/buildx" "$tmpbin/docker-buildx"
+  rm -rf "$BUILDX_BIN"
+  mv "$tmpbin" "$BUILDX_BIN"
+}
+
+main() {
+  install_apt_packages
+  install_buildkit
+  install_registry
+  install_buildx
+  log "tools ready: $(bench_path)"
+}
+
+main "$@"
