@@ -97,6 +97,7 @@ type converter struct {
 	images    map[string]imageResult // resolved images by ref and platform
 	// namedCaches are the converted caches of each stage, by stage and name.
 	namedCaches map[string]cacheOpts
+	proxy       *llb.ProxyEnv // from the proxy build args
 	warnings    []*spec.Error
 
 	mainContext *lateOutput
@@ -125,6 +126,7 @@ func newConverter(s *spec.Spec, opt Options) (*converter, error) {
 	if c.resolver == nil {
 		c.resolver = Offline{}
 	}
+	c.proxy = proxyEnv(opt.BuildArgs)
 	c.build = platforms.Normalize(platforms.DefaultSpec())
 	if opt.BuildPlatform != nil {
 		c.build = platforms.Normalize(*opt.BuildPlatform)

@@ -53,6 +53,7 @@ func (c *converter) run(ctx context.Context, s *stageState, step *spec.Step) err
 	}
 	opts = append(opts, caches.mounts...)
 	env = append(env, caches.env...)
+	targets := caches.targets
 
 	for _, e := range step.Env {
 		v, err := c.spec.Expand(e.Value, vars)
@@ -92,17 +93,18 @@ func (c *converter) run(ctx context.Context, s *stageState, step *spec.Step) err
 		opts = append(opts, llb.Security(pb.SecurityMode_INSECURE))
 	}
 	for _, m := range step.Mounts {
-		o, err := c.mount(ctx, s, m, vars)
+		o, target, err := c.mount(ctx, s, m, vars)
 		if err != nil {
 			return err
 		}
 		opts = append(opts, o)
+		targets = append(targets, target)
 	}
-	if err := c.checkMountTargets(s, step, opts); err != nil {
+	if err := c.checkMountTargets(s, step, targets); err != nil {
 		return err
 	}
-	if proxy := proxyEnv(c.opt.BuildArgs); proxy != nil {
-		opts = append(opts, llb.WithProxy(*proxy))
+	if c.proxy != nil {
+		opts = append(opts, llb.WithProxy(*c.proxy))
 	}
 	opts = append(opts, llb.Args(args))
 	for _, o := range c.constraints(s, s.step, "run "+oneLine(display), step.Range) {
@@ -124,8 +126,9 @@ func oneLine(cmd string) string {
 
 // cacheOpts are what a step's caches add to it.
 type cacheOpts struct {
-	mounts []llb.RunOption
-	env    []spec.KeyValue
+	mounts  []llb.RunOption
+	targets []string // where mounts go, for clashes
+	env     []spec.KeyValue
 }
 
 // caches resolves the caches a run step lists (stage's first), each once.
@@ -142,6 +145,7 @@ func (c *converter) caches(ctx context.Context, s *stageState, names []spec.Stri
 			return out, err
 		}
 		out.mounts = append(out.mounts, nc.mounts...)
+		out.targets = append(out.targets, nc.targets...)
 		out.env = append(out.env, nc.env...)
 	}
 	return out, nil
@@ -157,15 +161,17 @@ func (c *converter) namedCache(ctx context.Context, s *stageState, n spec.String
 	rc := c.spec.ResolveCache(n.Value)
 	nc := cacheOpts{env: rc.Env}
 	for _, m := range rc.Mounts {
-		o, err := c.cacheMount(ctx, s, m, n)
+		o, target, err := c.cacheMount(ctx, s, m, n)
 		if err != nil {
 			return nc, err
 		}
 		nc.mounts = append(nc.mounts, o)
+		nc.targets = append(nc.targets, target)
 	}
 	for _, f := range rc.Files {
 		st := llb.Scratch().File(llb.Mkfile("/file", 0o644, []byte(f.Content)), llb.WithCustomName("[internal] cache preset "+n.Value+": "+f.Path))
 		nc.mounts = append(nc.mounts, llb.AddMount(f.Path, st, llb.SourcePath("/file"), llb.Readonly))
+		nc.targets = append(nc.targets, f.Path)
 	}
 	c.namedCaches[key] = nc
 	return nc, nil
@@ -187,12 +193,12 @@ var sharingModes = map[string]llb.CacheMountSharingMode{
 
 // cacheMount converts one directory of a named cache; the cache's fields
 // know only args and platform args.
-func (c *converter) cacheMount(ctx context.Context, s *stageState, m spec.CacheMount, listed spec.String) (llb.RunOption, error) {
+func (c *converter) cacheMount(ctx context.Context, s *stageState, m spec.CacheMount, listed spec.String) (llb.RunOption, string, error) {
 	vals := map[*spec.String]string{}
 	for _, f := range []*spec.String{&m.ID, &m.Target, &m.Sharing, &m.Mode, &m.From, &m.Source} {
 		v, err := c.spec.Expand(*f, c.args)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		vals[f] = v
 	}
@@ -213,7 +219,8 @@ type cacheSpec struct {
 	at                                      spec.String // for errors
 }
 
-func (c *converter) cacheOption(ctx context.Context, s *stageState, cs cacheSpec) (llb.RunOption, error) {
+// cacheOption returns the mount and where it goes.
+func (c *converter) cacheOption(ctx context.Context, s *stageState, cs cacheSpec) (llb.RunOption, string, error) {
 	target := cs.target
 	if !path.IsAbs(target) {
 		target = path.Join("/", s.image.Config.WorkingDir, target)
@@ -224,7 +231,7 @@ func (c *converter) cacheOption(ctx context.Context, s *stageState, cs cacheSpec
 	sharing, ok := sharingModes[cs.sharing]
 	if !ok {
 		if cs.sharing != "" {
-			return nil, c.spec.ErrorAt(cs.at.Loc.Value, "invalid sharing %q; allowed: shared, private, locked", cs.sharing)
+			return nil, "", c.spec.ErrorAt(cs.at.Loc.Value, "invalid sharing %q; allowed: shared, private, locked", cs.sharing)
 		}
 		sharing = llb.CacheMountShared
 	}
@@ -236,7 +243,7 @@ func (c *converter) cacheOption(ctx context.Context, s *stageState, cs cacheSpec
 	if cs.from != "" {
 		var err error
 		if st, err = c.ref(ctx, s, cs.from, cs.fromAt); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	switch src := path.Join("/", cs.source); {
@@ -249,18 +256,18 @@ func (c *converter) cacheOption(ctx context.Context, s *stageState, cs cacheSpec
 		if cs.mode != "" {
 			var err error
 			if mode, err = strconv.ParseUint(cs.mode, 8, 32); err != nil {
-				return nil, c.spec.ErrorAt(cs.at.Loc.Value, "invalid mode %q: write it in octal, e.g. \"0755\"", cs.mode)
+				return nil, "", c.spec.ErrorAt(cs.at.Loc.Value, "invalid mode %q: write it in octal, e.g. \"0755\"", cs.mode)
 			}
 		}
 		st = st.File(llb.Mkdir("/cache", os.FileMode(mode), llb.WithUIDGID(int(cs.uid.Value), int(cs.gid.Value))),
 			llb.WithCustomName("[internal] setting cache mount permissions"))
 		opts = append(opts, llb.SourcePath("/cache"))
 	}
-	return llb.AddMount(target, st, opts...), nil
+	return llb.AddMount(target, st, opts...), target, nil
 }
 
 // mount converts one entry of a run step's mounts.
-func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, vars *spec.Vars) (llb.RunOption, error) {
+func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, vars *spec.Vars) (llb.RunOption, string, error) {
 	val := func(f spec.String) (string, error) { return c.spec.Expand(f, vars) }
 	fields := map[string]*spec.String{"target": &m.Target, "source": &m.Source, "from": &m.From, "id": &m.ID,
 		"sharing": &m.Sharing, "mode": &m.Mode, "size": &m.Size, "env": &m.Env}
@@ -268,7 +275,7 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 	for k, f := range fields {
 		e, err := val(*f)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		v[k] = e
 	}
@@ -300,7 +307,7 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 		if v["from"] == "" {
 			st = c.useContext(v["source"])
 		} else if st, err = c.ref(ctx, s, v["from"], m.From); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		opts := []llb.MountOption{llb.SourcePath(path.Join("/", v["source"]))}
 		if !m.Readonly.Loc.Present() || m.Readonly.Value {
@@ -308,16 +315,16 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 		} else {
 			opts = append(opts, llb.ForceNoOutput) // writes are thrown away, as in a Dockerfile
 		}
-		return llb.AddMount(target, st, opts...), nil
+		return llb.AddMount(target, st, opts...), target, nil
 	case spec.MountTmpfs:
 		var size int64
 		if v["size"] != "" {
 			var err error
 			if size, err = units.RAMInBytes(v["size"]); err != nil {
-				return nil, c.spec.ErrorAt(m.Size.Loc.Value, "invalid size %q", v["size"])
+				return nil, "", c.spec.ErrorAt(m.Size.Loc.Value, "invalid size %q", v["size"])
 			}
 		}
-		return llb.AddMount(target, llb.Scratch(), llb.Tmpfs(llb.TmpfsSize(size))), nil
+		return llb.AddMount(target, llb.Scratch(), llb.Tmpfs(llb.TmpfsSize(size))), target, nil
 	case spec.MountSecret:
 		id := v["id"]
 		if id == "" {
@@ -329,7 +336,7 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 		}
 		uid, gid, mode, set, err := fileOpt()
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if set {
 			opts = append(opts, llb.SecretFileOpt(uid, gid, mode))
@@ -346,7 +353,10 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 			}
 			dest = &target
 		}
-		return llb.AddSecretWithDest(id, dest, opts...), nil
+		if dest == nil {
+			return llb.AddSecretWithDest(id, dest, opts...), "", nil
+		}
+		return llb.AddSecretWithDest(id, dest, opts...), *dest, nil
 	case spec.MountSSH:
 		id := v["id"]
 		if id == "" {
@@ -361,7 +371,7 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 		}
 		uid, gid, mode, set, err := fileOpt()
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if set {
 			if !m.Mode.Loc.Present() {
@@ -369,9 +379,9 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 			}
 			opts = append(opts, llb.SSHSocketOpt(target, uid, gid, mode))
 		}
-		return llb.AddSSHSocket(opts...), nil
+		return llb.AddSSHSocket(opts...), target, nil
 	}
-	return nil, c.spec.ErrorAt(m.Type.Loc.Value, "unknown mount type %q", m.Type.Value)
+	return nil, "", c.spec.ErrorAt(m.Type.Loc.Value, "unknown mount type %q", m.Type.Value)
 }
 
 // ref returns the state a `from` names: a stage, a named context or an image.
@@ -400,17 +410,16 @@ func (c *converter) ref(ctx context.Context, s *stageState, from string, at spec
 // checkMountTargets reports two mounts at one target, such as a declared
 // cache and a preset that both mount /go/pkg/mod: BuildKit would fail the
 // step without saying which keys clash.
-func (c *converter) checkMountTargets(s *stageState, step *spec.Step, opts []llb.RunOption) error {
-	var ei llb.ExecInfo
-	for _, o := range opts {
-		o.SetRunOption(&ei)
-	}
-	seen := map[string]bool{}
-	for _, m := range ei.Mounts {
-		if seen[m.Target] {
-			return c.spec.ErrorAt(step.Range, "step %d of stage %q mounts two things at %s (check its caches, the stage's caches and its mounts)", s.step, s.spec.Name, m.Target)
+func (c *converter) checkMountTargets(s *stageState, step *spec.Step, targets []string) error {
+	seen := make(map[string]bool, len(targets))
+	for _, t := range targets {
+		if t == "" {
+			continue
 		}
-		seen[m.Target] = true
+		if seen[t] {
+			return c.spec.ErrorAt(step.Range, "step %d of stage %q mounts two things at %s (check its caches, the stage's caches and its mounts)", s.step, s.spec.Name, t)
+		}
+		seen[t] = true
 	}
 	return nil
 }
