@@ -632,3 +632,64 @@ run = "build"
 		t.Errorf("env %q: the env var must win over the arg", env)
 	}
 }
+
+// TestEnvSelfReference: PATH = "/x:${PATH}" on a base whose config is
+// unknown expands the missing name to empty, as a Dockerfile's ENV does.
+func TestEnvSelfReference(t *testing.T) {
+	res, _ := convert(t, "[stages.a]\nfrom = \"golang:1.26\"\nenv = { GOPATH = \"/x:${GOPATH}\" }\n", Options{})
+	if !hasEnv(res.Image.Config.Env, "GOPATH=/x:") {
+		t.Errorf("env %q", res.Image.Config.Env)
+	}
+}
+
+// TestPresetEnvFollowsTarget: a preset whose target is moved, with a
+// variable or relative to the workdir, points its tool at the mount.
+func TestPresetEnvFollowsTarget(t *testing.T) {
+	src := `
+[args]
+V = "3"
+[caches.pipv]
+preset = "pip"
+target = "cache/${V}"
+[stages.a]
+from = "busybox:1.36"
+workdir = "/w"
+[[stages.a.steps]]
+run = "pip install x"
+caches = ["pipv"]
+`
+	_, g := convert(t, src, Options{})
+	op, _ := g.op("run pip install x")
+	exec := op.GetExec()
+	mount(t, exec, "/w/cache/3")
+	if !hasEnv(exec.Meta.Env, "PIP_CACHE_DIR=/w/cache/3") {
+		t.Errorf("env %q", exec.Meta.Env)
+	}
+}
+
+func TestGitURLOptions(t *testing.T) {
+	src := `
+[stages.a]
+from = "busybox:1.36"
+[[stages.a.steps]]
+add = "https://example.com/org/repo.git?ref=v2&submodules=false&checksum=0123456789abcdef0123456789abcdef01234567"
+to = "/src/"
+[[stages.a.steps]]
+add = ["github.com/org/repo", "two"]
+to = "."
+`
+	_, g := convert(t, src, Options{})
+	var git *pb.SourceOp
+	for id, s := range g.sources() {
+		if strings.HasPrefix(id, "git://example.com/org/repo.git") {
+			git = s
+		}
+	}
+	if git == nil || git.Attrs["git.skipsubmodules"] != "true" || git.Attrs["git.checksum"] != "0123456789abcdef0123456789abcdef01234567" {
+		t.Errorf("git source: %s", mustJSON(t, g.sources()))
+	}
+	op, _ := g.op("add github.com/org/repo two")
+	if c := op.GetFile().Actions[0].GetCopy(); c.Src != "/github.com/org/repo" || !c.AttemptUnpackDockerCompatibility {
+		t.Errorf("github.com/org/repo is a local path, as in a Dockerfile: %s", mustJSON(t, c))
+	}
+}

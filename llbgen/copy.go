@@ -28,6 +28,9 @@ func (c *converter) copy(ctx context.Context, s *stageState, step *spec.Step) er
 		}
 	}
 	dest := destPath(s.image.Config.WorkingDir, to)
+	if len(step.Sources.Values) > 1 && !strings.HasSuffix(dest, "/") {
+		return c.spec.ErrorAt(step.To.Loc.Value, "%s of several sources needs a directory: %q must end with a slash", verb, to)
+	}
 
 	var common []llb.CopyOption
 	display := []string{verb}
@@ -139,7 +142,11 @@ func (c *converter) remote(s *stageState, step *spec.Step, at spec.String, src s
 			return llb.State{}, "", false, err
 		}
 	}
-	if ref, isGit, gerr := dfgitutil.ParseGitRef(src); gerr == nil && !ref.IndistinguishableFromLocal {
+	if spec.SourceKindOf(src) == spec.SourceGit {
+		ref, _, err := dfgitutil.ParseGitRef(src)
+		if err != nil {
+			return llb.State{}, "", false, c.spec.ErrorAt(at.Loc.Value, "invalid git source %q: %v", src, err)
+		}
 		opts := []llb.GitOption{llb.WithCustomName(name)}
 		if ref.Ref != "" {
 			opts = append(opts, llb.GitRef(ref.Ref))
@@ -150,12 +157,22 @@ func (c *converter) remote(s *stageState, step *spec.Step, at spec.String, src s
 		if step.KeepGitDir.Value || (ref.KeepGitDir != nil && *ref.KeepGitDir) {
 			opts = append(opts, llb.KeepGitDir())
 		}
+		if checksum == "" {
+			checksum = ref.Checksum // the URL's own ?checksum= or ?commit=
+		}
 		if checksum != "" {
 			opts = append(opts, llb.GitChecksum(checksum))
 		}
+		if ref.Submodules != nil && !*ref.Submodules {
+			opts = append(opts, llb.GitSkipSubmodules())
+		}
+		if ref.FetchByCommit {
+			opts = append(opts, llb.GitFetchByCommit())
+		}
+		if ref.MTime != "" {
+			opts = append(opts, llb.GitMTime(ref.MTime))
+		}
 		return llb.Git(ref.Remote, "", opts...), "/", true, nil
-	} else if isGit {
-		return llb.State{}, "", false, c.spec.ErrorAt(at.Loc.Value, "invalid git source %q: %v", src, gerr)
 	}
 	if !strings.HasPrefix(src, "http://") && !strings.HasPrefix(src, "https://") {
 		return llb.State{}, "", false, nil
@@ -180,7 +197,7 @@ func (c *converter) remote(s *stageState, step *spec.Step, at spec.String, src s
 // destPath resolves a copy destination against the working directory,
 // keeping a trailing slash, which means "into this directory".
 func destPath(workdir, to string) string {
-	dir := strings.HasSuffix(to, "/") || to == "." || to == ""
+	dir := to == "" || strings.HasSuffix(to, "/") || to == "." || strings.HasSuffix(to, "/.") || to == ".." || strings.HasSuffix(to, "/..")
 	p := to
 	if !path.IsAbs(p) {
 		p = path.Join("/", workdir, p)

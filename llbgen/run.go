@@ -159,7 +159,8 @@ func (c *converter) namedCache(ctx context.Context, s *stageState, n spec.String
 		return nc, nil
 	}
 	rc := c.spec.ResolveCache(n.Value)
-	nc := cacheOpts{env: rc.Env}
+	nc := cacheOpts{}
+	resolved := map[string]string{} // a target as written → where it is mounted
 	for _, m := range rc.Mounts {
 		o, target, err := c.cacheMount(ctx, s, m, n)
 		if err != nil {
@@ -167,6 +168,13 @@ func (c *converter) namedCache(ctx context.Context, s *stageState, n spec.String
 		}
 		nc.mounts = append(nc.mounts, o)
 		nc.targets = append(nc.targets, target)
+		resolved[m.Target.Value] = target
+	}
+	for _, e := range rc.Env { // a preset's env names its directories as mounted
+		if target, ok := resolved[e.Value.Value]; ok {
+			e.Value.Value = target
+		}
+		nc.env = append(nc.env, e)
 	}
 	for _, f := range rc.Files {
 		st := llb.Scratch().File(llb.Mkfile("/file", 0o644, []byte(f.Content)), llb.WithCustomName("[internal] cache preset "+n.Value+": "+f.Path))
@@ -431,7 +439,12 @@ func proxyEnv(args map[string]string) *llb.ProxyEnv {
 		if v, ok := args[name]; ok {
 			return v
 		}
-		return args[strings.ToLower(name)]
+		for k, v := range args { // any case, as the Dockerfile frontend
+			if strings.EqualFold(k, name) {
+				return v
+			}
+		}
+		return ""
 	}
 	pe := llb.ProxyEnv{
 		HTTPProxy: get("HTTP_PROXY"), HTTPSProxy: get("HTTPS_PROXY"), FTPProxy: get("FTP_PROXY"),

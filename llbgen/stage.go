@@ -55,6 +55,11 @@ func (c *converter) stage(ctx context.Context, st *spec.Stage) (*stageState, err
 		s.state = s.state.Network(c.opt.Network)
 	}
 	for _, e := range st.Env {
+		if _, ok := s.vars.Get(e.Name); !ok {
+			// PATH = "/x:${PATH}" with a base image whose config is unknown
+			// (tomlfront llb) or has no PATH: empty, as in a Dockerfile.
+			s.vars.Set(e.Name, "")
+		}
 		v, err := c.spec.Expand(e.Value, s.vars)
 		if err != nil {
 			return nil, err

@@ -211,7 +211,7 @@ var invalidSpecs = []struct {
 		"build.toml:4:8: copy of step 1 of stage \"a\" has no source: list what to copy",
 	}},
 	{"checksum on local add", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nadd = [\"x.tar.gz\"]\nchecksum = \"sha256:0000000000000000000000000000000000000000000000000000000000000000\"\n", []string{
-		"build.toml:5:1: `checksum` verifies http(s) downloads, but \"x.tar.gz\" is not an http(s) URL",
+		"build.toml:5:1: `checksum` verifies http(s) downloads and git commits, but \"x.tar.gz\" is a local path",
 	}},
 	{"invalid checksum", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nadd = [\"https://example.com/x.tgz\"]\nchecksum = \"md5:abc\"\n", []string{
 		"build.toml:5:12: invalid checksum \"md5:abc\": write a digest such as \"sha256:\" followed by 64 hex digits",
@@ -257,7 +257,10 @@ var invalidSpecs = []struct {
 		"build.toml:3:13: undeclared variable \"B\" (did you mean \"A\"?): declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \\$ for a literal $)",
 	}},
 	{"checksum on a git URL with a query", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nadd = [\"https://example.com/repo.git?ref=v2\"]\nchecksum = \"sha256:0000000000000000000000000000000000000000000000000000000000000000\"\n", []string{
-		"build.toml:5:1: `checksum` verifies http(s) downloads, but \"https://example.com/repo.git?ref=v2\" is not an http(s) URL",
+		"build.toml:5:12: invalid checksum \"sha256:0000000000000000000000000000000000000000000000000000000000000000\" of a git source: write the commit, 40 (or 64) hex digits",
+	}},
+	{"checksum of several sources", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nadd = [\"https://example.com/a\", \"https://example.com/b\"]\nto = \"/x/\"\nchecksum = \"sha256:0000000000000000000000000000000000000000000000000000000000000000\"\n", []string{
+		"build.toml:6:1: `checksum` verifies one source, but the step has 2",
 	}},
 	{"several errors sorted", "[stages.b]\nfrom = \"busybox\"\nusr = \"x\"\n[stages.a]\nform = \"busybox\"\n", []string{
 		"build.toml:3:1: unknown key \"usr\" in stage \"b\" (did you mean \"user\"?); allowed: args, caches, env, from, image, platform, shell, steps, user, workdir",

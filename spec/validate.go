@@ -17,6 +17,7 @@ import (
 var (
 	namePattern    = regexp.MustCompile(`^[a-z][a-z0-9_.-]*$`)
 	argPattern     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	commitPattern  = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
 	exposePattern  = regexp.MustCompile(`^[0-9]+(-[0-9]+)?(/(tcp|udp|sctp))?$`)
 	contextPrefix  = "context:"
 	scratch        = "scratch"
@@ -392,7 +393,7 @@ func (v *validator) copyAdd(what string, s *Step) {
 	case !s.To.Loc.Present() || hasVars(to):
 	case to == "":
 		v.at(s.To.Loc.Value, "`to` is empty: give a destination path, or leave it out for the working directory")
-	case len(s.Sources.Values) > 1 && !strings.HasSuffix(to, "/"):
+	case len(s.Sources.Values) > 1 && !isDir(to):
 		v.at(s.To.Loc.Value, "%s of several sources needs a directory: end `to` with a slash, e.g. %q", verb, to+"/")
 	}
 	for _, e := range s.Exclude.Values {
@@ -404,15 +405,7 @@ func (v *validator) copyAdd(what string, s *Step) {
 		return
 	}
 	if s.Checksum.Loc.Present() {
-		if _, err := digest.Parse(s.Checksum.Value); err != nil && !hasVars(s.Checksum.Value) {
-			v.at(s.Checksum.Loc.Value, "invalid checksum %q: write a digest such as \"sha256:\" followed by 64 hex digits", s.Checksum.Value)
-		}
-		for _, src := range s.Sources.Values {
-			if k := SourceKindOf(src.Value); k != SourceHTTP && !hasVars(src.Value) {
-				v.at(s.Checksum.Loc.Key, "`checksum` verifies http(s) downloads, but %q is not an http(s) URL", src.Value)
-				break
-			}
-		}
+		v.checksum(s)
 	}
 	if s.KeepGitDir.Loc.Present() {
 		for _, src := range s.Sources.Values {
@@ -421,6 +414,32 @@ func (v *validator) copyAdd(what string, s *Step) {
 				break
 			}
 		}
+	}
+}
+
+// checksum checks an add's checksum: a digest of an http(s) download, or
+// the commit of a git source, as the Dockerfile's ADD --checksum.
+func (v *validator) checksum(s *Step) {
+	sum := s.Checksum
+	if len(s.Sources.Values) != 1 {
+		v.at(sum.Loc.Key, "`checksum` verifies one source, but the step has %d", len(s.Sources.Values))
+		return
+	}
+	src := s.Sources.Values[0].Value
+	if hasVars(src) || hasVars(sum.Value) {
+		return
+	}
+	switch SourceKindOf(src) {
+	case SourceHTTP:
+		if _, err := digest.Parse(sum.Value); err != nil {
+			v.at(sum.Loc.Value, "invalid checksum %q: write a digest such as \"sha256:\" followed by 64 hex digits", sum.Value)
+		}
+	case SourceGit:
+		if !commitPattern.MatchString(sum.Value) {
+			v.at(sum.Loc.Value, "invalid checksum %q of a git source: write the commit, 40 (or 64) hex digits", sum.Value)
+		}
+	default:
+		v.at(sum.Loc.Key, "`checksum` verifies http(s) downloads and git commits, but %q is a local path", src)
 	}
 }
 
@@ -467,6 +486,11 @@ func (v *validator) image(img *Image, vars *Vars) {
 	}
 }
 
+// isDir tells a destination that names a directory: "." or a trailing slash.
+func isDir(to string) bool {
+	return strings.HasSuffix(to, "/") || to == "." || strings.HasSuffix(to, "/.") || to == ".." || strings.HasSuffix(to, "/..")
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -489,7 +513,10 @@ const (
 // SourceKindOf tells git URLs, http(s) URLs and local paths apart, with the
 // Dockerfile frontend's own rules for git URLs.
 func SourceKindOf(src string) SourceKind {
-	if ref, isGit, err := dfgitutil.ParseGitRef(src); isGit || (err == nil && !ref.IndistinguishableFromLocal) {
+	// "github.com/org/repo" parses as git but, as in a Dockerfile's ADD, is
+	// a local path; a git URL with a bad query is git, and fails later.
+	ref, isGit, err := dfgitutil.ParseGitRef(src)
+	if err == nil && !ref.IndistinguishableFromLocal || isGit && err != nil {
 		return SourceGit
 	}
 	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {

@@ -4,7 +4,7 @@
 // With a subcommand it inspects specs locally:
 //
 //	tomlfront llb  [-f build.toml] [--target T] [--build-arg K=V]... [--platform P]
-//	tomlfront lint [-f build.toml]
+//	tomlfront lint [-f build.toml] [--build-arg K=V]...
 package main
 
 import (
