@@ -54,6 +54,10 @@ type Result struct {
 	// Warnings are problems that do not stop the build, such as a
 	// --build-arg the spec does not declare.
 	Warnings []*spec.Error
+	// Uses are the secrets, ssh agents, caches and stages the target needs.
+	Uses Uses
+	// Args are the values of the spec's args in this build.
+	Args map[string]string
 }
 
 // Convert turns the target stage of s, and only the stages it needs, into LLB.
@@ -81,7 +85,12 @@ func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 	}
 	img := st.image
 	applyLabels(img, opt.Labels)
-	return &Result{Stage: target, State: st.state, Image: img, Platform: st.platform, Warnings: c.warnings}, nil
+	args := map[string]string{}
+	for _, a := range s.Args {
+		args[a.Name], _ = c.args.Get(a.Name)
+	}
+	return &Result{Stage: target, State: st.state, Image: img, Platform: st.platform, Warnings: c.warnings,
+		Uses: c.uses.result(), Args: args}, nil
 }
 
 // converter holds the state of one conversion.
@@ -98,6 +107,7 @@ type converter struct {
 	// namedCaches are the converted caches of each stage, by stage and name.
 	namedCaches map[string]cacheOpts
 	proxy       *llb.ProxyEnv // from the proxy build args
+	uses        uses
 	warnings    []*spec.Error
 
 	mainContext *lateOutput

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -691,5 +692,51 @@ to = "."
 	op, _ := g.op("add github.com/org/repo two")
 	if c := op.GetFile().Actions[0].GetCopy(); c.Src != "/github.com/org/repo" || !c.AttemptUnpackDockerCompatibility {
 		t.Errorf("github.com/org/repo is a local path, as in a Dockerfile: %s", mustJSON(t, c))
+	}
+}
+
+// TestUses checks what the outline and `tomlfront caches` are made of.
+func TestUses(t *testing.T) {
+	src := `
+[caches.gomod]
+target = "/go/pkg/mod"
+sharing = "locked"
+[stages.unused]
+from = "busybox:1.36"
+[stages.deps]
+from = "golang:1.26"
+caches = ["gomod"]
+[[stages.deps.steps]]
+run = "go mod download"
+mounts = [{ type = "secret", id = "netrc" }, { type = "ssh" }]
+[stages.app]
+from = "deps"
+[[stages.app.steps]]
+run = "go build"
+caches = ["gomod"]
+mounts = [{ type = "secret", id = "netrc", required = true }, { type = "cache", target = "/tmp/x" }]
+`
+	res, _ := convert(t, src, Options{CacheNamespace: "ns"})
+	u := res.Uses
+	if len(u.Secrets) != 1 || u.Secrets[0].ID != "netrc" || !u.Secrets[0].Required || u.Secrets[0].Range.Start.Line != 12 {
+		t.Errorf("secrets %+v", u.Secrets)
+	}
+	if len(u.SSH) != 1 || u.SSH[0].ID != "default" || u.SSH[0].Required {
+		t.Errorf("ssh %+v", u.SSH)
+	}
+	var got []string
+	for _, c := range u.Caches {
+		var steps []string
+		for _, s := range c.Steps {
+			steps = append(steps, s.Stage+"/"+strconv.Itoa(s.Step))
+		}
+		got = append(got, c.Cache+" "+c.ID+" "+c.Target+" "+c.Sharing+" "+strings.Join(steps, ","))
+	}
+	want := []string{" ns//tmp/x /tmp/x shared app/1", "gomod ns/gomod /go/pkg/mod locked deps/1,app/1"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("caches %q, want %q", got, want)
+	}
+	if len(u.Stages) != 2 || u.Stages[0].Name != "deps" || u.Stages[1].Name != "app" {
+		t.Errorf("stages %v", u.Stages)
 	}
 }

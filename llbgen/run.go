@@ -53,7 +53,7 @@ func (c *converter) run(ctx context.Context, s *stageState, step *spec.Step) err
 	}
 	opts = append(opts, caches.mounts...)
 	env = append(env, caches.env...)
-	targets := caches.targets
+	mounts := caches.mounted
 
 	for _, e := range step.Env {
 		v, err := c.spec.Expand(e.Value, vars)
@@ -93,16 +93,17 @@ func (c *converter) run(ctx context.Context, s *stageState, step *spec.Step) err
 		opts = append(opts, llb.Security(pb.SecurityMode_INSECURE))
 	}
 	for _, m := range step.Mounts {
-		o, target, err := c.mount(ctx, s, m, vars)
+		o, at, err := c.mount(ctx, s, m, vars)
 		if err != nil {
 			return err
 		}
 		opts = append(opts, o)
-		targets = append(targets, target)
+		mounts = append(mounts, at)
 	}
-	if err := c.checkMountTargets(s, step, targets); err != nil {
+	if err := c.checkMountTargets(s, step, mounts); err != nil {
 		return err
 	}
+	c.uses.addCaches(s, step, mounts)
 	if c.proxy != nil {
 		opts = append(opts, llb.WithProxy(*c.proxy))
 	}
@@ -127,8 +128,21 @@ func oneLine(cmd string) string {
 // cacheOpts are what a step's caches add to it.
 type cacheOpts struct {
 	mounts  []llb.RunOption
-	targets []string // where mounts go, for clashes
+	mounted []mounted // where the mounts go, and the caches they are
 	env     []spec.KeyValue
+}
+
+// mounted is where a run step mounts something, and which cache it is.
+type mounted struct {
+	target string
+	cache  *cacheInfo // nil unless a cache mount
+}
+
+// cacheInfo is a cache mount as BuildKit sees it.
+type cacheInfo struct {
+	name    string // the cache listed in `caches`; empty for a mount
+	id      string // with the namespace
+	sharing string
 }
 
 // caches resolves the caches a run step lists (stage's first), each once.
@@ -145,7 +159,7 @@ func (c *converter) caches(ctx context.Context, s *stageState, names []spec.Stri
 			return out, err
 		}
 		out.mounts = append(out.mounts, nc.mounts...)
-		out.targets = append(out.targets, nc.targets...)
+		out.mounted = append(out.mounted, nc.mounted...)
 		out.env = append(out.env, nc.env...)
 	}
 	return out, nil
@@ -162,13 +176,14 @@ func (c *converter) namedCache(ctx context.Context, s *stageState, n spec.String
 	nc := cacheOpts{}
 	resolved := map[string]string{} // a target as written → where it is mounted
 	for _, m := range rc.Mounts {
-		o, target, err := c.cacheMount(ctx, s, m, n)
+		o, at, err := c.cacheMount(ctx, s, m, n)
 		if err != nil {
 			return nc, err
 		}
+		at.cache.name = n.Value
 		nc.mounts = append(nc.mounts, o)
-		nc.targets = append(nc.targets, target)
-		resolved[m.Target.Value] = target
+		nc.mounted = append(nc.mounted, at)
+		resolved[m.Target.Value] = at.target
 	}
 	for _, e := range rc.Env { // a preset's env names its directories as mounted
 		if target, ok := resolved[e.Value.Value]; ok {
@@ -179,7 +194,7 @@ func (c *converter) namedCache(ctx context.Context, s *stageState, n spec.String
 	for _, f := range rc.Files {
 		st := llb.Scratch().File(llb.Mkfile("/file", 0o644, []byte(f.Content)), llb.WithCustomName("[internal] cache preset "+n.Value+": "+f.Path))
 		nc.mounts = append(nc.mounts, llb.AddMount(f.Path, st, llb.SourcePath("/file"), llb.Readonly))
-		nc.targets = append(nc.targets, f.Path)
+		nc.mounted = append(nc.mounted, mounted{target: f.Path})
 	}
 	c.namedCaches[key] = nc
 	return nc, nil
@@ -201,12 +216,12 @@ var sharingModes = map[string]llb.CacheMountSharingMode{
 
 // cacheMount converts one directory of a named cache; the cache's fields
 // know only args and platform args.
-func (c *converter) cacheMount(ctx context.Context, s *stageState, m spec.CacheMount, listed spec.String) (llb.RunOption, string, error) {
+func (c *converter) cacheMount(ctx context.Context, s *stageState, m spec.CacheMount, listed spec.String) (llb.RunOption, mounted, error) {
 	vals := map[*spec.String]string{}
 	for _, f := range []*spec.String{&m.ID, &m.Target, &m.Sharing, &m.Mode, &m.From, &m.Source} {
 		v, err := c.spec.Expand(*f, c.args)
 		if err != nil {
-			return nil, "", err
+			return nil, mounted{}, err
 		}
 		vals[f] = v
 	}
@@ -228,7 +243,7 @@ type cacheSpec struct {
 }
 
 // cacheOption returns the mount and where it goes.
-func (c *converter) cacheOption(ctx context.Context, s *stageState, cs cacheSpec) (llb.RunOption, string, error) {
+func (c *converter) cacheOption(ctx context.Context, s *stageState, cs cacheSpec) (llb.RunOption, mounted, error) {
 	target := cs.target
 	if !path.IsAbs(target) {
 		target = path.Join("/", s.image.Config.WorkingDir, target)
@@ -239,9 +254,10 @@ func (c *converter) cacheOption(ctx context.Context, s *stageState, cs cacheSpec
 	sharing, ok := sharingModes[cs.sharing]
 	if !ok {
 		if cs.sharing != "" {
-			return nil, "", c.spec.ErrorAt(cs.at.Loc.Value, "invalid sharing %q; allowed: shared, private, locked", cs.sharing)
+			return nil, mounted{}, c.spec.ErrorAt(cs.at.Loc.Value, "invalid sharing %q; allowed: shared, private, locked", cs.sharing)
 		}
 		sharing = llb.CacheMountShared
+		cs.sharing = spec.SharingShared
 	}
 	opts := []llb.MountOption{llb.AsPersistentCacheDir(c.cacheID(cs.id), sharing)}
 	if cs.readonly {
@@ -251,7 +267,7 @@ func (c *converter) cacheOption(ctx context.Context, s *stageState, cs cacheSpec
 	if cs.from != "" {
 		var err error
 		if st, err = c.ref(ctx, s, cs.from, cs.fromAt); err != nil {
-			return nil, "", err
+			return nil, mounted{}, err
 		}
 	}
 	switch src := path.Join("/", cs.source); {
@@ -264,18 +280,18 @@ func (c *converter) cacheOption(ctx context.Context, s *stageState, cs cacheSpec
 		if cs.mode != "" {
 			var err error
 			if mode, err = strconv.ParseUint(cs.mode, 8, 32); err != nil {
-				return nil, "", c.spec.ErrorAt(cs.at.Loc.Value, "invalid mode %q: write it in octal, e.g. \"0755\"", cs.mode)
+				return nil, mounted{}, c.spec.ErrorAt(cs.at.Loc.Value, "invalid mode %q: write it in octal, e.g. \"0755\"", cs.mode)
 			}
 		}
 		st = st.File(llb.Mkdir("/cache", os.FileMode(mode), llb.WithUIDGID(int(cs.uid.Value), int(cs.gid.Value))),
 			llb.WithCustomName("[internal] setting cache mount permissions"))
 		opts = append(opts, llb.SourcePath("/cache"))
 	}
-	return llb.AddMount(target, st, opts...), target, nil
+	return llb.AddMount(target, st, opts...), mounted{target: target, cache: &cacheInfo{id: c.cacheID(cs.id), sharing: cs.sharing}}, nil
 }
 
 // mount converts one entry of a run step's mounts.
-func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, vars *spec.Vars) (llb.RunOption, string, error) {
+func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, vars *spec.Vars) (llb.RunOption, mounted, error) {
 	val := func(f spec.String) (string, error) { return c.spec.Expand(f, vars) }
 	fields := map[string]*spec.String{"target": &m.Target, "source": &m.Source, "from": &m.From, "id": &m.ID,
 		"sharing": &m.Sharing, "mode": &m.Mode, "size": &m.Size, "env": &m.Env}
@@ -283,7 +299,7 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 	for k, f := range fields {
 		e, err := val(*f)
 		if err != nil {
-			return nil, "", err
+			return nil, mounted{}, err
 		}
 		v[k] = e
 	}
@@ -315,7 +331,7 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 		if v["from"] == "" {
 			st = c.useContext(v["source"])
 		} else if st, err = c.ref(ctx, s, v["from"], m.From); err != nil {
-			return nil, "", err
+			return nil, mounted{}, err
 		}
 		opts := []llb.MountOption{llb.SourcePath(path.Join("/", v["source"]))}
 		if !m.Readonly.Loc.Present() || m.Readonly.Value {
@@ -323,16 +339,16 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 		} else {
 			opts = append(opts, llb.ForceNoOutput) // writes are thrown away, as in a Dockerfile
 		}
-		return llb.AddMount(target, st, opts...), target, nil
+		return llb.AddMount(target, st, opts...), mounted{target: target}, nil
 	case spec.MountTmpfs:
 		var size int64
 		if v["size"] != "" {
 			var err error
 			if size, err = units.RAMInBytes(v["size"]); err != nil {
-				return nil, "", c.spec.ErrorAt(m.Size.Loc.Value, "invalid size %q", v["size"])
+				return nil, mounted{}, c.spec.ErrorAt(m.Size.Loc.Value, "invalid size %q", v["size"])
 			}
 		}
-		return llb.AddMount(target, llb.Scratch(), llb.Tmpfs(llb.TmpfsSize(size))), target, nil
+		return llb.AddMount(target, llb.Scratch(), llb.Tmpfs(llb.TmpfsSize(size))), mounted{target: target}, nil
 	case spec.MountSecret:
 		id := v["id"]
 		if id == "" {
@@ -344,7 +360,7 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 		}
 		uid, gid, mode, set, err := fileOpt()
 		if err != nil {
-			return nil, "", err
+			return nil, mounted{}, err
 		}
 		if set {
 			opts = append(opts, llb.SecretFileOpt(uid, gid, mode))
@@ -361,10 +377,12 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 			}
 			dest = &target
 		}
-		if dest == nil {
-			return llb.AddSecretWithDest(id, dest, opts...), "", nil
+		c.uses.secret(id, m.Required.Value, m.Range)
+		at := mounted{}
+		if dest != nil {
+			at.target = *dest
 		}
-		return llb.AddSecretWithDest(id, dest, opts...), *dest, nil
+		return llb.AddSecretWithDest(id, dest, opts...), at, nil
 	case spec.MountSSH:
 		id := v["id"]
 		if id == "" {
@@ -379,7 +397,7 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 		}
 		uid, gid, mode, set, err := fileOpt()
 		if err != nil {
-			return nil, "", err
+			return nil, mounted{}, err
 		}
 		if set {
 			if !m.Mode.Loc.Present() {
@@ -387,9 +405,10 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 			}
 			opts = append(opts, llb.SSHSocketOpt(target, uid, gid, mode))
 		}
-		return llb.AddSSHSocket(opts...), target, nil
+		c.uses.ssh(id, m.Required.Value, m.Range)
+		return llb.AddSSHSocket(opts...), mounted{target: target}, nil
 	}
-	return nil, "", c.spec.ErrorAt(m.Type.Loc.Value, "unknown mount type %q", m.Type.Value)
+	return nil, mounted{}, c.spec.ErrorAt(m.Type.Loc.Value, "unknown mount type %q", m.Type.Value)
 }
 
 // ref returns the state a `from` names: a stage, a named context or an image.
@@ -418,9 +437,10 @@ func (c *converter) ref(ctx context.Context, s *stageState, from string, at spec
 // checkMountTargets reports two mounts at one target, such as a declared
 // cache and a preset that both mount /go/pkg/mod: BuildKit would fail the
 // step without saying which keys clash.
-func (c *converter) checkMountTargets(s *stageState, step *spec.Step, targets []string) error {
-	seen := make(map[string]bool, len(targets))
-	for _, t := range targets {
+func (c *converter) checkMountTargets(s *stageState, step *spec.Step, mounts []mounted) error {
+	seen := make(map[string]bool, len(mounts))
+	for _, m := range mounts {
+		t := m.target
 		if t == "" {
 			continue
 		}

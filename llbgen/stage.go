@@ -104,6 +104,7 @@ func (c *converter) stage(ctx context.Context, st *spec.Stage) (*stageState, err
 		}
 	}
 	s.done = true
+	c.uses.Stages = append(c.uses.Stages, st)
 	return s, nil
 }
 

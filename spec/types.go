@@ -2,6 +2,8 @@
 // validated Spec that remembers where every table, key and value was written.
 package spec
 
+import "slices"
+
 // Pos is a 1-based line and column (in bytes) in the spec file.
 type Pos struct{ Line, Column int }
 
@@ -69,9 +71,29 @@ type Spec struct {
 	Caches  []*Cache // in document order
 	Stages  []*Stage // in document order
 
-	args   map[string]*Arg
-	caches map[string]*Cache
-	stages map[string]*Stage
+	args    map[string]*Arg
+	caches  map[string]*Cache
+	stages  map[string]*Stage
+	argRefs map[string]bool // names that arg defaults use
+}
+
+// ArgUsed tells whether a declared arg matters: a stage lists it in `args`
+// or any field, cache or arg default uses it with ${...}.
+func (s *Spec) ArgUsed(name string) bool {
+	if s.argRefs[name] {
+		return true
+	}
+	for _, st := range s.Stages {
+		if slices.Contains(st.Refs, name) {
+			return true
+		}
+	}
+	for _, c := range s.Caches {
+		if slices.Contains(c.Refs, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // Arg returns the declared arg name, or nil.
@@ -116,6 +138,10 @@ type Stage struct {
 	Caches   Strings
 	Steps    []*Step
 	Image    *Image
+
+	// Refs are the variables the stage uses: its `args` and every ${NAME}
+	// in its fields, steps and image, sorted.
+	Refs []string
 }
 
 // StepKind is the verb of a step.
@@ -222,6 +248,9 @@ type Cache struct {
 	Readonly Bool
 	Preset   String
 	Persist  Bool
+
+	// Refs are the variables the cache's fields use, sorted.
+	Refs []string
 }
 
 // Image is a stage's `image` table: the config of the image it produces.

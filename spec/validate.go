@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -42,7 +43,8 @@ var mountOptions = map[string][]string{
 type validator struct {
 	problems
 	spec *Spec
-	args *Vars // declared and platform args, for variable checks
+	args *Vars           // declared and platform args, for variable checks
+	refs map[string]bool // names used by ${...} in the table being checked
 }
 
 func (v *validator) validate() {
@@ -54,6 +56,7 @@ func (v *validator) validate() {
 	for _, a := range PlatformArgs {
 		v.args.Set(a, "x")
 	}
+	v.refs = map[string]bool{}
 	for _, a := range s.Args {
 		if !argPattern.MatchString(a.Name) {
 			v.at(a.Value.Loc.Key, "invalid arg name %q: use letters, digits and _, not starting with a digit", a.Name)
@@ -64,14 +67,22 @@ func (v *validator) validate() {
 		v.checkVars(a.Value, v.args) // a default sees the args above it
 		v.args.Set(a.Name, "x")
 	}
+	s.argRefs = v.refs
 	for _, c := range s.Caches {
+		v.refs = map[string]bool{}
 		v.cache(c)
+		c.Refs = sortedKeys(v.refs)
 	}
 	if len(s.Stages) == 0 {
 		v.at(Range{Start: Pos{1, 1}, End: Pos{1, 1}}, "no stages: a spec needs at least one [stages.NAME] table with a `from`")
 	}
 	for _, st := range s.Stages {
+		v.refs = map[string]bool{}
 		v.stage(st)
+		for _, a := range st.Args.Values {
+			v.refs[a.Value] = true
+		}
+		st.Refs = sortedKeys(v.refs)
 	}
 	if s.Default.Loc.Present() && s.stages[s.Default.Value] == nil {
 		v.at(s.Default.Loc.Value, "default names unknown stage %q%s; stages: %s", s.Default.Value, DidYouMean(s.Default.Value, v.stageNames()), strings.Join(v.stageNames(), ", "))
@@ -489,6 +500,15 @@ func (v *validator) image(img *Image, vars *Vars) {
 // isDir tells a destination that names a directory: "." or a trailing slash.
 func isDir(to string) bool {
 	return strings.HasSuffix(to, "/") || to == "." || strings.HasSuffix(to, "/.") || to == ".." || strings.HasSuffix(to, "/..")
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func contains(list []string, s string) bool {

@@ -102,18 +102,22 @@ func undeclared(names map[string]struct{}, known []string) string {
 }
 
 // checkVars reports an error when s uses a variable that is not in names or
-// is not well formed. Values are not known yet; only names are checked.
-func (p *problems) checkVars(s String, names *Vars) {
+// is not well formed, and records the names it uses in v.refs. Values are
+// not known yet; only names are checked.
+func (v *validator) checkVars(s String, names *Vars) {
 	if !strings.ContainsRune(s.Value, '$') {
 		return
 	}
 	res, err := lexer().ProcessWordWithMatches(s.Value, names)
 	if err != nil {
-		p.at(s.Loc.Value, "%s", lexError(s.Value, err))
+		v.at(s.Loc.Value, "%s", lexError(s.Value, err))
 		return
 	}
 	if len(res.Unmatched) > 0 {
-		p.at(s.Loc.Value, "%s", undeclared(res.Unmatched, names.Keys()))
+		v.at(s.Loc.Value, "%s", undeclared(res.Unmatched, names.Keys()))
+	}
+	for name := range res.Matched {
+		v.refs[name] = true
 	}
 }
 
