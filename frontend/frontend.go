@@ -6,14 +6,19 @@ package frontend
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	sublint "github.com/moby/buildkit/frontend/subrequests/lint"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
+	"github.com/moby/buildkit/frontend/subrequests/targets"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tomlfront/tomlfront/lint"
 	"github.com/tomlfront/tomlfront/llbgen"
 	"github.com/tomlfront/tomlfront/spec"
 )
@@ -39,12 +44,9 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, withSource(err, sm)
 	}
-	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{}); err != nil || ok {
-		return res, err
-	}
-
-	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
-		res, err := llbgen.Convert(ctx, s, llbgen.Options{
+	findings := lint.Check(s, bc.BuildArgs)
+	options := func(platform *ocispecs.Platform) llbgen.Options {
+		return llbgen.Options{
 			Target:          bc.Target,
 			BuildArgs:       maps.Clone(bc.BuildArgs),
 			TargetPlatform:  platform,
@@ -55,14 +57,28 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			NoCache:         bc.IsNoCache,
 			Network:         bc.NetworkMode,
 			Resolver:        &resolver{bc: bc, client: c, multiPlatform: bc.MultiPlatformRequested},
+		}
+	}
+	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
+		ListTargets: func(context.Context) (*targets.List, error) { return listTargets(s, sm), nil },
+		Outline: func(ctx context.Context) (*outline.Outline, error) {
+			o, err := outlineOf(ctx, s, sm, options(nil))
+			return o, withSource(err, sm)
+		},
+		Lint: func(context.Context) (*sublint.LintResults, error) { return lintResults(findings, sm), nil },
+	}); err != nil || ok {
+		return res, err
+	}
+	for _, f := range findings {
+		src.Warn(ctx, fmt.Sprintf("%s: %s (line %d)", f.Rule.Name, f.Msg, f.Range.Start.Line), client.WarnOpts{
+			Range: pbRanges(f.Error(sm.Filename)), Detail: [][]byte{[]byte(f.Rule.Description)}, URL: f.Rule.DocsURL(),
 		})
+	}
+
+	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
+		res, err := llbgen.Convert(ctx, s, options(platform))
 		if err != nil {
 			return nil, withSource(err, sm)
-		}
-		if idx == 0 { // the warnings are the same for every platform
-			for _, w := range res.Warnings {
-				src.Warn(ctx, w.Msg, client.WarnOpts{Range: pbRanges(w)})
-			}
 		}
 		def, err := res.State.Marshal(ctx)
 		if err != nil {
@@ -107,6 +123,8 @@ func withSource(err error, sm *llb.SourceMap) error {
 	var list spec.Errors
 	var one *spec.Error
 	switch {
+	case err == nil:
+		return nil
 	case errors.As(err, &list):
 	case errors.As(err, &one):
 		list = spec.Errors{one}

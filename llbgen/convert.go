@@ -51,9 +51,6 @@ type Result struct {
 	State    llb.State
 	Image    *dockerspec.DockerOCIImage
 	Platform ocispecs.Platform
-	// Warnings are problems that do not stop the build, such as a
-	// --build-arg the spec does not declare.
-	Warnings []*spec.Error
 	// Uses are the secrets, ssh agents, caches and stages the target needs.
 	Uses Uses
 	// Args are the values of the spec's args in this build.
@@ -89,7 +86,7 @@ func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 	for _, a := range s.Args {
 		args[a.Name], _ = c.args.Get(a.Name)
 	}
-	return &Result{Stage: target, State: st.state, Image: img, Platform: st.platform, Warnings: c.warnings,
+	return &Result{Stage: target, State: st.state, Image: img, Platform: st.platform,
 		Uses: c.uses.result(), Args: args}, nil
 }
 
@@ -169,37 +166,7 @@ func (c *converter) resolveArgs() error {
 		}
 		c.args.Set(a.Name, v)
 	}
-	names := make([]string, 0, len(c.opt.BuildArgs))
-	for name := range c.opt.BuildArgs {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	declared := make([]string, len(c.spec.Args))
-	for i, a := range c.spec.Args {
-		declared[i] = a.Name
-	}
-	for _, name := range names {
-		if c.spec.Arg(name) == nil && !builtinArg(name) {
-			c.warnings = append(c.warnings, &spec.Error{
-				File: c.spec.File, Pos: spec.Pos{Line: 1, Column: 1}, Severity: spec.SeverityWarning,
-				Msg: fmt.Sprintf("build arg %q is not declared in [args], so nothing uses it%s", name, spec.DidYouMean(name, declared)),
-			})
-		}
-	}
 	return nil
-}
-
-// builtinArg tells the build args that BuildKit and the Dockerfile frontend
-// define for every build, which a spec need not declare.
-func builtinArg(name string) bool {
-	if strings.HasPrefix(name, "BUILDKIT_") || strings.HasPrefix(name, "TOMLFRONT_") || name == "SOURCE_DATE_EPOCH" {
-		return true
-	}
-	switch strings.ToUpper(name) {
-	case "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY":
-		return true
-	}
-	return false
 }
 
 // location attaches a spec range to an op, so BuildKit can show the TOML of

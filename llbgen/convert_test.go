@@ -511,13 +511,6 @@ func TestProgressNames(t *testing.T) {
 	}
 }
 
-func TestWarnings(t *testing.T) {
-	res, _ := convert(t, "[args]\nVERSION = \"1\"\n[stages.a]\nfrom = \"busybox:1.36\"\n", Options{BuildArgs: map[string]string{"VERSON": "2", "BUILDKIT_CACHE_MOUNT_NS": "x", "HTTP_PROXY": "p"}})
-	if len(res.Warnings) != 1 || res.Warnings[0].Error() != `build.toml:1:1: warning: build arg "VERSON" is not declared in [args], so nothing uses it (did you mean "VERSION"?)` {
-		t.Errorf("warnings %v", res.Warnings)
-	}
-}
-
 func TestNamedContextsAndScratch(t *testing.T) {
 	_, g := convert(t, "[stages.a]\nfrom = \"context:base\"\n[[stages.a.steps]]\ncopy = [\"/x\"]\nfrom = \"context:assets\"\n[stages.b]\nfrom = \"scratch\"\n[[stages.b.steps]]\ncopy = [\"/\"]\nfrom = \"a\"\n", Options{})
 	for _, id := range []string{"local://base", "local://assets"} {

@@ -8,12 +8,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tomlfront/tomlfront/lint"
 	"github.com/tomlfront/tomlfront/llbgen"
 	"github.com/tomlfront/tomlfront/spec"
 )
@@ -112,8 +114,10 @@ func runLLB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	for _, w := range res.Warnings {
-		fmt.Fprintln(stderr, w)
+	for _, f := range lint.Check(s, bargs) {
+		if f.Rule == lint.UndeclaredBuildArg {
+			fmt.Fprintln(stderr, f.Error(s.File))
+		}
 	}
 	// A unique id from the spec's path, not a random one, keeps the output
 	// deterministic while local sources of other projects stay apart.
@@ -152,7 +156,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tomlfront: %v\n", err)
 		return 2
 	}
-	problems := lint(ctx, *file, src, bargs)
+	problems := check(ctx, *file, src, bargs)
 	for _, p := range problems {
 		fmt.Fprintln(stdout, p)
 	}
@@ -164,9 +168,10 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// lint loads a spec and converts each of its stages offline, so that
-// problems only conversion finds, such as a ${VAR:?message}, show too.
-func lint(ctx context.Context, file string, src []byte, args map[string]string) spec.Errors {
+// check loads a spec, runs the lint rules, and converts each stage offline,
+// so that problems only conversion finds, such as a ${VAR:?message}, show
+// too.
+func check(ctx context.Context, file string, src []byte, args map[string]string) spec.Errors {
 	s, err := spec.Load(file, src)
 	if err != nil {
 		var errs spec.Errors
@@ -176,23 +181,22 @@ func lint(ctx context.Context, file string, src []byte, args map[string]string) 
 		return spec.Errors{{File: file, Pos: spec.Pos{Line: 1, Column: 1}, Msg: err.Error()}}
 	}
 	var out spec.Errors
+	for _, f := range lint.Check(s, args) {
+		out = append(out, f.Error(file))
+	}
 	seen := map[string]bool{}
 	amd64 := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 	for _, st := range s.Stages {
-		res, err := llbgen.Convert(ctx, s, llbgen.Options{Target: st.Name, BuildArgs: args, TargetPlatform: &amd64, BuildPlatform: &amd64})
-		var problems []*spec.Error
+		_, err := llbgen.Convert(ctx, s, llbgen.Options{Target: st.Name, BuildArgs: args, TargetPlatform: &amd64, BuildPlatform: &amd64})
 		var e *spec.Error
-		if errors.As(err, &e) {
-			problems = append(problems, e)
-		} else if res != nil {
-			problems = res.Warnings
-		}
-		for _, p := range problems {
-			if !seen[p.Error()] {
-				seen[p.Error()] = true
-				out = append(out, p)
-			}
+		if errors.As(err, &e) && !seen[e.Error()] {
+			seen[e.Error()] = true
+			out = append(out, e)
 		}
 	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].Pos, out[j].Pos
+		return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
+	})
 	return out
 }

@@ -1,0 +1,99 @@
+package frontend
+
+import (
+	"context"
+	"slices"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
+	"github.com/moby/buildkit/frontend/subrequests/targets"
+	"github.com/moby/buildkit/solver/pb"
+	speclint "github.com/tomlfront/tomlfront/lint"
+	"github.com/tomlfront/tomlfront/llbgen"
+	"github.com/tomlfront/tomlfront/spec"
+)
+
+// The subrequests answer `docker buildx build --call=targets|outline|check`
+// from the spec, as the Dockerfile frontend answers them from a Dockerfile.
+// Every location points into the one source, the spec (index 0).
+
+// listTargets lists every stage, the default marked.
+func listTargets(s *spec.Spec, sm *llb.SourceMap) *targets.List {
+	list := &targets.List{Sources: [][]byte{sm.Data}}
+	def := s.DefaultStage()
+	for _, st := range s.Stages {
+		list.Targets = append(list.Targets, targets.Target{
+			Name:        st.Name,
+			Default:     st == def,
+			Description: st.Description,
+			Base:        st.From.Value,
+			Platform:    st.Platform.Value,
+			Location:    location(st.Header),
+		})
+	}
+	return list
+}
+
+// outlineOf describes what building the target takes: its args with their
+// values, the secrets and ssh agents it mounts, and its cache mounts by the
+// ids BuildKit knows them by.
+func outlineOf(ctx context.Context, s *spec.Spec, sm *llb.SourceMap, opt llbgen.Options) (*outline.Outline, error) {
+	res, err := llbgen.Convert(ctx, s, opt)
+	if err != nil {
+		return nil, err
+	}
+	o := &outline.Outline{Name: res.Stage.Name, Description: res.Stage.Description, Sources: [][]byte{sm.Data}}
+	used := map[string]bool{}
+	for _, st := range res.Uses.Stages {
+		for _, name := range st.Refs {
+			used[name] = true
+		}
+	}
+	for _, cu := range res.Uses.Caches {
+		if c := s.Cache(cu.Cache); c != nil {
+			for _, name := range c.Refs {
+				used[name] = true
+			}
+		}
+	}
+	for _, a := range s.Args {
+		if used[a.Name] {
+			o.Args = append(o.Args, outline.Arg{Name: a.Name, Value: res.Args[a.Name], Description: a.Description, Location: location(a.Value.Loc.Key.Join(a.Value.Loc.Value))})
+		}
+	}
+	for _, u := range res.Uses.Secrets {
+		o.Secrets = append(o.Secrets, outline.Secret{Name: u.ID, Required: u.Required, Location: location(u.Range)})
+	}
+	for _, u := range res.Uses.SSH {
+		o.SSH = append(o.SSH, outline.SSH{Name: u.ID, Required: u.Required, Location: location(u.Range)})
+	}
+	for _, cu := range res.Uses.Caches {
+		if slices.ContainsFunc(o.Cache, func(c outline.CacheMount) bool { return c.ID == cu.ID }) {
+			continue
+		}
+		o.Cache = append(o.Cache, outline.CacheMount{ID: cu.ID, Location: location(cu.Steps[0].Range)})
+	}
+	return o, nil
+}
+
+// lintResults are the lint findings as `--call=check` prints them.
+func lintResults(findings []speclint.Finding, sm *llb.SourceMap) *lint.LintResults {
+	res := &lint.LintResults{Warnings: []lint.Warning{}, Sources: []*pb.SourceInfo{{
+		Filename: sm.Filename, Data: sm.Data, Language: sm.Language, Definition: sm.Definition.ToPB(),
+	}}}
+	for _, f := range findings {
+		res.Warnings = append(res.Warnings, lint.Warning{
+			RuleName:    f.Rule.Name,
+			Description: f.Rule.Description,
+			URL:         f.Rule.DocsURL(),
+			Detail:      f.Msg,
+			Location:    location(f.Range),
+		})
+	}
+	return res
+}
+
+func location(r spec.Range) *pb.Location {
+	return &pb.Location{Ranges: pbRanges(&spec.Error{Range: r, Pos: r.Start})}
+}

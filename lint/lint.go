@@ -1,0 +1,249 @@
+// Package lint finds what is likely wrong in a valid spec without stopping
+// its build: each finding names a rule documented in docs/lint.md. The same
+// findings show in `tomlfront lint`, `docker buildx build --call=check` and
+// as warnings of ordinary builds.
+package lint
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/distribution/reference"
+	"github.com/tomlfront/tomlfront/spec"
+)
+
+// Rule is a check, with a name and the reason it matters.
+type Rule struct {
+	Name        string
+	Description string
+}
+
+// DocsURL is where the rule is explained.
+func (r Rule) DocsURL() string {
+	return "https://github.com/tomlfront/tomlfront/blob/main/docs/lint.md#" + strings.ToLower(r.Name)
+}
+
+// The rules.
+var (
+	SecretsUsedInArgOrEnv = Rule{"SecretsUsedInArgOrEnv",
+		"Sensitive data should not be passed through args or env: they stay in the image config and history. Use a secret mount."}
+	UndeclaredBuildArg = Rule{"UndeclaredBuildArg",
+		"A --build-arg that the spec does not declare in [args] changes nothing."}
+	UnusedArg = Rule{"UnusedArg",
+		"An arg that no stage lists and no field uses changes nothing."}
+	UnusedStage = Rule{"UnusedStage",
+		"A stage that is not the default and that no other stage uses is built only with --target."}
+	UnusedCache = Rule{"UnusedCache",
+		"A cache that no stage or step lists is never mounted."}
+	AddWithoutChecksum = Rule{"AddWithoutChecksum",
+		"A download without a checksum is not verified: the build trusts whatever the server sends."}
+	UnpinnedBaseImage = Rule{"UnpinnedBaseImage",
+		"A base image without a tag, or tagged latest, changes under the build without notice."}
+	UnknownCopyFrom = Rule{"UnknownCopyFrom",
+		"A `from` that is no stage and looks like no image is often a misspelt stage name."}
+)
+
+// Rules lists every rule, in the order docs/lint.md explains them.
+var Rules = []Rule{SecretsUsedInArgOrEnv, UndeclaredBuildArg, UnusedArg, UnusedStage, UnusedCache,
+	AddWithoutChecksum, UnpinnedBaseImage, UnknownCopyFrom}
+
+// Finding is one warning: a rule broken at a range of the spec.
+type Finding struct {
+	Rule  Rule
+	Msg   string
+	Range spec.Range
+}
+
+// Error renders the finding as a warning of the spec's file.
+func (f Finding) Error(file string) *spec.Error {
+	return &spec.Error{File: file, Pos: f.Range.Start, Range: f.Range, Severity: spec.SeverityWarning,
+		Msg: fmt.Sprintf("%s (%s)", f.Msg, f.Rule.Name)}
+}
+
+// Check runs every rule on s; buildArgs are the build's --build-arg values.
+// Findings are sorted by position.
+func Check(s *spec.Spec, buildArgs map[string]string) []Finding {
+	c := checker{spec: s}
+	c.secrets()
+	c.buildArgs(buildArgs)
+	c.unused()
+	for _, st := range s.Stages {
+		c.baseImage(st)
+		for _, step := range st.Steps {
+			c.step(step)
+		}
+	}
+	for _, cache := range s.Caches {
+		c.from(cache.From)
+	}
+	sort.SliceStable(c.findings, func(i, j int) bool {
+		a, b := c.findings[i].Range.Start, c.findings[j].Range.Start
+		return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
+	})
+	return c.findings
+}
+
+type checker struct {
+	spec     *spec.Spec
+	findings []Finding
+}
+
+func (c *checker) add(rule Rule, r spec.Range, format string, args ...any) {
+	c.findings = append(c.findings, Finding{Rule: rule, Range: r, Msg: fmt.Sprintf(format, args...)})
+}
+
+// secretWords and publicWords are the Dockerfile frontend's: a name holding
+// one of the first as a word is sensitive unless it holds one of the second.
+var (
+	secretWords = regexp.MustCompile(`(?i)(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)`)
+	publicWords = regexp.MustCompile(`(?i)(?:_|^)(?:public|file|version)(?:_|$)`)
+)
+
+func sensitive(name string) bool {
+	return secretWords.MatchString(name) && !publicWords.MatchString(name)
+}
+
+func (c *checker) secrets() {
+	for _, a := range c.spec.Args {
+		if sensitive(a.Name) {
+			c.add(SecretsUsedInArgOrEnv, a.Value.Loc.Key, "arg %q looks sensitive: pass it as a secret (--secret id=..., a `type = \"secret\"` mount)", a.Name)
+		}
+	}
+	for _, st := range c.spec.Stages {
+		envs := [][]spec.KeyValue{st.Env}
+		for _, step := range st.Steps {
+			envs = append(envs, step.Env)
+		}
+		for _, env := range envs {
+			for _, e := range env {
+				if sensitive(e.Name) {
+					c.add(SecretsUsedInArgOrEnv, e.Value.Loc.Key, "env %q looks sensitive: mount it as a secret (`{ type = \"secret\", id = \"...\", env = %q }`)", e.Name, e.Name)
+				}
+			}
+		}
+	}
+}
+
+// buildArgs warns about --build-arg values the spec does not declare.
+func (c *checker) buildArgs(values map[string]string) {
+	at := spec.Range{Start: spec.Pos{Line: 1, Column: 1}, End: spec.Pos{Line: 1, Column: 1}}
+	declared := make([]string, len(c.spec.Args))
+	for i, a := range c.spec.Args {
+		declared[i] = a.Name
+	}
+	names := make([]string, 0, len(values))
+	for name := range values {
+		if c.spec.Arg(name) == nil && !Builtin(name) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		c.add(UndeclaredBuildArg, at, "build arg %q is not declared in [args], so nothing uses it%s", name, spec.DidYouMean(name, declared))
+	}
+}
+
+// Builtin tells the build args that BuildKit, buildx and tomlfront define
+// for every build, which a spec need not declare.
+func Builtin(name string) bool {
+	if strings.HasPrefix(name, "BUILDKIT_") || strings.HasPrefix(name, "TOMLFRONT_") || name == "SOURCE_DATE_EPOCH" {
+		return true
+	}
+	switch strings.ToUpper(name) {
+	case "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY":
+		return true
+	}
+	return false
+}
+
+func (c *checker) unused() {
+	for _, a := range c.spec.Args {
+		if !c.spec.ArgUsed(a.Name) {
+			c.add(UnusedArg, a.Value.Loc.Key, "arg %q is declared but no stage lists it in `args` and no field uses ${%s}", a.Name, a.Name)
+		}
+	}
+	used := map[string]bool{c.spec.DefaultStage().Name: true}
+	listed := map[string]bool{}
+	for _, st := range c.spec.Stages {
+		for _, dep := range c.spec.Deps(st) {
+			used[dep.Name] = true
+		}
+		for _, n := range st.Caches.Values {
+			listed[n.Value] = true
+		}
+		for _, step := range st.Steps {
+			for _, n := range step.Caches.Values {
+				listed[n.Value] = true
+			}
+		}
+	}
+	for _, st := range c.spec.Stages {
+		if !used[st.Name] {
+			c.add(UnusedStage, st.Header, "stage %q is not the default and no stage uses it: it is built only with --target %s", st.Name, st.Name)
+		}
+	}
+	for _, cache := range c.spec.Caches {
+		if !listed[cache.Name] {
+			c.add(UnusedCache, cache.Header, "cache %q is declared but no stage or step lists it in `caches`", cache.Name)
+		}
+	}
+}
+
+func (c *checker) step(step *spec.Step) {
+	if step.Kind == spec.StepAdd && !step.Checksum.Loc.Present() {
+		for _, src := range step.Sources.Values {
+			if spec.SourceKindOf(src.Value) == spec.SourceHTTP {
+				c.add(AddWithoutChecksum, src.Loc.Value, "%q is downloaded without a checksum: add `checksum = \"sha256:...\"`", src.Value)
+			}
+		}
+	}
+	c.from(step.From)
+	for _, m := range step.Mounts {
+		c.from(m.From)
+	}
+}
+
+// baseImage warns about a stage's image without a tag or digest, or :latest.
+func (c *checker) baseImage(st *spec.Stage) {
+	from := st.From.Value
+	if !isImage(c.spec, from) {
+		return
+	}
+	named, err := reference.ParseNormalizedNamed(from)
+	if err != nil {
+		return
+	}
+	if _, digested := named.(reference.Digested); digested {
+		return
+	}
+	tagged, ok := named.(reference.Tagged)
+	switch {
+	case !ok:
+		c.add(UnpinnedBaseImage, st.From.Loc.Value, "image %q has no tag: pin a version, e.g. %q", from, from+":1.2")
+	case tagged.Tag() == "latest":
+		c.add(UnpinnedBaseImage, st.From.Loc.Value, "image %q is tagged latest: pin a version", from)
+	}
+}
+
+// from warns about a copy, mount or cache `from` that names no stage and
+// no plausible image: a bare name, without registry, path, tag or digest.
+func (c *checker) from(ref spec.String) {
+	v := ref.Value
+	if !ref.Loc.Present() || !isImage(c.spec, v) || strings.ContainsAny(v, "/:@") {
+		return
+	}
+	names := make([]string, len(c.spec.Stages))
+	for i, st := range c.spec.Stages {
+		names[i] = st.Name
+	}
+	c.add(UnknownCopyFrom, ref.Loc.Value, "from %q is no stage, so it is read as the image docker.io/library/%s:latest%s", v, v, spec.DidYouMean(v, names))
+}
+
+// isImage tells a `from` that names an image: not a stage, scratch, a named
+// context or a value with variables.
+func isImage(s *spec.Spec, from string) bool {
+	return from != "" && from != "scratch" && s.Stage(from) == nil &&
+		!strings.HasPrefix(from, "context:") && !strings.ContainsRune(from, '$')
+}

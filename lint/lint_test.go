@@ -1,0 +1,154 @@
+package lint
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/tomlfront/tomlfront/spec"
+)
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		args map[string]string
+		want []string
+	}{
+		{"clean spec", `
+[args]
+VERSION = "1"
+[stages.a]
+from = "busybox:1.36"
+args = ["VERSION"]
+`, nil, nil},
+		{"sensitive arg and env", `
+[args]
+GITHUB_TOKEN = ""
+PUBLIC_KEY = ""
+[stages.a]
+from = "busybox:1.36"
+args = ["GITHUB_TOKEN", "PUBLIC_KEY"]
+env = { DB_PASSWORD = "x" }
+[[stages.a.steps]]
+run = "true"
+env = { api_key = "y" }
+`, nil, []string{
+			`build.toml:3:1: warning: arg "GITHUB_TOKEN" looks sensitive: pass it as a secret (--secret id=..., a ` + "`" + `type = "secret"` + "`" + ` mount) (SecretsUsedInArgOrEnv)`,
+			`build.toml:8:9: warning: env "DB_PASSWORD" looks sensitive: mount it as a secret (` + "`" + `{ type = "secret", id = "...", env = "DB_PASSWORD" }` + "`" + `) (SecretsUsedInArgOrEnv)`,
+			`build.toml:11:9: warning: env "api_key" looks sensitive: mount it as a secret (` + "`" + `{ type = "secret", id = "...", env = "api_key" }` + "`" + `) (SecretsUsedInArgOrEnv)`,
+		}},
+		{"undeclared build arg", `
+[args]
+VERSION = "1"
+[stages.a]
+from = "busybox:1.36"
+args = ["VERSION"]
+`, map[string]string{"VERSON": "2", "BUILDKIT_SYNTAX": "x", "http_proxy": "p"}, []string{
+			`build.toml:1:1: warning: build arg "VERSON" is not declared in [args], so nothing uses it (did you mean "VERSION"?) (UndeclaredBuildArg)`,
+		}},
+		{"unused arg, stage and cache", `
+[args]
+USED = "1"
+ALSO_USED = "2"
+UNUSED = "3"
+[caches.idle]
+target = "/idle"
+[caches.busy]
+target = "/busy/${ALSO_USED}"
+[stages.helper]
+from = "busybox:1.36"
+[stages.a]
+from = "busybox:1.36"
+workdir = "/src/${USED}"
+caches = ["busy"]
+`, nil, []string{
+			`build.toml:5:1: warning: arg "UNUSED" is declared but no stage lists it in ` + "`args`" + ` and no field uses ${UNUSED} (UnusedArg)`,
+			`build.toml:6:9: warning: cache "idle" is declared but no stage or step lists it in ` + "`caches`" + ` (UnusedCache)`,
+			`build.toml:10:1: warning: stage "helper" is not the default and no stage uses it: it is built only with --target helper (UnusedStage)`,
+		}},
+		{"download without checksum", `
+[stages.a]
+from = "busybox:1.36"
+[[stages.a.steps]]
+add = ["https://example.com/tool.tgz", "local.tgz"]
+to = "/opt/"
+`, nil, []string{
+			`build.toml:5:8: warning: "https://example.com/tool.tgz" is downloaded without a checksum: add ` + "`" + `checksum = "sha256:..."` + "`" + ` (AddWithoutChecksum)`,
+		}},
+		{"unpinned base images", `
+[stages.a]
+from = "busybox"
+[stages.b]
+from = "debian:latest"
+[stages.c]
+from = "alpine@sha256:0000000000000000000000000000000000000000000000000000000000000000"
+[stages.d]
+from = "scratch"
+[[stages.d.steps]]
+copy = ["/x"]
+from = "a"
+[[stages.d.steps]]
+copy = ["/y"]
+from = "b"
+[[stages.d.steps]]
+copy = ["/z"]
+from = "c"
+`, nil, []string{
+			`build.toml:3:8: warning: image "busybox" has no tag: pin a version, e.g. "busybox:1.2" (UnpinnedBaseImage)`,
+			`build.toml:5:8: warning: image "debian:latest" is tagged latest: pin a version (UnpinnedBaseImage)`,
+		}},
+		{"copy from a misspelt stage", `
+[stages.build]
+from = "busybox:1.36"
+[stages.a]
+from = "busybox:1.36"
+[[stages.a.steps]]
+copy = ["/out"]
+from = "biuld"
+[[stages.a.steps]]
+copy = ["/etc/os-release"]
+from = "debian:bookworm"
+[[stages.a.steps]]
+run = "true"
+mounts = [{ type = "bind", from = "bulid", target = "/b" }]
+`, nil, []string{
+			`build.toml:2:1: warning: stage "build" is not the default and no stage uses it: it is built only with --target build (UnusedStage)`,
+			`build.toml:8:8: warning: from "biuld" is no stage, so it is read as the image docker.io/library/biuld:latest (did you mean "build"?) (UnknownCopyFrom)`,
+			`build.toml:14:35: warning: from "bulid" is no stage, so it is read as the image docker.io/library/bulid:latest (did you mean "build"?) (UnknownCopyFrom)`,
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := spec.Load("build.toml", []byte(tc.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range Check(s, tc.args) {
+				got = append(got, f.Error(s.File).Error())
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+// TestRulesDocumented checks that docs/lint.md has a section for each rule.
+func TestRulesDocumented(t *testing.T) {
+	doc := readDoc(t)
+	for _, r := range Rules {
+		if !strings.Contains(doc, "\n## "+r.Name+"\n") {
+			t.Errorf("docs/lint.md has no section for %s", r.Name)
+		}
+	}
+}
+
+func readDoc(t *testing.T) string {
+	dt, err := os.ReadFile("../docs/lint.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(dt)
+}
