@@ -262,3 +262,53 @@ func mustDocker(t *testing.T, args ...string) string {
 	}
 	return out.String()
 }
+
+// TestCachesPruneFilter checks that the prune line `tomlfront caches`
+// prints selects exactly that cache mount on a real builder, and drops it.
+func TestCachesPruneFilter(t *testing.T) {
+	ctx := timeout(t, 5*time.Minute)
+	ns := nonce(t)
+	dir := writeTree(t, map[string]string{"build.toml": `
+[caches.data]
+target = "/data"
+[caches.other]
+target = "/other"
+[stages.s]
+from = "busybox:1.36"
+caches = ["data", "other"]
+[[stages.s.steps]]
+run = "date > /data/stamp && date > /other/stamp"
+`})
+	mustSolve(ctx, t, solveOpt{dir: dir, attrs: map[string]string{"build-arg:BUILDKIT_CACHE_MOUNT_NS": ns}})
+
+	bin := filepath.Join(t.TempDir(), "tomlfront")
+	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(root, "cmd/tomlfront")).CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "caches", "-f", filepath.Join(dir, "build.toml"), "--build-arg", "BUILDKIT_CACHE_MOUNT_NS="+ns).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^  drop:    buildctl prune --filter '(.*)'$`).FindAllStringSubmatch(string(out), -1)
+	if len(m) != 2 {
+		t.Fatalf("no prune lines in:\n%s", out)
+	}
+	filter := m[0][1] // "data" sorts first
+	du := func() string {
+		out, err := exec.Command("buildctl", "du", "-v", "--filter", filter).CombinedOutput()
+		if err != nil {
+			t.Fatalf("buildctl du: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	before := du()
+	if strings.Count(before, "Description:") != 1 || !strings.Contains(before, `cached mount /data from exec`) || !strings.Contains(before, `with id "`+ns+`/data"`) {
+		t.Fatalf("the filter %s selects:\n%s", filter, before)
+	}
+	if out, err := exec.Command("buildctl", "prune", "--filter", filter).CombinedOutput(); err != nil {
+		t.Fatalf("buildctl prune: %v\n%s", err, out)
+	}
+	if after := du(); strings.Contains(after, "Description:") {
+		t.Errorf("the cache is still there after prune:\n%s", after)
+	}
+}

@@ -87,37 +87,58 @@ local source NAME. Base images are used by name, without asking a registry, so
 their config (env, workdir, user) does not apply in this mode; build through
 the frontend image (# syntax=) to get it.`
 
-func runLLB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, file := newFlags("llb", llbSynopsis, stderr)
-	target := fs.String("target", "", "the `stage` to build (default: the spec's default stage)")
-	platform := fs.String("platform", "", "the target `platform`, e.g. linux/arm64 (default: this machine's)")
-	bargs := buildArgs{}
-	fs.Var(bargs, "build-arg", "set an arg, `KEY=VALUE`; repeatable")
-	if code, ok := parseFlags(fs, args, stderr); !ok {
-		return code
-	}
-	s, code := load(*file, stderr)
+// convertFlags are the flags of the commands that convert a spec.
+type convertFlags struct {
+	file, target, platform *string
+	args                   buildArgs
+}
+
+func addConvertFlags(fs *flag.FlagSet, file *string) convertFlags {
+	f := convertFlags{file: file, args: buildArgs{}}
+	f.target = fs.String("target", "", "the `stage` to build (default: the spec's default stage)")
+	f.platform = fs.String("platform", "", "the target `platform`, e.g. linux/arm64 (default: this machine's)")
+	fs.Var(f.args, "build-arg", "set an arg, `KEY=VALUE`; repeatable")
+	return f
+}
+
+// convert loads the spec and converts its target offline; it prints what
+// goes wrong and returns the exit code.
+func (f convertFlags) convert(ctx context.Context, cmd string, stderr io.Writer) (*spec.Spec, *llbgen.Result, int) {
+	s, code := load(*f.file, stderr)
 	if s == nil {
-		return code
+		return nil, nil, code
 	}
-	opt := llbgen.Options{Target: *target, BuildArgs: bargs, CacheNamespace: bargs["BUILDKIT_CACHE_MOUNT_NS"]}
-	if *platform != "" {
-		p, err := platforms.Parse(*platform)
+	opt := llbgen.Options{Target: *f.target, BuildArgs: f.args, CacheNamespace: f.args["BUILDKIT_CACHE_MOUNT_NS"]}
+	if *f.platform != "" {
+		p, err := platforms.Parse(*f.platform)
 		if err != nil {
-			fmt.Fprintf(stderr, "tomlfront llb: invalid --platform %q: %v\n", *platform, err)
-			return 2
+			fmt.Fprintf(stderr, "tomlfront %s: invalid --platform %q: %v\n", cmd, *f.platform, err)
+			return nil, nil, 2
 		}
 		opt.TargetPlatform = &p
 	}
 	res, err := llbgen.Convert(ctx, s, opt)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		return 1
+		return nil, nil, 1
 	}
-	for _, f := range lint.Check(s, bargs) {
+	for _, f := range lint.Check(s, f.args) {
 		if f.Rule == lint.UndeclaredBuildArg {
 			fmt.Fprintln(stderr, f.Error(s.File))
 		}
+	}
+	return s, res, 0
+}
+
+func runLLB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, file := newFlags("llb", llbSynopsis, stderr)
+	flags := addConvertFlags(fs, file)
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	_, res, code := flags.convert(ctx, "llb", stderr)
+	if res == nil {
+		return code
 	}
 	// A unique id from the spec's path, not a random one, keeps the output
 	// deterministic while local sources of other projects stay apart.
@@ -139,6 +160,55 @@ func runLLB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+const cachesSynopsis = `Lists the cache mounts the target uses: the cache, its id on the builder
+(BUILDKIT_CACHE_MOUNT_NS applied, from --build-arg), where it is mounted, its
+sharing mode, the steps that mount it, and the command that drops it from a
+builder.`
+
+func runCaches(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, file := newFlags("caches", cachesSynopsis, stderr)
+	flags := addConvertFlags(fs, file)
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	s, res, code := flags.convert(ctx, "caches", stderr)
+	if res == nil {
+		return code
+	}
+	if len(res.Uses.Caches) == 0 {
+		fmt.Fprintf(stdout, "stage %q mounts no cache\n", res.Stage.Name)
+		return 0
+	}
+	for i, c := range res.Uses.Caches {
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		name := c.Cache
+		if name == "" {
+			name = "(mount)"
+		}
+		steps := make([]string, len(c.Steps))
+		for j, st := range c.Steps {
+			steps[j] = fmt.Sprintf("%s %d (%s:%d)", st.Stage, st.Step, s.File, st.Range.Start.Line)
+		}
+		filter := pruneFilter(c)
+		fmt.Fprintf(stdout, "%s\n  id:      %s\n  target:  %s\n  sharing: %s\n  steps:   %s\n  drop:    buildctl prune --filter %s\n           docker buildx prune --filter %s\n",
+			name, c.ID, c.Target, c.Sharing, strings.Join(steps, ", "), filter, filter)
+	}
+	return 0
+}
+
+// pruneFilter is the prune filter that selects a cache mount: BuildKit
+// describes it as `cached mount TARGET from exec CMD with id "ID"`, without
+// the id when it equals the target.
+func pruneFilter(c llbgen.CacheUse) string {
+	desc := `with id \"` + c.ID + `\"`
+	if c.ID == c.Target {
+		desc = `^cached mount ` + c.Target + ` from `
+	}
+	return `'type==exec.cachemount,description~="` + desc + `"'`
 }
 
 const lintSynopsis = `Checks a spec and prints every problem as FILE:LINE:COL: message, one a line.

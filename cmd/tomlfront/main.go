@@ -5,6 +5,7 @@
 //
 //	tomlfront llb  [-f build.toml] [--target T] [--build-arg K=V]... [--platform P]
 //	tomlfront lint [-f build.toml] [--build-arg K=V]...
+//	tomlfront caches [-f build.toml] [--target T] [--build-arg K=V]... [--platform P]
 package main
 
 import (
@@ -25,6 +26,7 @@ Usage:
   tomlfront                 run as a BuildKit frontend (BuildKit starts it)
   tomlfront llb  [flags]    print the LLB definition of a spec, for buildctl
   tomlfront lint [flags]    check a spec; problems as FILE:LINE:COL: message
+  tomlfront caches [flags]  list the cache mounts of a target, with their ids
   tomlfront help [command]  show help
 
 Run "tomlfront help COMMAND" for a command's flags.
@@ -53,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runLLB(ctx, args[1:], stdout, stderr)
 	case "lint":
 		return runLint(ctx, args[1:], stdout, stderr)
+	case "caches":
+		return runCaches(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		if len(args) > 1 {
 			return run([]string{args[1], "--help"}, stdout, stderr)
@@ -60,7 +64,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "tomlfront: unknown command %q; commands: llb, lint, help\n", args[0])
+	fmt.Fprintf(stderr, "tomlfront: unknown command %q; commands: llb, lint, caches, help\n", args[0])
 	return 2
 }
 

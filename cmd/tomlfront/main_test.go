@@ -119,3 +119,42 @@ func TestLLBOutput(t *testing.T) {
 		t.Errorf("sources: image %v, context %v", sawImage, sawContext)
 	}
 }
+
+func TestCachesCommand(t *testing.T) {
+	file := writeSpec(t, `
+[caches.gomod]
+target = "/go/pkg/mod"
+sharing = "locked"
+[stages.a]
+from = "golang:1.26"
+caches = ["gomod"]
+[[stages.a.steps]]
+run = "go mod download"
+[[stages.a.steps]]
+run = "go build"
+mounts = [{ type = "cache", target = "/tmp/x" }]
+`)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"caches", "-f", file, "--build-arg", "BUILDKIT_CACHE_MOUNT_NS=ns"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	want := `(mount)
+  id:      ns//tmp/x
+  target:  /tmp/x
+  sharing: shared
+  steps:   a 2 (FILE:10)
+  drop:    buildctl prune --filter 'type==exec.cachemount,description~="with id \"ns//tmp/x\""'
+           docker buildx prune --filter 'type==exec.cachemount,description~="with id \"ns//tmp/x\""'
+
+gomod
+  id:      ns/gomod
+  target:  /go/pkg/mod
+  sharing: locked
+  steps:   a 1 (FILE:8), a 2 (FILE:10)
+  drop:    buildctl prune --filter 'type==exec.cachemount,description~="with id \"ns/gomod\""'
+           docker buildx prune --filter 'type==exec.cachemount,description~="with id \"ns/gomod\""'
+`
+	if got := strings.ReplaceAll(stdout.String(), file, "FILE"); got != want {
+		t.Errorf("output:\n%s\nwant:\n%s", got, want)
+	}
+}

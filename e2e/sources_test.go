@@ -1,0 +1,662 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client"
+)
+
+// The tests of this file build `add` steps from http(s) URLs, git
+// repositories and local archives, and a `copy` with `link = true`, and
+// check what lands in the image. The servers they fetch from run in the test
+// on 127.0.0.1: the bench's buildkitd uses the host's network, so it reaches
+// them.
+
+// TestSourcesAddHTTP serves a file and a tar.gz from a loopback HTTP server
+// and adds them: a URL is downloaded as a file named after its path, not
+// unpacked unless `unpack = true`, and the checksum is verified.
+func TestSourcesAddHTTP(t *testing.T) {
+	ctx := timeout(t, 5*time.Minute)
+	token := randomToken(t)
+	hello := []byte("hello over http " + token + "\n")
+	bundle := tarGz(t, map[string]string{
+		"a.txt":     "a " + token + "\n",
+		"sub/b.txt": "b " + token + "\n",
+	})
+	srv, hits := fileServer(t, map[string][]byte{
+		"/files/hello.txt":     hello,
+		"/files/bundle.tar.gz": bundle,
+	})
+
+	dir := writeTree(t, map[string]string{
+		"build.toml": fmt.Sprintf(`
+[stages.dl]
+from = "scratch"
+
+[[stages.dl.steps]]
+add = "%[1]s/files/hello.txt"
+checksum = "%[2]s"
+to = "/dl/hello.txt"
+
+[[stages.dl.steps]]
+add = "%[1]s/files/hello.txt"
+to = "/into/"
+
+[[stages.dl.steps]]
+add = "%[1]s/files/bundle.tar.gz"
+checksum = "%[3]s"
+to = "/packed/"
+
+[[stages.dl.steps]]
+add = "%[1]s/files/bundle.tar.gz"
+unpack = true
+to = "/unpacked/"
+`, srv.URL, sha256Digest(hello), sha256Digest(bundle)),
+	})
+	exp, out := localExport(t)
+	mustSolve(ctx, t, solveOpt{dir: dir, exports: []client.ExportEntry{exp}})
+
+	if got := readFile(t, filepath.Join(out, "dl/hello.txt")); got != string(hello) {
+		t.Errorf("/dl/hello.txt = %q, want %q", got, hello)
+	}
+	if got := readFile(t, filepath.Join(out, "into/hello.txt")); got != string(hello) {
+		t.Errorf("/into/hello.txt (to a directory: named after the URL) = %q, want %q", got, hello)
+	}
+	// A URL is not unpacked by default, as ADD does: the archive is a file.
+	if got := readFile(t, filepath.Join(out, "packed/bundle.tar.gz")); got != string(bundle) {
+		t.Errorf("/packed/bundle.tar.gz is not the served archive (%d bytes, want %d)", len(got), len(bundle))
+	}
+	if _, err := os.Stat(filepath.Join(out, "packed/a.txt")); err == nil {
+		t.Errorf("the archive was unpacked into /packed/ without unpack = true")
+	}
+	// unpack = true: its content lands in /unpacked/, and the archive does not.
+	for name, want := range map[string]string{"a.txt": "a " + token + "\n", "sub/b.txt": "b " + token + "\n"} {
+		if got, err := os.ReadFile(filepath.Join(out, "unpacked", name)); err != nil || string(got) != want {
+			t.Errorf("/unpacked/%s = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "unpacked/bundle.tar.gz")); err == nil {
+		t.Errorf("unpack = true left the archive itself in /unpacked/")
+	}
+	t.Logf("server hits: %v", hits())
+	if h := hits(); h["/files/hello.txt"] == 0 || h["/files/bundle.tar.gz"] == 0 {
+		t.Errorf("buildkitd did not fetch from the test server: %v", h)
+	}
+}
+
+// TestSourcesAddHTTPWrongChecksum adds a URL with a wrong checksum through
+// buildx and the `# syntax=` line: the build fails, the error names the
+// expected and the actual digests, and buildx shows the step's TOML.
+func TestSourcesAddHTTPWrongChecksum(t *testing.T) {
+	buildFrontendImage(t)
+	content := []byte("checksummed " + randomToken(t) + "\n")
+	srv, _ := fileServer(t, map[string][]byte{"/files/tool.bin": content})
+	wrong := sha256Digest([]byte("something else"))
+	url := srv.URL + "/files/tool.bin"
+	dir := writeTree(t, map[string]string{
+		"build.toml": fmt.Sprintf(`# syntax=ghcr.io/tomlfront/tomlfront:1
+[stages.a]
+from = "scratch"
+
+[[stages.a.steps]]
+add = "%s"
+checksum = "%s"
+to = "/dl/"
+`, url, wrong),
+	})
+	out, err := buildx(timeout(t, 5*time.Minute), dir, "build", "-f", "build.toml", "--no-cache", ".")
+	if err == nil {
+		t.Fatalf("the build succeeded with a wrong checksum:\n%s", out)
+	}
+	for _, w := range []string{
+		wrong,                 // expected
+		sha256Digest(content), // actual
+		"digest mismatch",     // what happened
+		"build.toml:5",        // where
+		"5 | >>> [[stages.a.steps]]",
+		fmt.Sprintf(`6 | >>> add = "%s"`, url),
+		fmt.Sprintf(`7 | >>> checksum = "%s"`, wrong),
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q", w)
+		}
+	}
+	if t.Failed() {
+		t.Logf("buildx output:\n%s", out)
+	}
+}
+
+// TestSourcesAddGit serves a repository with `git daemon` on loopback and
+// adds it at a tag, a branch and a commit, with and without its .git
+// directory, and with a right and a wrong commit checksum.
+func TestSourcesAddGit(t *testing.T) {
+	ctx := timeout(t, 5*time.Minute)
+	repo := newGitFixture(t)
+	base := gitDaemon(t, repo.dir)
+	url := base + "/repo.git"
+
+	dir := writeTree(t, map[string]string{
+		"build.toml": fmt.Sprintf(`
+[stages.src]
+from = "scratch"
+
+[[stages.src.steps]]
+add = "%[1]s#v1.0.0"
+to = "/tag/"
+
+[[stages.src.steps]]
+add = "%[1]s#feature"
+to = "/branch/"
+
+[[stages.src.steps]]
+add = "%[1]s#%[2]s"
+to = "/commit/"
+
+[[stages.src.steps]]
+add = "%[1]s"
+to = "/default/"
+
+[[stages.src.steps]]
+add = "%[1]s#v1.0.0"
+keep_git_dir = true
+to = "/withgit/"
+
+[[stages.src.steps]]
+add = "%[1]s#v1.0.0"
+checksum = "%[3]s"
+to = "/checked/"
+`, url, repo.main, repo.tagged),
+	})
+	exp, out := localExport(t)
+	mustSolve(ctx, t, solveOpt{dir: dir, exports: []client.ExportEntry{exp}})
+
+	for _, c := range []struct {
+		dir, version string
+		feature      bool
+	}{
+		{"tag", "one " + repo.token, false},
+		{"branch", "three " + repo.token, true},
+		{"commit", "two " + repo.token, false},
+		{"default", "two " + repo.token, false},
+		{"withgit", "one " + repo.token, false},
+		{"checked", "one " + repo.token, false},
+	} {
+		if got, err := os.ReadFile(filepath.Join(out, c.dir, "version.txt")); err != nil || strings.TrimSpace(string(got)) != c.version {
+			t.Errorf("/%s/version.txt = %q, %v; want %q", c.dir, got, err, c.version)
+		}
+		if _, err := os.Stat(filepath.Join(out, c.dir, "feature.txt")); (err == nil) != c.feature {
+			t.Errorf("/%s/feature.txt exists: %v, want %v", c.dir, err == nil, c.feature)
+		}
+		if _, err := os.Stat(filepath.Join(out, c.dir, "nested/deep.txt")); err != nil {
+			t.Errorf("/%s: the repository's subdirectory is missing: %v", c.dir, err)
+		}
+		_, err := os.Stat(filepath.Join(out, c.dir, ".git"))
+		if want := c.dir == "withgit"; (err == nil) != want {
+			t.Errorf("/%s/.git exists: %v, want %v", c.dir, err == nil, want)
+		}
+	}
+	// The kept .git is a real repository at the tag's commit.
+	if head, err := exec.Command("git", "-C", filepath.Join(out, "withgit"), "rev-parse", "HEAD").Output(); err != nil || strings.TrimSpace(string(head)) != repo.tagged {
+		t.Errorf("git rev-parse HEAD in /withgit = %q, %v; want %s", head, err, repo.tagged)
+	}
+
+	// A checksum that is not the tag's commit fails the build.
+	bad := writeTree(t, map[string]string{
+		"build.toml": fmt.Sprintf(`
+[stages.src]
+from = "scratch"
+
+[[stages.src.steps]]
+add = "%s#v1.0.0"
+checksum = "%s"
+to = "/checked/"
+`, url, repo.main),
+	})
+	progress, err := solve(ctx, t, solveOpt{dir: bad})
+	if err == nil {
+		t.Fatalf("adding v1.0.0 with the checksum of another commit succeeded:\n%s", progress)
+	}
+	if !strings.Contains(err.Error(), repo.main) || !strings.Contains(err.Error(), "checksum") {
+		t.Errorf("the error does not name the expected commit %s: %v", repo.main, err)
+	}
+}
+
+// TestSourcesAddLocalArchive adds files of the build context: a tar.gz is
+// unpacked at `to` by default, copied as a file with `unpack = false`, and
+// a file that is not an archive (even named like one) is copied as is.
+func TestSourcesAddLocalArchive(t *testing.T) {
+	ctx := timeout(t, 5*time.Minute)
+	token := randomToken(t)
+	bundle := tarGz(t, map[string]string{
+		"lib/x.txt": "x " + token + "\n",
+		"y.txt":     "y " + token + "\n",
+	})
+	dir := writeTree(t, map[string]string{
+		"build.toml": `
+[stages.a]
+from = "scratch"
+
+[[stages.a.steps]]
+add = "vendor.tar.gz"
+to = "/opt/vendor/"
+
+[[stages.a.steps]]
+add = "vendor.tar.gz"
+unpack = false
+to = "/packed/"
+
+[[stages.a.steps]]
+add = ["plain.txt", "fake.tar.gz"]
+to = "/plain/"
+`,
+		"vendor.tar.gz": string(bundle),
+		"plain.txt":     "plain " + token + "\n",
+		"fake.tar.gz":   "not an archive " + token + "\n",
+	})
+	exp, out := localExport(t)
+	mustSolve(ctx, t, solveOpt{dir: dir, exports: []client.ExportEntry{exp}})
+
+	for name, want := range map[string]string{"lib/x.txt": "x " + token + "\n", "y.txt": "y " + token + "\n"} {
+		if got, err := os.ReadFile(filepath.Join(out, "opt/vendor", name)); err != nil || string(got) != want {
+			t.Errorf("/opt/vendor/%s = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "opt/vendor/vendor.tar.gz")); err == nil {
+		t.Errorf("the local archive was copied, not only unpacked, into /opt/vendor/")
+	}
+	if got := readFile(t, filepath.Join(out, "packed/vendor.tar.gz")); got != string(bundle) {
+		t.Errorf("unpack = false: /packed/vendor.tar.gz is not the archive (%d bytes, want %d)", len(got), len(bundle))
+	}
+	if _, err := os.Stat(filepath.Join(out, "packed/y.txt")); err == nil {
+		t.Errorf("unpack = false: the archive was unpacked into /packed/")
+	}
+	if got := readFile(t, filepath.Join(out, "plain/plain.txt")); got != "plain "+token+"\n" {
+		t.Errorf("/plain/plain.txt = %q", got)
+	}
+	if got := readFile(t, filepath.Join(out, "plain/fake.tar.gz")); got != "not an archive "+token+"\n" {
+		t.Errorf("/plain/fake.tar.gz = %q", got)
+	}
+}
+
+// TestSourcesCopyLink checks what `link = true` is for: when the base image
+// changes, the linked copy's layer is reused (CACHED) while a copy without
+// link, in the same situation, runs again. The steps after both copies run
+// again on the new base.
+func TestSourcesCopyLink(t *testing.T) {
+	ctx := timeout(t, 8*time.Minute)
+	token := randomToken(t)
+	baseRef := bench.registry + "/linktest/base:1"
+	pushBase := func(content string) {
+		t.Helper()
+		dir := writeTree(t, map[string]string{
+			"Dockerfile": "FROM busybox:1.36\nCOPY base.txt /base.txt\n",
+			"base.txt":   content,
+		})
+		mustBuildx(t, dir, "build", "--provenance=false", "--output", "type=image,name="+baseRef+",push=true", ".")
+	}
+	// The spec has a stage with a linked copy and one with a plain copy, on
+	// the same base; the final stage collects what their run steps saw.
+	dir := writeTree(t, map[string]string{
+		"build.toml": fmt.Sprintf(`
+[stages.linked]
+from = "%[1]s"
+
+[[stages.linked.steps]]
+copy = "linked.txt"
+to = "/ctx/"
+link = true
+
+[[stages.linked.steps]]
+run = "cat /base.txt /ctx/linked.txt > /seen"
+
+[stages.plain]
+from = "%[1]s"
+
+[[stages.plain.steps]]
+copy = "plain.txt"
+to = "/ctx/"
+
+[[stages.plain.steps]]
+run = "cat /base.txt /ctx/plain.txt > /seen"
+
+[stages.out]
+from = "scratch"
+
+[[stages.out.steps]]
+copy = "/seen"
+from = "linked"
+to = "/linked"
+
+[[stages.out.steps]]
+copy = "/seen"
+from = "plain"
+to = "/plain"
+`, baseRef),
+		"linked.txt": "linked " + token + "\n",
+		"plain.txt":  "plain " + token + "\n",
+	})
+	const (
+		linkedCopy = "[linked 1/2] copy linked.txt /ctx/"
+		plainCopy  = "[plain 1/2] copy plain.txt /ctx/"
+		linkedRun  = "[linked 2/2] run"
+		plainRun   = "[plain 2/2] run"
+	)
+	build := func(baseContent string) string {
+		t.Helper()
+		exp, out := localExport(t)
+		progress := mustSolve(ctx, t, solveOpt{dir: dir, exports: []client.ExportEntry{exp}})
+		for _, f := range []string{"linked", "plain"} {
+			want := baseContent + f + " " + token + "\n"
+			if got := readFile(t, filepath.Join(out, f)); got != want {
+				t.Errorf("/%s = %q, want %q (the base image in use is not the one pushed last)", f, got, want)
+			}
+		}
+		return progress
+	}
+
+	pushBase("base one " + token + "\n")
+	first := parseProgress(t, build("base one "+token+"\n"))
+	for _, name := range []string{linkedCopy, plainCopy} {
+		if first.cached(t, name) {
+			t.Errorf("first build: %q is CACHED, but its content is new", name)
+		}
+	}
+
+	pushBase("base two " + token + "\n") // a different base under the same tag
+	second := parseProgress(t, build("base two "+token+"\n"))
+	if !second.cached(t, linkedCopy) {
+		t.Errorf("%q ran again after the base changed: link = true should reuse its layer", linkedCopy)
+	}
+	if second.cached(t, plainCopy) {
+		t.Errorf("%q is CACHED after the base changed, so the base did not change (the test proves nothing)", plainCopy)
+	}
+	for _, name := range []string{linkedRun, plainRun} {
+		if second.cached(t, name) {
+			t.Errorf("%q is CACHED after the base changed", name)
+		}
+	}
+	if t.Failed() {
+		t.Logf("first build:\n%s\nsecond build:\n%s", first.raw, second.raw)
+	}
+}
+
+// progressLog is the plain progress output of a build, by vertex: each
+// vertex is numbered (`#12 [stage 1/2] copy ...`), its first line is its
+// name, and `#12 CACHED` says the result came from the cache. Lines of
+// several vertices may interleave in any order.
+type progressLog struct {
+	raw      string
+	names    map[string]string // vertex number → name
+	isCached map[string]bool   // vertex number → CACHED
+	done     map[string]bool   // vertex number → DONE (ran or cached)
+}
+
+var progressLine = regexp.MustCompile(`^#(\d+) (.*)$`)
+
+func parseProgress(t *testing.T, out string) *progressLog {
+	p := &progressLog{raw: out, names: map[string]string{}, isCached: map[string]bool{}, done: map[string]bool{}}
+	for _, line := range strings.Split(out, "\n") {
+		m := progressLine.FindStringSubmatch(strings.TrimRight(line, "\r"))
+		if m == nil {
+			continue
+		}
+		id, text := m[1], m[2]
+		if _, ok := p.names[id]; !ok {
+			p.names[id] = text
+		}
+		switch {
+		case text == "CACHED":
+			p.isCached[id] = true
+		case strings.HasPrefix(text, "DONE"):
+			p.done[id] = true
+		}
+	}
+	return p
+}
+
+// cached tells whether the vertices whose name starts with prefix were all
+// cached; there must be at least one, and it must have finished.
+func (p *progressLog) cached(t *testing.T, prefix string) bool {
+	t.Helper()
+	var ids []string
+	for id, name := range p.names {
+		if strings.HasPrefix(name, prefix) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	if len(ids) == 0 {
+		t.Fatalf("no vertex named %q in the progress:\n%s", prefix, p.raw)
+	}
+	all := true
+	for _, id := range ids {
+		if !p.isCached[id] && !p.done[id] {
+			t.Fatalf("vertex #%s %q neither finished nor was cached:\n%s", id, p.names[id], p.raw)
+		}
+		all = all && p.isCached[id]
+	}
+	return all
+}
+
+// gitFixture is a repository with three commits: "one" (tag v1.0.0, an
+// annotated tag), "two" (the default branch), and "three" on the branch
+// feature.
+type gitFixture struct {
+	dir    string // the directory git daemon serves, holding repo.git
+	token  string
+	tagged string // commit of v1.0.0
+	main   string // commit of the default branch
+}
+
+func newGitFixture(t *testing.T) gitFixture {
+	t.Helper()
+	f := gitFixture{dir: t.TempDir(), token: randomToken(t)}
+	work := t.TempDir()
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=e2e", "GIT_AUTHOR_EMAIL=e2e@example.com",
+			"GIT_COMMITTER_NAME=e2e", "GIT_COMMITTER_EMAIL=e2e@example.com", "GIT_CONFIG_NOSYSTEM=1", "HOME="+work)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	write := func(name, content string) {
+		t.Helper()
+		p := filepath.Join(work, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git("init", "-q", "-b", "main")
+	write("version.txt", "one "+f.token+"\n")
+	write("nested/deep.txt", "deep\n")
+	git("add", ".")
+	git("commit", "-q", "-m", "one")
+	git("tag", "-a", "v1.0.0", "-m", "release 1.0.0")
+	f.tagged = git("rev-parse", "HEAD")
+	write("version.txt", "two "+f.token+"\n")
+	git("commit", "-q", "-am", "two")
+	f.main = git("rev-parse", "HEAD")
+	git("checkout", "-q", "-b", "feature")
+	write("version.txt", "three "+f.token+"\n")
+	write("feature.txt", "feature\n")
+	git("add", ".")
+	git("commit", "-q", "-m", "three")
+	git("checkout", "-q", "main")
+	git("clone", "-q", "--bare", work, filepath.Join(f.dir, "repo.git"))
+	return f
+}
+
+// gitDaemon serves the repositories under dir with `git daemon` on a free
+// loopback port, until the test ends, and returns git://127.0.0.1:PORT.
+// git daemon (part of Debian's git package here) is the simplest server of
+// the git:// protocol, which BuildKit's git source fetches with the git CLI
+// like any other remote.
+func gitDaemon(t *testing.T, dir string) string {
+	t.Helper()
+	if _, err := exec.Command("git", "daemon", "--help").CombinedOutput(); err != nil {
+		if _, err := os.Stat(filepath.Join(gitExecPath(t), "git-daemon")); err != nil {
+			t.Fatalf("git daemon is not installed (Debian: git-daemon-sysvinit): %v", err)
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	var log bytes.Buffer
+	cmd := exec.Command("git", "daemon", "--reuseaddr", "--base-path="+dir, "--export-all",
+		fmt.Sprintf("--port=%d", port), "--listen=127.0.0.1", "--informative-errors", dir)
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case <-exited:
+			t.Fatalf("git daemon exited: %s", log.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("git daemon does not listen on %s: %v\n%s", addr, err, log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The repository must be fetchable as BuildKit will fetch it.
+	if out, err := exec.Command("git", "ls-remote", "git://"+addr+"/repo.git").CombinedOutput(); err != nil {
+		t.Fatalf("git ls-remote of the served repository: %v\n%s\n%s", err, out, log.String())
+	}
+	return "git://" + addr
+}
+
+func gitExecPath(t *testing.T) string {
+	out, err := exec.Command("git", "--exec-path").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// fileServer serves files (path → content) on a loopback port until the
+// test ends, and counts the requests of each path.
+func fileServer(t *testing.T, files map[string][]byte) (*httptest.Server, func() map[string]int) {
+	t.Helper()
+	var mu sync.Mutex
+	hits := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		content, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		http.ServeContent(w, r, filepath.Base(r.URL.Path), time.Time{}, bytes.NewReader(content))
+	}))
+	t.Cleanup(srv.Close)
+	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
+		t.Fatalf("the test server is not on 127.0.0.1: %s", srv.URL)
+	}
+	return srv, func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		c := map[string]int{}
+		for k, v := range hits {
+			c[k] = v
+		}
+		return c
+	}
+}
+
+// tarGz makes a gzip-compressed tar archive of files (path → content).
+func tarGz(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	dirs := map[string]bool{}
+	for _, name := range names {
+		if d := filepath.Dir(name); d != "." && !dirs[d] {
+			dirs[d] = true
+			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d + "/", Mode: 0o755, ModTime: time.Unix(1, 0)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		content := files[name]
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(content)), ModTime: time.Unix(1, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(content)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func sha256Digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// randomToken makes content unique to a test run, so that nothing comes
+// from the cache of an earlier run on the same bench.
+func randomToken(t *testing.T) string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
