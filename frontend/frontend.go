@@ -44,7 +44,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, withSource(err, sm)
 	}
-	findings := lint.Check(s, bc.BuildArgs)
+	findings := lint.Check(s, lint.Options{BuildArgs: bc.BuildArgs, MultiPlatform: len(bc.TargetPlatforms) > 1})
 	options := func(platform *ocispecs.Platform) llbgen.Options {
 		return llbgen.Options{
 			Target:          bc.Target,

@@ -7,6 +7,7 @@ package lint
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -43,11 +44,25 @@ var (
 		"A base image without a tag, or tagged latest, changes under the build without notice."}
 	UnknownCopyFrom = Rule{"UnknownCopyFrom",
 		"A `from` that is no stage and looks like no image is often a misspelt stage name."}
+	CacheIDConflict = Rule{"CacheIDConflict",
+		"One cache id mounted with different sharing modes or at different targets: the builds disagree on how to use one directory."}
+	CacheNeedsLock = Rule{"CacheNeedsLock",
+		"A package manager that locks its cache directory, run on a cache that concurrent builds share without a lock, corrupts it."}
+	CacheSharedAcrossPlatforms = Rule{"CacheSharedAcrossPlatforms",
+		"In a multi-platform build, the steps of every platform write one shared cache at the same time."}
 )
 
 // Rules lists every rule, in the order docs/lint.md explains them.
 var Rules = []Rule{SecretsUsedInArgOrEnv, UndeclaredBuildArg, UnusedArg, UnusedStage, UnusedCache,
-	AddWithoutChecksum, UnpinnedBaseImage, UnknownCopyFrom}
+	AddWithoutChecksum, UnpinnedBaseImage, UnknownCopyFrom, CacheIDConflict, CacheNeedsLock, CacheSharedAcrossPlatforms}
+
+// Options are what a build adds to the spec.
+type Options struct {
+	// BuildArgs are the build's --build-arg values.
+	BuildArgs map[string]string
+	// MultiPlatform is set for builds of several platforms (--platform a,b).
+	MultiPlatform bool
+}
 
 // Finding is one warning: a rule broken at a range of the spec.
 type Finding struct {
@@ -62,13 +77,14 @@ func (f Finding) Error(file string) *spec.Error {
 		Msg: fmt.Sprintf("%s (%s)", f.Msg, f.Rule.Name)}
 }
 
-// Check runs every rule on s; buildArgs are the build's --build-arg values.
-// Findings are sorted by position.
-func Check(s *spec.Spec, buildArgs map[string]string) []Finding {
+// Check runs every rule on s for a build with opt. Findings are sorted by
+// position.
+func Check(s *spec.Spec, opt Options) []Finding {
 	c := checker{spec: s}
 	c.secrets()
-	c.buildArgs(buildArgs)
+	c.buildArgs(opt.BuildArgs)
 	c.unused()
+	c.caches(opt.MultiPlatform)
 	for _, st := range s.Stages {
 		c.baseImage(st)
 		for _, step := range st.Steps {
@@ -82,7 +98,8 @@ func Check(s *spec.Spec, buildArgs map[string]string) []Finding {
 		a, b := c.findings[i].Range.Start, c.findings[j].Range.Start
 		return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
 	})
-	return c.findings
+	// A stage's caches apply to each of its steps: say each finding once.
+	return slices.CompactFunc(c.findings, func(a, b Finding) bool { return a == b })
 }
 
 type checker struct {

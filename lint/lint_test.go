@@ -10,10 +10,11 @@ import (
 
 func TestCheck(t *testing.T) {
 	tests := []struct {
-		name string
-		src  string
-		args map[string]string
-		want []string
+		name  string
+		src   string
+		args  map[string]string
+		multi bool
+		want  []string
 	}{
 		{"clean spec", `
 [args]
@@ -21,7 +22,7 @@ VERSION = "1"
 [stages.a]
 from = "busybox:1.36"
 args = ["VERSION"]
-`, nil, nil},
+`, nil, false, nil},
 		{"sensitive arg and env", `
 [args]
 GITHUB_TOKEN = ""
@@ -33,7 +34,7 @@ env = { DB_PASSWORD = "x" }
 [[stages.a.steps]]
 run = "true"
 env = { api_key = "y" }
-`, nil, []string{
+`, nil, false, []string{
 			`build.toml:3:1: warning: arg "GITHUB_TOKEN" looks sensitive: pass it as a secret (--secret id=..., a ` + "`" + `type = "secret"` + "`" + ` mount) (SecretsUsedInArgOrEnv)`,
 			`build.toml:8:9: warning: env "DB_PASSWORD" looks sensitive: mount it as a secret (` + "`" + `{ type = "secret", id = "...", env = "DB_PASSWORD" }` + "`" + `) (SecretsUsedInArgOrEnv)`,
 			`build.toml:11:9: warning: env "api_key" looks sensitive: mount it as a secret (` + "`" + `{ type = "secret", id = "...", env = "api_key" }` + "`" + `) (SecretsUsedInArgOrEnv)`,
@@ -44,7 +45,7 @@ VERSION = "1"
 [stages.a]
 from = "busybox:1.36"
 args = ["VERSION"]
-`, map[string]string{"VERSON": "2", "BUILDKIT_SYNTAX": "x", "http_proxy": "p"}, []string{
+`, map[string]string{"VERSON": "2", "BUILDKIT_SYNTAX": "x", "http_proxy": "p"}, false, []string{
 			`build.toml:1:1: warning: build arg "VERSON" is not declared in [args], so nothing uses it (did you mean "VERSION"?) (UndeclaredBuildArg)`,
 		}},
 		{"unused arg, stage and cache", `
@@ -62,7 +63,7 @@ from = "busybox:1.36"
 from = "busybox:1.36"
 workdir = "/src/${USED}"
 caches = ["busy"]
-`, nil, []string{
+`, nil, false, []string{
 			`build.toml:5:1: warning: arg "UNUSED" is declared but no stage lists it in ` + "`args`" + ` and no field uses ${UNUSED} (UnusedArg)`,
 			`build.toml:6:9: warning: cache "idle" is declared but no stage or step lists it in ` + "`caches`" + ` (UnusedCache)`,
 			`build.toml:10:1: warning: stage "helper" is not the default and no stage uses it: it is built only with --target helper (UnusedStage)`,
@@ -73,7 +74,7 @@ from = "busybox:1.36"
 [[stages.a.steps]]
 add = ["https://example.com/tool.tgz", "local.tgz"]
 to = "/opt/"
-`, nil, []string{
+`, nil, false, []string{
 			`build.toml:5:8: warning: "https://example.com/tool.tgz" is downloaded without a checksum: add ` + "`" + `checksum = "sha256:..."` + "`" + ` (AddWithoutChecksum)`,
 		}},
 		{"unpinned base images", `
@@ -94,7 +95,7 @@ from = "b"
 [[stages.d.steps]]
 copy = ["/z"]
 from = "c"
-`, nil, []string{
+`, nil, false, []string{
 			`build.toml:3:8: warning: image "busybox" has no tag: pin a version, e.g. "busybox:1.2" (UnpinnedBaseImage)`,
 			`build.toml:5:8: warning: image "debian:latest" is tagged latest: pin a version (UnpinnedBaseImage)`,
 		}},
@@ -112,10 +113,77 @@ from = "debian:bookworm"
 [[stages.a.steps]]
 run = "true"
 mounts = [{ type = "bind", from = "bulid", target = "/b" }]
-`, nil, []string{
+`, nil, false, []string{
 			`build.toml:2:1: warning: stage "build" is not the default and no stage uses it: it is built only with --target build (UnusedStage)`,
 			`build.toml:8:8: warning: from "biuld" is no stage, so it is read as the image docker.io/library/biuld:latest (did you mean "build"?) (UnknownCopyFrom)`,
 			`build.toml:14:35: warning: from "bulid" is no stage, so it is read as the image docker.io/library/bulid:latest (did you mean "build"?) (UnknownCopyFrom)`,
+		}},
+		{"cache ids in conflict", `
+[caches.deps]
+target = "/deps"
+[caches.deps2]
+id = "deps"
+target = "/deps"
+sharing = "locked"
+[caches.other]
+id = "deps"
+target = "/elsewhere"
+[stages.a]
+from = "busybox:1.36"
+caches = ["deps"]
+[[stages.a.steps]]
+run = "true"
+caches = ["deps2", "other"]
+`, nil, false, []string{
+			`build.toml:16:11: warning: cache id "deps" is mounted locked here and shared at line 13: give one of them its own ` + "`id`" + `, or the same sharing (CacheIDConflict)`,
+			`build.toml:16:20: warning: cache id "deps" is mounted at /elsewhere here and at /deps at line 13: one id holds one tool's files; give one of them its own ` + "`id`" + ` (CacheIDConflict)`,
+		}},
+		{"package manager on an unlocked cache", `
+[caches.aptcache]
+target = "/var/cache/apt"
+[stages.a]
+from = "debian:bookworm"
+caches = ["aptcache"]
+[[stages.a.steps]]
+run = "apt-get update && apt-get install -y curl"
+[[stages.a.steps]]
+run = "apt-get install -y jq"
+[[stages.a.steps]]
+run = "true"
+mounts = [{ type = "cache", target = "/var/lib/apt/lists", sharing = "shared" }, { type = "cache", target = "/var/cache/apt", id = "apt/cache", sharing = "locked" }]
+caches = ["apt"]
+`, nil, false, []string{
+			`build.toml:6:11: warning: apt-get locks /var/cache/apt, but cache "aptcache" is shared: concurrent builds on one builder break it; set sharing = "locked" (CacheNeedsLock)`,
+		}},
+		{"caches written by every platform", `
+[caches.target]
+target = "/src/target"
+[caches.perplatform]
+id = "target-${TARGETPLATFORM}"
+target = "/src/t2"
+[stages.build]
+from = "rust:1.80"
+caches = ["target", "perplatform", "cargo"]
+[[stages.build.steps]]
+run = "cargo build"
+mounts = [{ type = "cache", target = "/src/node_modules" }]
+[stages.cross]
+from = "rust:1.80"
+platform = "${BUILDPLATFORM}"
+caches = ["target"]
+[[stages.cross.steps]]
+run = "cargo build"
+[stages.final]
+from = "scratch"
+[[stages.final.steps]]
+copy = ["/x"]
+from = "build"
+[[stages.final.steps]]
+copy = ["/y"]
+from = "cross"
+`, nil, true, []string{
+			`build.toml:9:11: warning: stage "build" runs once per platform, and every platform writes cache "target" at once: put ${TARGETPLATFORM} in its ` + "`id`" + `, or set sharing = "locked" (CacheSharedAcrossPlatforms)`,
+			`build.toml:12:11: warning: stage "build" runs once per platform, and every platform writes cache "/src/node_modules" at once: put ${TARGETPLATFORM} in its ` + "`id`" + `, or set sharing = "locked" (CacheSharedAcrossPlatforms)`,
 		}},
 	}
 	for _, tc := range tests {
@@ -125,7 +193,7 @@ mounts = [{ type = "bind", from = "bulid", target = "/b" }]
 				t.Fatal(err)
 			}
 			var got []string
-			for _, f := range Check(s, tc.args) {
+			for _, f := range Check(s, Options{BuildArgs: tc.args, MultiPlatform: tc.multi}) {
 				got = append(got, f.Error(s.File).Error())
 			}
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {

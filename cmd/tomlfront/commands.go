@@ -122,7 +122,7 @@ func (f convertFlags) convert(ctx context.Context, cmd string, stderr io.Writer)
 		fmt.Fprintln(stderr, err)
 		return nil, nil, 1
 	}
-	for _, f := range lint.Check(s, f.args) {
+	for _, f := range lint.Check(s, lint.Options{BuildArgs: f.args}) {
 		if f.Rule == lint.UndeclaredBuildArg {
 			fmt.Fprintln(stderr, f.Error(s.File))
 		}
@@ -218,6 +218,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, file := newFlags("lint", lintSynopsis, stderr)
 	bargs := buildArgs{}
 	fs.Var(bargs, "build-arg", "check with an arg set, `KEY=VALUE`; repeatable")
+	platformList := fs.String("platform", "", "check for a build of these `platforms`, comma-separated (several enable the multi-platform rules)")
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
@@ -226,7 +227,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tomlfront: %v\n", err)
 		return 2
 	}
-	problems := check(ctx, *file, src, bargs)
+	problems := check(ctx, *file, src, lint.Options{BuildArgs: bargs, MultiPlatform: strings.Contains(*platformList, ",")})
 	for _, p := range problems {
 		fmt.Fprintln(stdout, p)
 	}
@@ -241,7 +242,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // check loads a spec, runs the lint rules, and converts each stage offline,
 // so that problems only conversion finds, such as a ${VAR:?message}, show
 // too.
-func check(ctx context.Context, file string, src []byte, args map[string]string) spec.Errors {
+func check(ctx context.Context, file string, src []byte, opt lint.Options) spec.Errors {
 	s, err := spec.Load(file, src)
 	if err != nil {
 		var errs spec.Errors
@@ -251,13 +252,13 @@ func check(ctx context.Context, file string, src []byte, args map[string]string)
 		return spec.Errors{{File: file, Pos: spec.Pos{Line: 1, Column: 1}, Msg: err.Error()}}
 	}
 	var out spec.Errors
-	for _, f := range lint.Check(s, args) {
+	for _, f := range lint.Check(s, opt) {
 		out = append(out, f.Error(file))
 	}
 	seen := map[string]bool{}
 	amd64 := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 	for _, st := range s.Stages {
-		_, err := llbgen.Convert(ctx, s, llbgen.Options{Target: st.Name, BuildArgs: args, TargetPlatform: &amd64, BuildPlatform: &amd64})
+		_, err := llbgen.Convert(ctx, s, llbgen.Options{Target: st.Name, BuildArgs: opt.BuildArgs, TargetPlatform: &amd64, BuildPlatform: &amd64})
 		var e *spec.Error
 		if errors.As(err, &e) && !seen[e.Error()] {
 			seen[e.Error()] = true
