@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -521,10 +522,8 @@ func newGitFixture(t *testing.T) gitFixture {
 // like any other remote.
 func gitDaemon(t *testing.T, dir string) string {
 	t.Helper()
-	if _, err := exec.Command("git", "daemon", "--help").CombinedOutput(); err != nil {
-		if _, err := os.Stat(filepath.Join(gitExecPath(t), "git-daemon")); err != nil {
-			t.Fatalf("git daemon is not installed (Debian: git-daemon-sysvinit): %v", err)
-		}
+	if _, err := os.Stat(filepath.Join(gitExecPath(t), "git-daemon")); err != nil {
+		t.Fatalf("git daemon is not installed (Debian: git-daemon-sysvinit): %v", err)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -532,18 +531,31 @@ func gitDaemon(t *testing.T, dir string) string {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	var log bytes.Buffer
-	cmd := exec.Command("git", "daemon", "--reuseaddr", "--base-path="+dir, "--export-all",
-		fmt.Sprintf("--port=%d", port), "--listen=127.0.0.1", "--informative-errors", dir)
-	cmd.Stdout, cmd.Stderr = &log, &log
+	// git-daemon itself, not `git daemon`, which would be its parent: the
+	// pid killed at the end is the daemon's, and, in its own process group,
+	// so are the children it forks per connection.
+	logPath := filepath.Join(t.TempDir(), "git-daemon.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	readLog := func() string { dt, _ := os.ReadFile(logPath); return string(dt) }
+	cmd := exec.Command(filepath.Join(gitExecPath(t), "git-daemon"), "--reuseaddr", "--base-path="+dir, "--export-all",
+		fmt.Sprintf("--port=%d", port), "--listen=127.0.0.1", "--informative-errors", "--verbose", dir)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
+		if t.Failed() {
+			t.Logf("git-daemon log:\n%s", readLog())
+		}
 	})
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	for deadline := time.Now().Add(10 * time.Second); ; {
@@ -554,17 +566,17 @@ func gitDaemon(t *testing.T, dir string) string {
 		}
 		select {
 		case <-exited:
-			t.Fatalf("git daemon exited: %s", log.String())
+			t.Fatalf("git daemon exited: %s", readLog())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("git daemon does not listen on %s: %v\n%s", addr, err, log.String())
+			t.Fatalf("git daemon does not listen on %s: %v\n%s", addr, err, readLog())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	// The repository must be fetchable as BuildKit will fetch it.
 	if out, err := exec.Command("git", "ls-remote", "git://"+addr+"/repo.git").CombinedOutput(); err != nil {
-		t.Fatalf("git ls-remote of the served repository: %v\n%s\n%s", err, out, log.String())
+		t.Fatalf("git ls-remote of the served repository: %v\n%s\n%s", err, out, readLog())
 	}
 	return "git://" + addr
 }

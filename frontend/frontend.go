@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strconv"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
@@ -15,6 +16,7 @@ import (
 	sublint "github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
+	"github.com/moby/buildkit/identity"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -45,8 +47,15 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, withSource(err, sm)
 	}
 	findings := lint.Check(s, lint.Options{BuildArgs: bc.BuildArgs, MultiPlatform: len(bc.TargetPlatforms) > 1})
+	cacheExport, err := CacheExportRequested(bc.BuildArgs)
+	if err != nil {
+		return nil, err
+	}
+	runID := identity.NewID() // one build, every platform
 	options := func(platform *ocispecs.Platform) llbgen.Options {
 		return llbgen.Options{
+			RunID:           runID,
+			CacheExport:     cacheExport,
 			Target:          bc.Target,
 			BuildArgs:       maps.Clone(bc.BuildArgs),
 			TargetPlatform:  platform,
@@ -76,7 +85,11 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	}
 
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
-		res, err := llbgen.Convert(ctx, s, options(platform))
+		opt := options(platform)
+		if opt.CacheSnapshot, err = cacheSnapshot(ctx, bc, platform); err != nil {
+			return nil, err
+		}
+		res, err := llbgen.Convert(ctx, s, opt)
 		if err != nil {
 			return nil, withSource(err, sm)
 		}
@@ -99,6 +112,34 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, err
 	}
 	return rb.Finalize()
+}
+
+// CacheSnapshotContext is the named context that seeds persisted caches:
+// --build-context tomlfront-cache=<dir|docker-image://...|oci-layout://...>.
+const CacheSnapshotContext = "tomlfront-cache"
+
+// CacheExportRequested reads --build-arg TOMLFRONT_CACHE_EXPORT.
+func CacheExportRequested(args map[string]string) (bool, error) {
+	v, ok := args["TOMLFRONT_CACHE_EXPORT"]
+	if !ok || v == "" {
+		return false, nil
+	}
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("TOMLFRONT_CACHE_EXPORT=%q: write 1 (or true) to export the persisted caches, 0 not to", v)
+	}
+	return on, nil
+}
+
+// cacheSnapshot returns the tomlfront-cache context, or nil when the build
+// has none.
+func cacheSnapshot(ctx context.Context, bc *dockerui.Client, platform *ocispecs.Platform) (*llb.State, error) {
+	nc, err := bc.NamedContext(CacheSnapshotContext, dockerui.ContextOpt{Platform: platform})
+	if err != nil || nc == nil {
+		return nil, err
+	}
+	st, _, err := nc.Load(ctx)
+	return st, err
 }
 
 // withDefaultFilename makes dockerui read build.toml, not Dockerfile, when

@@ -41,6 +41,15 @@ type Options struct {
 	NoCache func(stage string) bool
 	// Network is the network of run steps that do not set theirs (--network).
 	Network pb.NetMode
+	// CacheExport makes the result the content of the target's persisted
+	// caches, /<cache name>/... (TOMLFRONT_CACHE_EXPORT=1).
+	CacheExport bool
+	// CacheSnapshot is a tree exported that way (the tomlfront-cache
+	// context); it seeds the persisted caches the builder has no content for.
+	CacheSnapshot *llb.State
+	// RunID is unique to the build: cache seeds and exports, which must run
+	// in every build, carry it. Needed with CacheExport or CacheSnapshot.
+	RunID string
 	// Resolver provides images and contexts; nil means Offline.
 	Resolver Resolver
 }
@@ -82,11 +91,18 @@ func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 	}
 	img := st.image
 	applyLabels(img, opt.Labels)
+	state := st.state
+	if opt.CacheExport {
+		if state, err = c.exportCaches(st); err != nil {
+			return nil, err
+		}
+		img = newImage(nil, st.platform)
+	}
 	args := map[string]string{}
 	for _, a := range s.Args {
 		args[a.Name], _ = c.args.Get(a.Name)
 	}
-	return &Result{Stage: target, State: st.state, Image: img, Platform: st.platform,
+	return &Result{Stage: target, State: state, Image: img, Platform: st.platform,
 		Uses: c.uses.result(), Args: args}, nil
 }
 
@@ -104,6 +120,7 @@ type converter struct {
 	// namedCaches are the converted caches of each stage, by stage and name.
 	namedCaches map[string]cacheOpts
 	proxy       *llb.ProxyEnv // from the proxy build args
+	persisted   []*persisted  // the persisted caches mounted, in order
 	uses        uses
 	warnings    []*spec.Error
 

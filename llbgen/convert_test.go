@@ -733,3 +733,60 @@ mounts = [{ type = "secret", id = "netrc", required = true }, { type = "cache", 
 		t.Errorf("stages %v", u.Stages)
 	}
 }
+
+// TestCacheSnapshotLLB checks the steps that carry persisted caches: a seed
+// before the first step that mounts one, an export after the target, and
+// neither marked ignore-cache (BuildKit would prune the cache first).
+func TestCacheSnapshotLLB(t *testing.T) {
+	src := `
+[caches.deps]
+target = "/deps"
+persist = true
+sharing = "locked"
+[caches.tools]
+preset = "go"
+persist = true
+[caches.tmp]
+target = "/tmp/c"
+[stages.a]
+from = "golang:1.26"
+caches = ["deps", "tools", "tmp"]
+[[stages.a.steps]]
+run = "make"
+`
+	snapshot := llb.Local("tomlfront-cache")
+	res, g := convert(t, src, Options{CacheExport: true, CacheSnapshot: &snapshot, RunID: "run1", CacheNamespace: "ns"})
+	if res.Image.Config.Entrypoint != nil || len(res.Image.Config.Env) != 1 {
+		t.Errorf("an export's config is the empty image's: %+v", res.Image.Config)
+	}
+	for _, dir := range []string{"deps", "tools/mod", "tools/build"} {
+		seed, seedDigest := g.op("[tomlfront] seed cache " + dir + " from the snapshot")
+		export, exportDigest := g.op("[tomlfront] export cache " + dir)
+		for _, d := range []string{string(seedDigest), string(exportDigest)} {
+			if g.def.Metadata[d].IgnoreCache {
+				t.Errorf("%s: ignore-cache would prune the cache", dir)
+			}
+		}
+		for _, op := range []*pb.Op{seed, export} {
+			if m := mount(t, op.GetExec(), "/.tomlfront/cache"); m.CacheOpt.ID != "ns/"+dir || !hasEnv(op.GetExec().Meta.Env, "TOMLFRONT_RUN=run1") {
+				t.Errorf("%s: %s", dir, mustJSON(t, op.GetExec()))
+			}
+		}
+		step, _ := g.op("run make")
+		marker := mount(t, step.GetExec(), "/.tomlfront/seeded/"+dir)
+		if !marker.Readonly || g.input(step, marker.Input) != seed {
+			t.Errorf("%s: the step does not wait for the seed", dir)
+		}
+	}
+	if merge, _ := g.op("[tomlfront] cache snapshot"); len(merge.Inputs) != 3 {
+		t.Errorf("the snapshot merges %d caches, want 3", len(merge.Inputs))
+	}
+
+	s, err := spec.Load("build.toml", []byte("[stages.a]\nfrom = \"busybox:1.36\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Convert(context.Background(), s, Options{CacheExport: true, RunID: "x"}); err == nil || err.Error() != `TOMLFRONT_CACHE_EXPORT is set, but stage "a" mounts no cache with persist = true` {
+		t.Errorf("export without persisted caches: %v", err)
+	}
+}

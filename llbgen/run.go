@@ -184,6 +184,9 @@ func (c *converter) namedCache(ctx context.Context, s *stageState, n spec.String
 		nc.mounts = append(nc.mounts, o)
 		nc.mounted = append(nc.mounted, at)
 		resolved[m.Target.Value] = at.target
+		if m.Persist.Value {
+			nc.mounts = append(nc.mounts, c.persist(s, m, at.cache)...)
+		}
 	}
 	for _, e := range rc.Env { // a preset's env names its directories as mounted
 		if target, ok := resolved[e.Value.Value]; ok {

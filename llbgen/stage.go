@@ -18,6 +18,7 @@ import (
 type stageState struct {
 	spec     *spec.Stage
 	state    llb.State
+	base     llb.State // the state the stage starts from, for tools such as sh and cp
 	image    *dockerspec.DockerOCIImage
 	platform ocispecs.Platform
 	vars     *spec.Vars // args, platform args and the env so far
@@ -50,6 +51,7 @@ func (c *converter) stage(ctx context.Context, st *spec.Stage) (*stageState, err
 	if err := c.base(ctx, s, platform); err != nil {
 		return nil, err
 	}
+	s.base = s.state
 	s.noCache = c.opt.NoCache != nil && c.opt.NoCache(st.Name)
 	if c.opt.Network != pb.NetMode_UNSET {
 		s.state = s.state.Network(c.opt.Network)

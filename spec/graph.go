@@ -9,6 +9,17 @@ type edge struct {
 	at String // the reference, for positions
 }
 
+// Deps returns the stages st uses, each once: its `from`, and the `from` of
+// its copy steps, mounts and caches. References with variables are left out.
+func (sp *Spec) Deps(st *Stage) []*Stage {
+	edges := sp.deps(st)
+	out := make([]*Stage, len(edges))
+	for i, e := range edges {
+		out[i] = e.to
+	}
+	return out
+}
+
 // deps returns the stages st needs, in the order the spec names them, each
 // once. References with variables are resolved later, by llbgen.
 func (sp *Spec) deps(st *Stage) []edge {

@@ -97,6 +97,7 @@ func PresetNames() []string {
 // already overridden by the cache table's.
 type CacheMount struct {
 	Cache    string // the name listed in `caches`
+	Part     string // the preset directory's part, for presets of several
 	ID       String // without the BUILDKIT_CACHE_MOUNT_NS namespace
 	Target   String
 	Sharing  String
@@ -128,7 +129,7 @@ func (sp *Spec) ResolveCache(name string) ResolvedCache {
 		p := Presets[presetName]
 		out := ResolvedCache{Env: p.Env, Files: p.Files}
 		for _, d := range p.Dirs {
-			m := CacheMount{Cache: name, ID: String{Value: name}, Target: String{Value: d.Target}, Sharing: String{Value: d.Sharing}}
+			m := CacheMount{Cache: name, Part: d.Part, ID: String{Value: name}, Target: String{Value: d.Target}, Sharing: String{Value: d.Sharing}}
 			if d.Part != "" {
 				m.ID.Value += "/" + d.Part
 			}

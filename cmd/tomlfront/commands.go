@@ -13,8 +13,10 @@ import (
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/identity"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tomlfront/tomlfront/frontend"
 	"github.com/tomlfront/tomlfront/lint"
 	"github.com/tomlfront/tomlfront/llbgen"
 	"github.com/tomlfront/tomlfront/spec"
@@ -109,6 +111,14 @@ func (f convertFlags) convert(ctx context.Context, cmd string, stderr io.Writer)
 		return nil, nil, code
 	}
 	opt := llbgen.Options{Target: *f.target, BuildArgs: f.args, CacheNamespace: f.args["BUILDKIT_CACHE_MOUNT_NS"]}
+	var err error
+	if opt.CacheExport, err = frontend.CacheExportRequested(f.args); err != nil {
+		fmt.Fprintf(stderr, "tomlfront %s: %v\n", cmd, err)
+		return nil, nil, 2
+	}
+	if opt.CacheExport { // an export must run every time: its output changes
+		opt.RunID = identity.NewID()
+	}
 	if *f.platform != "" {
 		p, err := platforms.Parse(*f.platform)
 		if err != nil {

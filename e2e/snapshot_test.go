@@ -1,0 +1,174 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"archive/tar"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// snapshotSpec keeps a random token in a persisted cache: the first build
+// on a builder writes it, later builds copy what they find to their result.
+const snapshotSpec = `# syntax=ghcr.io/tomlfront/tomlfront:1
+[args]
+NONCE = ""
+
+[caches.deps]
+target = "/deps"
+persist = true
+
+[caches.scratchpad]
+target = "/scratchpad"
+
+[stages.s]
+from = "busybox:1.36"
+args = ["NONCE"]
+caches = ["deps", "scratchpad"]
+
+[[stages.s.steps]]
+run = """
+mkdir -p /result
+if [ -f /deps/token ]; then cp /deps/token /result/seen; else echo none > /result/seen; fi
+[ -f /deps/token ] || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n' > /deps/token
+echo $NONCE > /scratchpad/x
+"""
+
+[stages.out]
+from = "scratch"
+
+[[stages.out.steps]]
+copy = ["/result/"]
+from = "s"
+`
+
+// TestCacheSnapshots carries a persisted cache from one buildkitd to others
+// with empty roots, through each way of exporting and importing a snapshot.
+func TestCacheSnapshots(t *testing.T) {
+	buildFrontendImage(t)
+	dir := writeTree(t, map[string]string{"build.toml": snapshotSpec})
+	ns := nonce(t)
+	build := func(builder string, extra ...string) string {
+		t.Helper()
+		// A new nonce each time makes the step run: its cache key leaves
+		// out what its cache mounts hold.
+		a := append([]string{"build", "-f", "build.toml", "--provenance=false",
+			"--build-arg", "NONCE=" + nonce(t), "--build-arg", "BUILDKIT_CACHE_MOUNT_NS=" + ns}, extra...)
+		if builder != "" {
+			a = append(a, "--builder", builder)
+		}
+		return mustBuildx(t, dir, append(a, ".")...)
+	}
+	seen := func(builder string, extra ...string) (string, string) {
+		t.Helper()
+		out := t.TempDir()
+		log := build(builder, append(extra, "--output", "type=local,dest="+out)...)
+		return strings.TrimSpace(readFile(t, filepath.Join(out, "seen"))), log
+	}
+	newBuilder := func(name string) string {
+		addr := extraBuilder(t, "snap-"+name)
+		builder := "tf-snap-" + name
+		mustDocker(t, "buildx", "create", "--name", builder, "--driver", "remote", addr)
+		t.Cleanup(func() { _ = exec.Command("docker", "buildx", "rm", builder).Run() })
+		return builder
+	}
+
+	// The first builder makes the token, then exports it three ways.
+	if got, _ := seen(""); got != "none" {
+		t.Fatalf("the first build saw %q in a new cache", got)
+	}
+	token, _ := seen("")
+	if len(token) != 32 {
+		t.Fatalf("the second build on one builder saw %q, want the token", token)
+	}
+	local := t.TempDir()
+	log := build("", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=local,dest="+local)
+	if got := readFile(t, filepath.Join(local, "deps", "token")); got != token {
+		t.Fatalf("snapshot holds %q, want %q", got, token)
+	}
+	if _, err := os.Stat(filepath.Join(local, "scratchpad")); err == nil {
+		t.Error("the snapshot holds a cache without persist = true")
+	}
+	if !strings.Contains(log, "tomlfront: cache deps: ") {
+		t.Errorf("the export does not show the snapshot's size:\n%s", log)
+	}
+	tarball := filepath.Join(t.TempDir(), "snapshot.tar")
+	build("", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=tar,dest="+tarball)
+	if got := tarEntry(t, tarball, "deps/token"); got != token {
+		t.Errorf("snapshot tarball holds %q, want %q", got, token)
+	}
+	image := bench.registry + "/snapshots/e2e:" + ns
+	build("", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=image,name="+image+",push=true")
+	layout := t.TempDir()
+	build("", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=oci,dest="+layout+",tar=false")
+
+	// Each empty builder starts its cache from a snapshot.
+	var index ocispecs.Index
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(layout, "index.json"))), &index); err != nil || len(index.Manifests) == 0 {
+		t.Fatalf("oci layout index: %v", err)
+	}
+	for name, context := range map[string]string{
+		"local":        local,
+		"docker-image": "docker-image://" + image,
+		"oci-layout":   "oci-layout://" + layout + "@" + index.Manifests[0].Digest.String(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			builder := newBuilder(name)
+			got, log := seen(builder, "--build-context", "tomlfront-cache="+context)
+			if got != token {
+				t.Errorf("the empty builder saw %q, want the snapshot's token %q", got, token)
+			}
+			if !strings.Contains(log, "tomlfront: cache deps seeded from the snapshot") {
+				t.Errorf("no seeding in the progress:\n%s", log)
+			}
+		})
+	}
+
+	// A builder that has content keeps it: a snapshot never replaces it.
+	t.Run("builder content wins", func(t *testing.T) {
+		builder := newBuilder("keep")
+		own, _ := seen(builder)
+		own, _ = seen(builder)
+		if own == token || len(own) != 32 {
+			t.Fatalf("the builder's own token is %q", own)
+		}
+		got, log := seen(builder, "--build-context", "tomlfront-cache="+local)
+		if got != own {
+			t.Errorf("the snapshot replaced the builder's content: saw %q, want %q", got, own)
+		}
+		if !strings.Contains(log, "tomlfront: cache deps already has content on this builder; the snapshot is not used") {
+			t.Errorf("the build does not say the snapshot was not used:\n%s", log)
+		}
+	})
+}
+
+// tarEntry returns the content of one file of a tarball.
+func tarEntry(t *testing.T, tarball, name string) string {
+	t.Helper()
+	f, err := os.Open(tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("%s has no %s: %v", tarball, name, err)
+		}
+		if strings.TrimPrefix(h.Name, "./") == name {
+			dt, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(dt)
+		}
+	}
+}

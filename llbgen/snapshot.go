@@ -1,0 +1,124 @@
+package llbgen
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/tomlfront/tomlfront/spec"
+)
+
+// Cache snapshots carry the content of `persist = true` caches from one
+// builder to another: BuildKit's --cache-to never does. A snapshot is a tree
+// /<cache name>/... (/<cache name>/<part>/... for presets of several
+// directories). The steps that copy caches in and out run in the base of the
+// first stage that mounts the cache: it has the sh, cp and du its own steps
+// use.
+
+// The paths those steps mount at; BuildKit removes the mount points after.
+const (
+	cacheDir    = "/.tomlfront/cache"
+	snapshotDir = "/.tomlfront/snapshot"
+	outDir      = "/.tomlfront/out"
+)
+
+// persisted is one directory of a persisted cache.
+type persisted struct {
+	dir     string // in snapshots
+	id      string // with the namespace
+	sharing llb.CacheMountSharingMode
+	tools   llb.State
+	// seeded is the output of the step that seeds the cache from the
+	// snapshot, nil without one. Steps that mount the cache mount it too,
+	// so they run after it.
+	seeded *llb.State
+}
+
+// persist records a persisted cache directory when a stage mounts it, and
+// returns what its steps mount besides: the seed's output, when a snapshot
+// is given.
+func (c *converter) persist(s *stageState, m spec.CacheMount, info *cacheInfo) []llb.RunOption {
+	dir := m.Cache
+	if m.Part != "" {
+		dir += "/" + m.Part
+	}
+	var p *persisted
+	for _, q := range c.persisted {
+		if q.dir == dir {
+			p = q
+		}
+	}
+	if p == nil {
+		p = &persisted{dir: dir, id: info.id, sharing: sharingModes[info.sharing], tools: s.base}
+		if c.opt.CacheSnapshot != nil && c.opt.RunID != "" {
+			seeded := c.seed(p)
+			p.seeded = &seeded
+		}
+		c.persisted = append(c.persisted, p)
+	}
+	if p.seeded == nil {
+		return nil
+	}
+	return []llb.RunOption{llb.AddMount("/.tomlfront/seeded/"+dir, *p.seeded, llb.Readonly)}
+}
+
+// seed copies the snapshot's directory into the cache, unless the builder
+// already has content for it: a snapshot never replaces what may be newer.
+// It runs in every build, since the builder's cache may have been pruned
+// since the last; its output is an empty directory, so the steps after it
+// stay cached.
+//
+// Seeds and exports run again through Options.RunID in their environment,
+// not llb.IgnoreCache: BuildKit prunes the caches that an ignore-cache step
+// mounts before the build starts.
+func (c *converter) seed(p *persisted) llb.State {
+	script := fmt.Sprintf(`set -e
+if [ -n "$(ls -A %[2]s)" ]; then
+  echo "tomlfront: cache %[1]s already has content on this builder; the snapshot is not used"
+elif [ -d %[3]s/%[1]s ]; then
+  cp -a %[3]s/%[1]s/. %[2]s/
+  echo "tomlfront: cache %[1]s seeded from the snapshot: $(du -sh %[2]s | cut -f1)"
+else
+  echo "tomlfront: the snapshot has no %[1]s/; cache %[1]s starts empty"
+fi`, p.dir, cacheDir, snapshotDir)
+	run := p.tools.Run(
+		llb.Args([]string{"/bin/sh", "-c", script}),
+		llb.AddMount(cacheDir, llb.Scratch(), llb.AsPersistentCacheDir(p.id, p.sharing)),
+		llb.AddMount(snapshotDir, *c.opt.CacheSnapshot, llb.Readonly),
+		llb.AddEnv("TOMLFRONT_RUN", c.opt.RunID),
+		llb.WithCustomName("[tomlfront] seed cache "+p.dir+" from the snapshot"),
+	)
+	return run.AddMount(outDir, llb.Scratch())
+}
+
+// exportCaches returns the snapshot of the persisted caches the target
+// mounts, taken after the target is built.
+func (c *converter) exportCaches(target *stageState) (llb.State, error) {
+	if c.opt.RunID == "" {
+		return llb.State{}, errors.New("cache export needs Options.RunID, a value unique to the build")
+	}
+	if len(c.persisted) == 0 {
+		return llb.State{}, fmt.Errorf("TOMLFRONT_CACHE_EXPORT is set, but stage %q mounts no cache with persist = true", target.spec.Name)
+	}
+	outs := make([]llb.State, 0, len(c.persisted))
+	for _, p := range c.persisted {
+		script := fmt.Sprintf(`set -e
+mkdir -p %[3]s/%[1]s
+cp -a %[2]s/. %[3]s/%[1]s/
+echo "tomlfront: cache %[1]s: $(du -sh %[3]s/%[1]s | cut -f1)"`, p.dir, cacheDir, outDir)
+		run := p.tools.Run(
+			llb.Args([]string{"/bin/sh", "-c", script}),
+			llb.AddMount(cacheDir, llb.Scratch(), llb.AsPersistentCacheDir(p.id, p.sharing)),
+			// Mounting the target makes the copy wait for the whole build.
+			llb.AddMount("/.tomlfront/target", target.state, llb.Readonly),
+			// A cache's content is not part of any cache key: copy it anew.
+			llb.AddEnv("TOMLFRONT_RUN", c.opt.RunID),
+			llb.WithCustomName("[tomlfront] export cache "+p.dir),
+		)
+		outs = append(outs, run.AddMount(outDir, llb.Scratch()))
+	}
+	if len(outs) == 1 {
+		return outs[0], nil
+	}
+	return llb.Merge(outs, llb.WithCustomName("[tomlfront] cache snapshot")), nil
+}
