@@ -143,6 +143,10 @@ type cacheInfo struct {
 	name    string // the cache listed in `caches`; empty for a mount
 	id      string // with the namespace
 	sharing string
+	// source and opts mount it again elsewhere: BuildKit tells caches
+	// apart by id and by the state that seeds them (owner and mode).
+	source llb.State
+	opts   []llb.MountOption
 }
 
 // caches resolves the caches a run step lists (stage's first), each once.
@@ -263,9 +267,6 @@ func (c *converter) cacheOption(ctx context.Context, s *stageState, cs cacheSpec
 		cs.sharing = spec.SharingShared
 	}
 	opts := []llb.MountOption{llb.AsPersistentCacheDir(c.cacheID(cs.id), sharing)}
-	if cs.readonly {
-		opts = append(opts, llb.Readonly)
-	}
 	st := llb.Scratch()
 	if cs.from != "" {
 		var err error
@@ -290,7 +291,11 @@ func (c *converter) cacheOption(ctx context.Context, s *stageState, cs cacheSpec
 			llb.WithCustomName("[internal] setting cache mount permissions"))
 		opts = append(opts, llb.SourcePath("/cache"))
 	}
-	return llb.AddMount(target, st, opts...), mounted{target: target, cache: &cacheInfo{id: c.cacheID(cs.id), sharing: cs.sharing}}, nil
+	info := &cacheInfo{id: c.cacheID(cs.id), sharing: cs.sharing, source: st, opts: opts}
+	if cs.readonly {
+		opts = append(opts[:len(opts):len(opts)], llb.Readonly)
+	}
+	return llb.AddMount(target, st, opts...), mounted{target: target, cache: info}, nil
 }
 
 // mount converts one entry of a run step's mounts.

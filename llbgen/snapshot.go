@@ -24,10 +24,9 @@ const (
 
 // persisted is one directory of a persisted cache.
 type persisted struct {
-	dir     string // in snapshots
-	id      string // with the namespace
-	sharing llb.CacheMountSharingMode
-	tools   llb.State
+	dir   string // in snapshots
+	cache *cacheInfo
+	tools llb.State
 	// seeded is the output of the step that seeds the cache from the
 	// snapshot, nil without one. Steps that mount the cache mount it too,
 	// so they run after it.
@@ -49,7 +48,7 @@ func (c *converter) persist(s *stageState, m spec.CacheMount, info *cacheInfo) [
 		}
 	}
 	if p == nil {
-		p = &persisted{dir: dir, id: info.id, sharing: sharingModes[info.sharing], tools: s.base}
+		p = &persisted{dir: dir, cache: info, tools: s.base}
 		if c.opt.CacheSnapshot != nil && c.opt.RunID != "" {
 			seeded := c.seed(p)
 			p.seeded = &seeded
@@ -83,12 +82,17 @@ else
 fi`, p.dir, cacheDir, snapshotDir)
 	run := p.tools.Run(
 		llb.Args([]string{"/bin/sh", "-c", script}),
-		llb.AddMount(cacheDir, llb.Scratch(), llb.AsPersistentCacheDir(p.id, p.sharing)),
+		p.mountCache(),
 		llb.AddMount(snapshotDir, *c.opt.CacheSnapshot, llb.Readonly),
 		llb.AddEnv("TOMLFRONT_RUN", c.opt.RunID),
 		llb.WithCustomName("[tomlfront] seed cache "+p.dir+" from the snapshot"),
 	)
 	return run.AddMount(outDir, llb.Scratch())
+}
+
+// mountCache mounts the cache at cacheDir as its steps mount it.
+func (p *persisted) mountCache() llb.RunOption {
+	return llb.AddMount(cacheDir, p.cache.source, p.cache.opts...)
 }
 
 // exportCaches returns the snapshot of the persisted caches the target
@@ -108,7 +112,7 @@ cp -a %[2]s/. %[3]s/%[1]s/
 echo "tomlfront: cache %[1]s: $(du -sh %[3]s/%[1]s | cut -f1)"`, p.dir, cacheDir, outDir)
 		run := p.tools.Run(
 			llb.Args([]string{"/bin/sh", "-c", script}),
-			llb.AddMount(cacheDir, llb.Scratch(), llb.AsPersistentCacheDir(p.id, p.sharing)),
+			p.mountCache(),
 			// Mounting the target makes the copy wait for the whole build.
 			llb.AddMount("/.tomlfront/target", target.state, llb.Readonly),
 			// A cache's content is not part of any cache key: copy it anew.
