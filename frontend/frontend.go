@@ -65,7 +65,11 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			PlatformInNames: bc.MultiPlatformRequested,
 			NoCache:         bc.IsNoCache,
 			Network:         bc.NetworkMode,
-			Resolver:        &resolver{bc: bc, client: c, multiPlatform: bc.MultiPlatformRequested},
+			Run: llbgen.RunOptions{
+				ExtraHosts: bc.ExtraHosts, Ulimits: bc.Ulimits, ShmSize: bc.ShmSize,
+				CgroupParent: bc.CgroupParent, Devices: bc.Devices,
+			},
+			Resolver: &resolver{bc: bc, client: c, multiPlatform: bc.MultiPlatformRequested},
 		}
 	}
 	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{

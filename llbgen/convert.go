@@ -41,6 +41,8 @@ type Options struct {
 	NoCache func(stage string) bool
 	// Network is the network of run steps that do not set theirs (--network).
 	Network pb.NetMode
+	// Run is what buildx sets for every run step, as for a Dockerfile's RUN.
+	Run RunOptions
 	// CacheExport makes the result the content of the target's persisted
 	// caches, /<cache name>/... (TOMLFRONT_CACHE_EXPORT=1).
 	CacheExport bool
@@ -52,6 +54,41 @@ type Options struct {
 	RunID string
 	// Resolver provides images and contexts; nil means Offline.
 	Resolver Resolver
+}
+
+// RunOptions are the build's settings of run steps: --add-host, --ulimit,
+// --shm-size, --cgroup-parent and --device.
+type RunOptions struct {
+	ExtraHosts   []llb.HostIP
+	Ulimits      []*pb.Ulimit
+	ShmSize      int64
+	CgroupParent string
+	Devices      []*pb.CDIDevice
+}
+
+// options returns them as options of a run step.
+func (r RunOptions) options() []llb.RunOption {
+	var opts []llb.RunOption
+	for _, h := range r.ExtraHosts {
+		opts = append(opts, llb.AddExtraHost(h.Host, h.IP))
+	}
+	for _, u := range r.Ulimits {
+		opts = append(opts, llb.AddUlimit(llb.UlimitName(u.Name), u.Soft, u.Hard))
+	}
+	if r.ShmSize > 0 {
+		opts = append(opts, llb.AddMount("/dev/shm", llb.Scratch(), llb.Tmpfs(llb.TmpfsSize(r.ShmSize))))
+	}
+	if r.CgroupParent != "" {
+		opts = append(opts, llb.WithCgroupParent(r.CgroupParent))
+	}
+	for _, d := range r.Devices {
+		deviceOpts := []llb.CDIDeviceOption{llb.CDIDeviceName(d.Name)}
+		if d.Optional {
+			deviceOpts = append(deviceOpts, llb.CDIDeviceOptional)
+		}
+		opts = append(opts, llb.AddCDIDevice(deviceOpts...))
+	}
+	return opts
 }
 
 // Result is the converted target.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"reflect"
 	"strconv"
@@ -57,7 +58,7 @@ func TestCacheMounts(t *testing.T) {
 	}{
 		{"named cache, namespaced", "ns", "run go mod download", "/go/pkg/mod", "ns/gomod", "/cache", pb.CacheSharingOpt_LOCKED, false},
 		{"named cache", "", "run go mod download", "/go/pkg/mod", "gomod", "/cache", pb.CacheSharingOpt_LOCKED, false},
-		{"preset", "", "run go build", "/root/.cache/pip", "pip", "", pb.CacheSharingOpt_SHARED, false},
+		{"preset", "", "run go build", "/var/cache/tomlfront/pip", "pip", "/cache", pb.CacheSharingOpt_SHARED, false},
 		{"stage cache listed again by a step", "", "run go build", "/go/pkg/mod", "gomod", "/cache", pb.CacheSharingOpt_LOCKED, false},
 		{"seeded from a stage, relative target", "team", "run go build", "/src/cache", "team/seeded", "/data", pb.CacheSharingOpt_SHARED, true},
 		{"inline cache mount", "team", "run go build", "/tmp/x", "team/x", "", pb.CacheSharingOpt_PRIVATE, false},
@@ -110,10 +111,15 @@ caches = ["npm"]
 			t.Errorf("%s: %s", dest, mustJSON(t, m))
 		}
 	}
-	if m := mount(t, exec, "/root/.npm"); m.CacheOpt.Sharing != pb.CacheSharingOpt_SHARED {
-		t.Errorf("npm: %s", mustJSON(t, m))
+	npm := mount(t, exec, "/var/cache/tomlfront/npm")
+	if npm.CacheOpt.Sharing != pb.CacheSharingOpt_SHARED {
+		t.Errorf("npm: %s", mustJSON(t, npm))
 	}
-	if !hasEnv(exec.Meta.Env, "npm_config_cache=/root/.npm") {
+	// A cache root anyone may write: the tool may run as a non-root user.
+	if mkdir := g.input(op, npm.Input).GetFile().Actions[0].GetMkdir(); mkdir.Mode != 0o777 {
+		t.Errorf("npm cache root mode %o", mkdir.Mode)
+	}
+	if !hasEnv(exec.Meta.Env, "npm_config_cache=/var/cache/tomlfront/npm") || !hasEnv(exec.Meta.Env, "npm_config_prefer_offline=true") {
 		t.Errorf("env %v lacks the npm preset's", exec.Meta.Env)
 	}
 	clean := mount(t, exec, "/etc/apt/apt.conf.d/docker-clean")
@@ -521,12 +527,12 @@ func TestNamedContextsAndScratch(t *testing.T) {
 }
 
 func TestMountTargetClash(t *testing.T) {
-	s, err := spec.Load("build.toml", []byte("[caches.gomod]\ntarget = \"/go/pkg/mod\"\n[stages.a]\nfrom = \"golang:1.26\"\ncaches = [\"go\"]\n[[stages.a.steps]]\nrun = \"go build\"\ncaches = [\"gomod\"]\n"))
+	s, err := spec.Load("build.toml", []byte("[caches.gomod]\ntarget = \"/var/cache/tomlfront/go/mod\"\n[stages.a]\nfrom = \"golang:1.26\"\ncaches = [\"go\"]\n[[stages.a.steps]]\nrun = \"go build\"\ncaches = [\"gomod\"]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = Convert(context.Background(), s, Options{})
-	if want := `build.toml:6:1: step 1 of stage "a" mounts two things at /go/pkg/mod (check its caches, the stage's caches and its mounts)`; err == nil || err.Error() != want {
+	if want := `build.toml:6:1: step 1 of stage "a" mounts two things at /var/cache/tomlfront/go/mod (check its caches, the stage's caches and its mounts)`; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}
 }
@@ -788,5 +794,22 @@ run = "make"
 	}
 	if _, err := Convert(context.Background(), s, Options{CacheExport: true, RunID: "x"}); err == nil || err.Error() != `TOMLFRONT_CACHE_EXPORT is set, but stage "a" mounts no cache with persist = true` {
 		t.Errorf("export without persisted caches: %v", err)
+	}
+}
+
+func TestRunOptions(t *testing.T) {
+	_, g := convert(t, "[stages.a]\nfrom = \"busybox:1.36\"\n[[stages.a.steps]]\nrun = \"true\"\n", Options{Run: RunOptions{
+		ExtraHosts:   []llb.HostIP{{Host: "db", IP: net.ParseIP("10.0.0.2")}},
+		Ulimits:      []*pb.Ulimit{{Name: "nofile", Soft: 1024, Hard: 2048}},
+		ShmSize:      96 << 20,
+		CgroupParent: "builds",
+	}})
+	op, _ := g.op("run true")
+	exec := op.GetExec()
+	if len(exec.Meta.ExtraHosts) != 1 || exec.Meta.ExtraHosts[0].Host != "db" || len(exec.Meta.Ulimit) != 1 || exec.Meta.CgroupParent != "builds" {
+		t.Errorf("meta %s", mustJSON(t, exec.Meta))
+	}
+	if m := mount(t, exec, "/dev/shm"); m.TmpfsOpt.Size != 96<<20 {
+		t.Errorf("shm %s", mustJSON(t, m))
 	}
 }

@@ -154,9 +154,9 @@ from = "busybox:1.36"
 		want []string
 	}{
 		{"gomod", []string{"gomod /go/pkg/mod shared"}},
-		{"tools", []string{"shared-go/mod /go/pkg/mod private", "shared-go/build /root/.cache/go-build private"}},
+		{"tools", []string{"shared-go/mod /var/cache/tomlfront/go/mod private", "shared-go/build /var/cache/tomlfront/go/build private"}},
 		{"apt", []string{"apt/cache /var/cache/apt locked", "apt/lists /var/lib/apt locked"}},
-		{"npm", []string{"npm /root/.npm shared"}},
+		{"npm", []string{"npm /var/cache/tomlfront/npm shared"}},
 	}
 	for _, tc := range tests {
 		if got := ids(s.ResolveCache(tc.name)); !reflect.DeepEqual(got, tc.want) {
@@ -164,7 +164,7 @@ from = "busybox:1.36"
 		}
 	}
 	pip := s.ResolveCache("pipcache")
-	if len(pip.Env) != 1 || pip.Env[0].Value.Value != "/cache/pip" || Presets["pip"].Env[0].Value.Value != "/root/.cache/pip" {
+	if len(pip.Env) != 1 || pip.Env[0].Value.Value != "/cache/pip" || Presets["pip"].Env[0].Value.Value != "/var/cache/tomlfront/pip" {
 		t.Errorf("a preset's env must follow its new target: %v", pip.Env)
 	}
 }

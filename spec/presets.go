@@ -20,6 +20,7 @@ type PresetDir struct {
 	Part    string
 	Target  string
 	Sharing string
+	Mode    string // of the cache root; empty for root's 0755
 }
 
 // PresetFile is a file bind-mounted read-only over the image while the
@@ -44,6 +45,7 @@ func env(pairs ...string) []KeyValue {
 
 // Presets are the built-in caches, by name.
 var Presets = map[string]Preset{
+	// Package managers run as root and lock their directories.
 	"apt": {
 		Dirs: []PresetDir{
 			{Part: "cache", Target: "/var/cache/apt", Sharing: SharingLocked},
@@ -53,21 +55,29 @@ var Presets = map[string]Preset{
 	},
 	"apk": {Dirs: []PresetDir{{Target: "/etc/apk/cache", Sharing: SharingLocked}}},
 	"dnf": {Dirs: []PresetDir{{Target: "/var/cache/dnf", Sharing: SharingLocked}}},
+	// Language tools are pointed by their environment at a directory under
+	// /var/cache/tomlfront, world-writable, so that a non-root `user` can use
+	// it as well as root; a home directory such as /root would not do.
 	"go": {
 		Dirs: []PresetDir{
-			{Part: "mod", Target: "/go/pkg/mod", Sharing: SharingShared},
-			{Part: "build", Target: "/root/.cache/go-build", Sharing: SharingShared},
+			{Part: "mod", Target: toolDir + "/go/mod", Sharing: SharingShared, Mode: anyUser},
+			{Part: "build", Target: toolDir + "/go/build", Sharing: SharingShared, Mode: anyUser},
 		},
-		Env: env("GOMODCACHE", "/go/pkg/mod", "GOCACHE", "/root/.cache/go-build"),
+		Env: env("GOMODCACHE", toolDir+"/go/mod", "GOCACHE", toolDir+"/go/build"),
 	},
-	"npm":    {Dirs: []PresetDir{{Target: "/root/.npm", Sharing: SharingShared}}, Env: env("npm_config_cache", "/root/.npm")},
-	"yarn":   {Dirs: []PresetDir{{Target: "/usr/local/share/.cache/yarn", Sharing: SharingLocked}}, Env: env("YARN_CACHE_FOLDER", "/usr/local/share/.cache/yarn")},
-	"pnpm":   {Dirs: []PresetDir{{Target: "/root/.local/share/pnpm/store", Sharing: SharingShared}}, Env: env("npm_config_store_dir", "/root/.local/share/pnpm/store")},
-	"pip":    {Dirs: []PresetDir{{Target: "/root/.cache/pip", Sharing: SharingShared}}, Env: env("PIP_CACHE_DIR", "/root/.cache/pip")},
-	"uv":     {Dirs: []PresetDir{{Target: "/root/.cache/uv", Sharing: SharingShared}}, Env: env("UV_CACHE_DIR", "/root/.cache/uv")},
-	"maven":  {Dirs: []PresetDir{{Target: "/root/.m2/repository", Sharing: SharingLocked}}},
-	"gradle": {Dirs: []PresetDir{{Target: "/root/.gradle/caches", Sharing: SharingShared}}},
-	"ccache": {Dirs: []PresetDir{{Target: "/root/.cache/ccache", Sharing: SharingShared}}, Env: env("CCACHE_DIR", "/root/.cache/ccache")},
+	"npm": {
+		Dirs: []PresetDir{{Target: toolDir + "/npm", Sharing: SharingShared, Mode: anyUser}},
+		// prefer-offline: take what the cache has without asking the registry.
+		Env: env("npm_config_cache", toolDir+"/npm", "npm_config_prefer_offline", "true"),
+	},
+	"yarn":   {Dirs: []PresetDir{{Target: toolDir + "/yarn", Sharing: SharingLocked, Mode: anyUser}}, Env: env("YARN_CACHE_FOLDER", toolDir+"/yarn")},
+	"pnpm":   {Dirs: []PresetDir{{Target: toolDir + "/pnpm", Sharing: SharingShared, Mode: anyUser}}, Env: env("npm_config_store_dir", toolDir+"/pnpm")},
+	"pip":    {Dirs: []PresetDir{{Target: toolDir + "/pip", Sharing: SharingShared, Mode: anyUser}}, Env: env("PIP_CACHE_DIR", toolDir+"/pip")},
+	"uv":     {Dirs: []PresetDir{{Target: toolDir + "/uv", Sharing: SharingShared, Mode: anyUser}}, Env: env("UV_CACHE_DIR", toolDir+"/uv")},
+	"ccache": {Dirs: []PresetDir{{Target: toolDir + "/ccache", Sharing: SharingShared, Mode: anyUser}}, Env: env("CCACHE_DIR", toolDir+"/ccache")},
+	"gradle": {Dirs: []PresetDir{{Target: toolDir + "/gradle", Sharing: SharingShared, Mode: anyUser}}, Env: env("GRADLE_USER_HOME", toolDir+"/gradle")},
+	// Maven and Cargo keep their caches where their official images do.
+	"maven": {Dirs: []PresetDir{{Target: "/root/.m2/repository", Sharing: SharingLocked}}},
 	"cargo": {
 		Dirs: []PresetDir{
 			{Part: "registry", Target: "/usr/local/cargo/registry", Sharing: SharingShared},
@@ -75,6 +85,12 @@ var Presets = map[string]Preset{
 		},
 	},
 }
+
+// toolDir holds the language tools' caches; anyUser is their mode.
+const (
+	toolDir = "/var/cache/tomlfront"
+	anyUser = "0777"
+)
 
 func init() {
 	for name, p := range Presets {
@@ -129,7 +145,7 @@ func (sp *Spec) ResolveCache(name string) ResolvedCache {
 		p := Presets[presetName]
 		out := ResolvedCache{Env: p.Env, Files: p.Files}
 		for _, d := range p.Dirs {
-			m := CacheMount{Cache: name, Part: d.Part, ID: String{Value: name}, Target: String{Value: d.Target}, Sharing: String{Value: d.Sharing}}
+			m := CacheMount{Cache: name, Part: d.Part, ID: String{Value: name}, Target: String{Value: d.Target}, Sharing: String{Value: d.Sharing}, Mode: String{Value: d.Mode}}
 			if d.Part != "" {
 				m.ID.Value += "/" + d.Part
 			}
