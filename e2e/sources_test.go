@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/solver/errdefs"
 )
 
 // The tests of this file build `add` steps from http(s) URLs, git
@@ -99,7 +100,6 @@ to = "/unpacked/"
 	if _, err := os.Stat(filepath.Join(out, "unpacked/bundle.tar.gz")); err == nil {
 		t.Errorf("unpack = true left the archive itself in /unpacked/")
 	}
-	t.Logf("server hits: %v", hits())
 	if h := hits(); h["/files/hello.txt"] == 0 || h["/files/bundle.tar.gz"] == 0 {
 		t.Errorf("buildkitd did not fetch from the test server: %v", h)
 	}
@@ -148,8 +148,8 @@ to = "/dl/"
 }
 
 // TestSourcesAddGit serves a repository with `git daemon` on loopback and
-// adds it at a tag, a branch and a commit, with and without its .git
-// directory, and with a right and a wrong commit checksum.
+// adds it at a tag, a branch, a commit and its default branch, with and
+// without its .git directory, and with the right commit as checksum.
 func TestSourcesAddGit(t *testing.T) {
 	ctx := timeout(t, 5*time.Minute)
 	repo := newGitFixture(t)
@@ -220,8 +220,15 @@ to = "/checked/"
 	if head, err := exec.Command("git", "-C", filepath.Join(out, "withgit"), "rev-parse", "HEAD").Output(); err != nil || strings.TrimSpace(string(head)) != repo.tagged {
 		t.Errorf("git rev-parse HEAD in /withgit = %q, %v; want %s", head, err, repo.tagged)
 	}
+}
 
-	// A checksum that is not the tag's commit fails the build.
+// TestSourcesAddGitWrongChecksum adds a tag with the checksum of another
+// commit: the build fails, names the expected commit, and, as for any
+// failing step, points at the step's TOML, which buildx prints.
+func TestSourcesAddGitWrongChecksum(t *testing.T) {
+	ctx := timeout(t, 5*time.Minute)
+	repo := newGitFixture(t)
+	url := gitDaemon(t, repo.dir) + "/repo.git"
 	bad := writeTree(t, map[string]string{
 		"build.toml": fmt.Sprintf(`
 [stages.src]
@@ -240,6 +247,24 @@ to = "/checked/"
 	if !strings.Contains(err.Error(), repo.main) || !strings.Contains(err.Error(), "checksum") {
 		t.Errorf("the error does not name the expected commit %s: %v", repo.main, err)
 	}
+	// Line 5 is the step's [[stages.src.steps]].
+	checkErrorSource(t, err, 5)
+}
+
+// checkErrorSource checks that a build error carries the location of the
+// step in build.toml that starts at line, as BuildKit's source maps do.
+func checkErrorSource(t *testing.T, err error, line int32) {
+	t.Helper()
+	var got []string
+	for _, src := range errdefs.Sources(err) {
+		for _, r := range src.Ranges {
+			if src.Info.Filename == "build.toml" && r.Start.Line == line {
+				return
+			}
+			got = append(got, fmt.Sprintf("%s:%d-%d", src.Info.Filename, r.Start.Line, r.End.Line))
+		}
+	}
+	t.Errorf("the error carries no location of the step at build.toml:%d (locations: %v): %v", line, got, err)
 }
 
 // TestSourcesAddLocalArchive adds files of the build context: a tar.gz is
@@ -553,8 +578,8 @@ func gitDaemon(t *testing.T, dir string) string {
 	t.Cleanup(func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
-		if t.Failed() {
-			t.Logf("git-daemon log:\n%s", readLog())
+		if log := readLog(); t.Failed() && log != "" {
+			t.Logf("git-daemon log:\n%s", log)
 		}
 	})
 	addr := fmt.Sprintf("127.0.0.1:%d", port)

@@ -147,7 +147,7 @@ func (c *converter) remote(s *stageState, step *spec.Step, at spec.String, src s
 		if err != nil {
 			return llb.State{}, "", false, c.spec.ErrorAt(at.Loc.Value, "invalid git source %q: %v", src, err)
 		}
-		opts := []llb.GitOption{llb.WithCustomName(name)}
+		opts := []llb.GitOption{llb.WithCustomName(name), c.location(step.Range)}
 		if ref.Ref != "" {
 			opts = append(opts, llb.GitRef(ref.Ref))
 		}
@@ -183,7 +183,9 @@ func (c *converter) remote(s *stageState, step *spec.Step, at spec.String, src s
 			file = base
 		}
 	}
-	opts := []llb.HTTPOption{llb.Filename(file), llb.WithCustomName(name)}
+	// The download carries the step's lines too: a wrong checksum or an
+	// unreachable URL fails there.
+	opts := []llb.HTTPOption{llb.Filename(file), llb.WithCustomName(name), c.location(step.Range)}
 	if checksum != "" {
 		d, err := digest.Parse(checksum)
 		if err != nil {
