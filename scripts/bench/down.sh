@@ -12,7 +12,7 @@ if [[ ! -d $STATE ]]; then
   exit 0
 fi
 
-# Newest first: extra buildkitds, then buildkitd, then the registry.
+# Newest first: extra buildkitds, buildkitd, azurite, versitygw, the registry.
 if [[ -f $STATE/pids ]]; then
   while read -r pid name; do
     [[ -n $pid ]] || continue
@@ -35,7 +35,7 @@ fi
 # that was killed) must go before the data is removed.
 grep -F " $STATE/" /proc/self/mounts | awk '{print $2}' | sort -r | xargs -r umount -l 2>/dev/null || true
 
-rm -rf "$STATE/buildkitd" "$STATE/registry" "$STATE/env.sh" "$STATE/pids" "$STATE"/*.sock
+rm -rf "$STATE/buildkitd" "$STATE/registry" "$STATE/s3" "$STATE/azurite" "$STATE/env.sh" "$STATE/pids" "$STATE"/*.sock
 for d in "$STATE"/*/; do
   [[ -d ${d}root ]] && rm -rf "${d}root" "${d}buildkitd.sock"
 done

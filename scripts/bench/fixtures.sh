@@ -8,6 +8,7 @@
 #   debian:bookworm, debian:12            debootstrap --variant=minbase (+ca-certificates)
 #   golang:1.26, golang:1.26-bookworm,    debian:bookworm + the machine's Go
 #   golang:<full go version>              toolchain from `go env GOROOT`
+#   node:18, node:18-bookworm             debian:bookworm + Debian's nodejs and npm
 #
 # Two cache levels under $TOMLFRONT_CACHE/fixtures, keyed by their inputs:
 #   rootfs/<name>-<key>.tar      root filesystems (debootstrap: the slow part)
@@ -113,6 +114,28 @@ debian_rootfs_key() {
 }
 
 go_version() { go env GOVERSION | sed 's/^go//'; }
+
+# debian_pkg_versions PKG...: the versions of PKGs that the machine's Debian
+# sources (the ones the debian fixture copies) offer, as `apt-cache madison`
+# lines; other sources (e.g. a vendor's nodejs repo) are left out.
+debian_pkg_versions() {
+  local uris
+  uris=$(for f in $(host_apt_sources); do
+    awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }
+         $1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }' "$f"
+  done | sort -u)
+  [[ -n $uris ]] || die "no Debian apt sources found"
+  apt-cache madison "$@" | grep -F "$uris" | sed 's/^ *//' | sort
+}
+
+# debian_node_major prints the major version of Debian's nodejs (18 on
+# bookworm), from the machine's apt lists.
+debian_node_major() {
+  local v
+  v=$(debian_pkg_versions nodejs | awk -F' *[|] *' '$1 == "nodejs" { print $2 }' | sort -V | tail -n1)
+  [[ $v =~ ^([0-9]+:)?([0-9]+)\. ]] || die "cannot tell Debian's nodejs version (apt-cache madison nodejs: '$v'); run apt-get update"
+  echo "${BASH_REMATCH[2]}"
+}
 
 golang_tar_key() {
   { echo "golang $FIXTURE_FORMAT"; go env GOROOT; go version; } | sha
@@ -351,6 +374,25 @@ DF
   [[ -f $FIXTURES/images/golang-$key/ok ]] || ln "$GO_TAR" "$ctx/golang/go.tar" 2>/dev/null || cp "$GO_TAR" "$ctx/golang/go.tar"
   local minor=${gov%.*}
   ensure_image golang "$key" "$minor $minor-$DEBIAN_SUITE $gov $gov-$DEBIAN_SUITE" "$ctx/golang"
+
+  # node:<major>: debian:bookworm plus Debian's own nodejs and npm (bookworm
+  # ships Node.js 18, so it is tagged 18, not lts or 22), with the official
+  # image's `node` user (uid/gid 1000) and CMD.
+  local node_major
+  node_major=$(debian_node_major)
+  mkdir -p "$ctx/node"
+  cat >"$ctx/node/Dockerfile" <<DF
+FROM debian:$DEBIAN_SUITE
+RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node
+RUN apt-get update \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm \\
+ && rm -rf /var/lib/apt/lists/* \\
+ && node --version && npm --version \\
+ && case "\$(node --version)" in v$node_major.*) ;; *) echo "nodejs is not $node_major: the machine's apt lists are stale (apt-get update)" >&2; exit 1 ;; esac
+CMD ["node"]
+DF
+  key=$({ echo "$BUILDKIT_VERSION $FIXTURE_FORMAT $debian_key"; debian_pkg_versions nodejs npm; cat "$ctx/node/Dockerfile"; } | sha)
+  ensure_image node "$key" "$node_major $node_major-$DEBIAN_SUITE" "$ctx/node"
 }
 
 main() {

@@ -24,10 +24,16 @@ STATE="$TOMLFRONT_BENCH_STATE"
 BUILDKIT_VERSION="v0.34.2"
 REGISTRY_VERSION="v3.1.2"
 BUILDX_VERSION="v0.38.2"
+VERSITYGW_VERSION="v1.8.0"
+AZURITE_VERSION="3.37.0"
 
 BUILDKIT_BIN="$CACHE/tools/buildkit-$BUILDKIT_VERSION/bin"
 REGISTRY_BIN="$CACHE/tools/registry-$REGISTRY_VERSION/bin"
 BUILDX_BIN="$CACHE/tools/buildx-$BUILDX_VERSION/bin"
+VERSITYGW_BIN="$CACHE/tools/versitygw-$VERSITYGW_VERSION/bin"
+# An npm prefix: node_modules/azurite plus node_modules/.bin/azurite-blob.
+AZURITE_DIR="$CACHE/tools/azurite-$AZURITE_VERSION"
+AZURITE_BLOB="$AZURITE_DIR/node_modules/.bin/azurite-blob"
 
 BUILDX_BUILDER_NAME="tomlfront-bench"
 

@@ -97,11 +97,53 @@ install_buildx() {
   mv "$tmpbin" "$BUILDX_BIN"
 }
 
+install_versitygw() {
+  if [[ -x $VERSITYGW_BIN/versitygw ]]; then
+    log "versitygw $VERSITYGW_VERSION cached: $VERSITYGW_BIN"
+    return 0
+  fi
+  log "go install versitygw $VERSITYGW_VERSION (a few minutes on 2 cores)"
+  local tmpdest="$VERSITYGW_BIN.tmp.$$"
+  rm -rf "$tmpdest"
+  mkdir -p "$tmpdest"
+  CGO_ENABLED=0 GOBIN="$tmpdest" GOWORK=off GOFLAGS=-buildvcs=false \
+    go install -trimpath -ldflags "-s -w -X main.Version=$VERSITYGW_VERSION" \
+    "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" >&2
+  rm -rf "$VERSITYGW_BIN"
+  mv "$tmpdest" "$VERSITYGW_BIN"
+}
+
+# Azurite (the Azure Storage emulator) from the npm registry npm is
+# configured with, into its own prefix; runs on the machine's Node.js.
+install_azurite() {
+  if [[ -x $AZURITE_BLOB && -f $AZURITE_DIR/ok ]]; then
+    log "azurite $AZURITE_VERSION cached: $AZURITE_DIR"
+    return 0
+  fi
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    die "node and npm are required for azurite"
+  fi
+  log "npm install azurite@$AZURITE_VERSION"
+  local tmpdest="$AZURITE_DIR.tmp.$$"
+  rm -rf "$tmpdest"
+  mkdir -p "$tmpdest"
+  # A package.json of its own, so npm never walks up into another project.
+  printf '{"name":"tomlfront-bench-azurite","private":true}\n' >"$tmpdest/package.json"
+  npm install --prefix "$tmpdest" --no-audit --no-fund --no-update-notifier --loglevel=error \
+    "azurite@$AZURITE_VERSION" >&2
+  [[ -x $tmpdest/node_modules/.bin/azurite-blob ]] || die "npm install azurite@$AZURITE_VERSION: no azurite-blob"
+  touch "$tmpdest/ok"
+  rm -rf "$AZURITE_DIR"
+  mv "$tmpdest" "$AZURITE_DIR"
+}
+
 main() {
   install_apt_packages
   install_buildkit
   install_registry
   install_buildx
+  install_versitygw
+  install_azurite
   log "tools ready: $(bench_path)"
 }
 
