@@ -35,11 +35,12 @@ func TestCacheMountPersists(t *testing.T) {
 	spec := `
 [args]
 STEP = ""
+NONCE = ""
 [caches.data]
 target = "/data"
 [stages.s]
 from = "busybox:1.36"
-args = ["STEP"]
+args = ["STEP", "NONCE"]
 caches = ["data"]
 [[stages.s.steps]]
 run = """
@@ -58,7 +59,7 @@ from = "s"
 	for _, step := range []string{"write", "read"} {
 		exp, out := localExport(t)
 		mustSolve(ctx, t, solveOpt{dir: dir, exports: []client.ExportEntry{exp},
-			attrs: map[string]string{"build-arg:STEP": step, "build-arg:BUILDKIT_CACHE_MOUNT_NS": ns}})
+			attrs: map[string]string{"build-arg:STEP": step, "build-arg:NONCE": ns, "build-arg:BUILDKIT_CACHE_MOUNT_NS": ns}})
 		tokens = append(tokens, readFile(t, filepath.Join(out, "token")))
 	}
 	if len(tokens[0]) != 32 || tokens[0] != tokens[1] {
@@ -269,17 +270,21 @@ func TestCachesPruneFilter(t *testing.T) {
 	ctx := timeout(t, 5*time.Minute)
 	ns := nonce(t)
 	dir := writeTree(t, map[string]string{"build.toml": `
+[args]
+NONCE = ""
 [caches.data]
 target = "/data"
 [caches.other]
 target = "/other"
 [stages.s]
 from = "busybox:1.36"
+args = ["NONCE"]
 caches = ["data", "other"]
 [[stages.s.steps]]
 run = "date > /data/stamp && date > /other/stamp"
 `})
-	mustSolve(ctx, t, solveOpt{dir: dir, attrs: map[string]string{"build-arg:BUILDKIT_CACHE_MOUNT_NS": ns}})
+	// The nonce makes the step run, and so mount its caches, in every run.
+	mustSolve(ctx, t, solveOpt{dir: dir, attrs: map[string]string{"build-arg:BUILDKIT_CACHE_MOUNT_NS": ns, "build-arg:NONCE": ns}})
 
 	bin := filepath.Join(t.TempDir(), "tomlfront")
 	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(root, "cmd/tomlfront")).CombinedOutput(); err != nil {
