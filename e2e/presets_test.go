@@ -123,3 +123,56 @@ from = "build"
 		t.Errorf("app printed %q, %v", got, err)
 	}
 }
+
+// TestPresetNpm runs npm ci twice on the node fixture with the npm preset:
+// after a change that runs the step again, npm takes every package from the
+// cache and asks the registry nothing.
+func TestPresetNpm(t *testing.T) {
+	ctx := timeout(t, 10*time.Minute)
+	ns := nonce(t)
+	dir := writeTree(t, map[string]string{
+		"package.json": `{"name": "app", "version": "1.0.0", "private": true, "dependencies": {"is-number": "7.0.0"}}` + "\n",
+		"build.toml": `
+[args]
+CHANGE = ""
+[stages.app]
+from = "node:18"
+args = ["CHANGE"]
+workdir = "/app"
+caches = ["npm"]
+# Node may not read the system's certificates; the bench's https goes
+# through the machine's own authorities.
+env = { NODE_EXTRA_CA_CERTS = "/etc/ssl/certs/ca-certificates.crt" }
+[[stages.app.steps]]
+copy = ["package.json", "package-lock.json"]
+[[stages.app.steps]]
+run = "echo change $CHANGE && npm ci --loglevel=http --no-audit --no-fund 2>&1"
+`,
+	})
+	lock := exec.Command("npm", "install", "--package-lock-only", "--no-audit", "--no-fund")
+	lock.Dir = dir
+	if out, err := lock.CombinedOutput(); err != nil {
+		t.Fatalf("npm install --package-lock-only: %v\n%s", err, out)
+	}
+	build := func(change string) string {
+		return mustSolve(ctx, t, solveOpt{dir: dir, attrs: map[string]string{"build-arg:CHANGE": change, "build-arg:BUILDKIT_CACHE_MOUNT_NS": ns}})
+	}
+	fetches := regexp.MustCompile(`(?m)http fetch GET \d+ \S+.*$`)
+	first := build(ns + "-1")
+	fromRegistry := func(log string) []string {
+		var out []string
+		for _, line := range fetches.FindAllString(log, -1) {
+			if !strings.Contains(line, "(cache hit)") {
+				out = append(out, line)
+			}
+		}
+		return out
+	}
+	if len(fromRegistry(first)) == 0 {
+		t.Fatalf("the first npm ci fetched nothing from the registry, so the check below would be blind:\n%s", first)
+	}
+	second := build(ns + "-2")
+	if got := fromRegistry(second); len(got) > 0 || !strings.Contains(second, "added 1 package") {
+		t.Errorf("the second npm ci asked the registry: %q\n%s", got, second)
+	}
+}
