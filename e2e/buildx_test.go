@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -1111,7 +1112,7 @@ labels = { "org.example.who" = "spec", "org.example.keep" = "kept" }
 	checkConfig := func(t *testing.T, img ocispecs.Image) {
 		t.Helper()
 		c := img.Config
-		if strings.Join(c.Cmd, " ") != "/app/run" || !contains(c.Env, "VALUE="+n) ||
+		if strings.Join(c.Cmd, " ") != "/app/run" || !slices.Contains(c.Env, "VALUE="+n) ||
 			c.Labels["org.example.who"] != "cli" || c.Labels["org.example.keep"] != "kept" || img.Architecture != runtime.GOARCH {
 			t.Errorf("config: arch %s cmd %q env %q labels %v", img.Architecture, c.Cmd, c.Env, c.Labels)
 		}

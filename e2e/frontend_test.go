@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,7 +54,7 @@ var exampleChecks = map[string]func(t *testing.T, out string, cfg ocispecs.Image
 		if !reflect.DeepEqual(cfg.Cmd, []string{"cat", "/app/greeting.txt"}) || cfg.WorkingDir != "/app" || cfg.Labels["org.opencontainers.image.title"] != "hello" {
 			t.Errorf("config %+v", cfg)
 		}
-		if !contains(cfg.Env, "GREETING=hello, e2e") {
+		if !slices.Contains(cfg.Env, "GREETING=hello, e2e") {
 			t.Errorf("env %q", cfg.Env)
 		}
 	},
@@ -207,13 +208,4 @@ workdir = "/src/${NOPE}"
 			}
 		})
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -351,7 +352,7 @@ func (v *validator) mount(what string, m *Mount, vars *Vars) {
 		{"sharing", m.Sharing.Loc}, {"mode", m.Mode.Loc}, {"uid", m.UID.Loc}, {"gid", m.GID.Loc},
 		{"size", m.Size.Loc}, {"env", m.Env.Loc}, {"readonly", m.Readonly.Loc}, {"required", m.Required.Loc},
 	} {
-		if o.loc.Present() && !contains(options, o.key) {
+		if o.loc.Present() && !slices.Contains(options, o.key) {
 			v.at(o.loc.Key, "%q is not an option of %s mounts; %s mounts take: %s", o.key, typ, typ, strings.Join(options, ", "))
 		}
 	}
@@ -366,13 +367,13 @@ func (v *validator) mount(what string, m *Mount, vars *Vars) {
 		}
 	}
 	v.target(m.Target)
-	if contains(options, "sharing") {
+	if slices.Contains(options, "sharing") {
 		v.oneOf(m.Sharing, "sharing", sharingModes)
 	}
-	if contains(options, "mode") {
+	if slices.Contains(options, "mode") {
 		v.fileInfo(m.Mode, m.UID, m.GID)
 	}
-	if contains(options, "from") {
+	if slices.Contains(options, "from") {
 		v.ref(m.From, "from", false)
 	}
 	if m.Size.Loc.Present() && typ == MountTmpfs && !hasVars(m.Size.Value) {
@@ -479,7 +480,7 @@ func (v *validator) image(img *Image, vars *Vars) {
 	}
 	if len(h.Test.Values) == 0 {
 		v.at(h.Range, "healthcheck needs `test`, e.g. [\"CMD\", \"/app\", \"health\"] or [\"NONE\"]")
-	} else if first := h.Test.Values[0]; !contains(healthcheckCmd, first.Value) {
+	} else if first := h.Test.Values[0]; !slices.Contains(healthcheckCmd, first.Value) {
 		v.at(first.Loc.Value, "healthcheck test must start with %s, found %q", strings.Join(healthcheckCmd, ", "), first.Value)
 	}
 	for _, d := range []struct {
@@ -509,15 +510,6 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // SourceKind classifies an add source the way the Dockerfile's ADD does.

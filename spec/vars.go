@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -15,14 +16,7 @@ var PlatformArgs = []string{
 	"BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT",
 }
 
-func isPlatformArg(name string) bool {
-	for _, a := range PlatformArgs {
-		if a == name {
-			return true
-		}
-	}
-	return false
-}
+func isPlatformArg(name string) bool { return slices.Contains(PlatformArgs, name) }
 
 // Vars is an ordered set of variables and their values, the environment that
 // ${NAME} in string fields is expanded against. It implements BuildKit's
