@@ -813,3 +813,40 @@ func TestRunOptions(t *testing.T) {
 		t.Errorf("shm %s", mustJSON(t, m))
 	}
 }
+
+// TestEveryPreset checks the LLB of each preset: its mounts with their ids
+// and sharing, and the environment that points its tool at them.
+func TestEveryPreset(t *testing.T) {
+	for _, name := range spec.PresetNames() {
+		t.Run(name, func(t *testing.T) {
+			_, g := convert(t, "[stages.a]\nfrom = \"busybox:1.36\"\nuser = \"1000\"\n[[stages.a.steps]]\nrun = \"true\"\ncaches = [\""+name+"\"]\n", Options{CacheNamespace: "ns"})
+			op, _ := g.op("run true")
+			exec := op.GetExec()
+			p := spec.Presets[name]
+			for _, d := range p.Dirs {
+				m := mount(t, exec, d.Target)
+				id := "ns/" + name
+				if d.Part != "" {
+					id += "/" + d.Part
+				}
+				if m.CacheOpt.ID != id || m.CacheOpt.Sharing != sharingPB[d.Sharing] {
+					t.Errorf("%s: %s", d.Target, mustJSON(t, m))
+				}
+				if d.Mode != "" { // a root other users may write to
+					if mkdir := g.input(op, m.Input).GetFile().Actions[0].GetMkdir(); mkdir.Mode != 0o777 {
+						t.Errorf("%s: root mode %o", d.Target, mkdir.Mode)
+					}
+				}
+			}
+			for _, e := range p.Env {
+				if !hasEnv(exec.Meta.Env, e.Name+"="+e.Value.Value) {
+					t.Errorf("env %q lacks %s=%s", exec.Meta.Env, e.Name, e.Value.Value)
+				}
+			}
+		})
+	}
+}
+
+var sharingPB = map[string]pb.CacheSharingOpt{
+	spec.SharingShared: pb.CacheSharingOpt_SHARED, spec.SharingPrivate: pb.CacheSharingOpt_PRIVATE, spec.SharingLocked: pb.CacheSharingOpt_LOCKED,
+}
