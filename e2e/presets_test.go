@@ -159,10 +159,13 @@ run = "echo change $CHANGE && npm ci --loglevel=http --no-audit --no-fund 2>&1"
 	}
 	fetches := regexp.MustCompile(`(?m)http fetch GET \d+ \S+.*$`)
 	first := build(ns + "-1")
+	// npm tells where each response came from: "cache hit", or "cache
+	// stale" for a cached one it took without asking the registry
+	// (prefer-offline); "cache miss", "revalidated" or "updated" asked it.
 	fromRegistry := func(log string) []string {
 		var out []string
 		for _, line := range fetches.FindAllString(log, -1) {
-			if !strings.Contains(line, "(cache hit)") {
+			if !strings.Contains(line, "(cache hit)") && !strings.Contains(line, "(cache stale)") {
 				out = append(out, line)
 			}
 		}
