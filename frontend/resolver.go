@@ -88,8 +88,11 @@ func (r *resolver) namedContext(ctx context.Context, name string, platform ocisp
 		return llb.State{}, nil, false, err
 	}
 	st, img, err := nc.Load(ctx)
-	if err != nil || st == nil {
-		return llb.State{}, nil, st != nil, err
+	if err != nil {
+		return llb.State{}, nil, false, err
+	}
+	if st == nil {
+		return llb.State{}, nil, false, nil
 	}
 	if img != nil {
 		img.Created = nil

@@ -850,3 +850,13 @@ func TestEveryPreset(t *testing.T) {
 var sharingPB = map[string]pb.CacheSharingOpt{
 	spec.SharingShared: pb.CacheSharingOpt_SHARED, spec.SharingPrivate: pb.CacheSharingOpt_PRIVATE, spec.SharingLocked: pb.CacheSharingOpt_LOCKED,
 }
+
+func TestCrossPlatformNames(t *testing.T) {
+	arm64 := ocispecs.Platform{OS: "linux", Architecture: "arm64"}
+	_, g := convert(t, "[stages.build]\nfrom = \"golang:1.26\"\nplatform = \"${BUILDPLATFORM}\"\n[[stages.build.steps]]\nrun = \"go build\"\n[stages.out]\nfrom = \"scratch\"\n[[stages.out.steps]]\ncopy = [\"/x\"]\nfrom = \"build\"\n",
+		Options{TargetPlatform: &arm64, PlatformInNames: true})
+	want := []string{"[linux/amd64->arm64 build 1/1] run go build", "[linux/arm64 out 1/1] copy --from=build /x ."}
+	if got := g.allNames(); !reflect.DeepEqual(got, want) {
+		t.Errorf("names %q, want %q", got, want)
+	}
+}

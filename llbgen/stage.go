@@ -232,7 +232,13 @@ func (c *converter) constraints(s *stageState, step int, what string, r spec.Ran
 func (c *converter) name(s *stageState, step int, what string) string {
 	prefix := s.spec.Name
 	if c.opt.PlatformInNames {
-		prefix = platforms.Format(s.platform) + " " + prefix
+		p := platforms.Format(s.platform)
+		if !platforms.Only(s.platform).Match(c.target) {
+			// A stage on another platform, say the build's, tells which
+			// target it works for, as the Dockerfile frontend does.
+			p += "->" + strings.TrimPrefix(platforms.Format(c.target), c.target.OS+"/")
+		}
+		prefix = p + " " + prefix
 	}
 	if step > 0 {
 		prefix += " " + strconv.Itoa(step) + "/" + strconv.Itoa(len(s.spec.Steps))
