@@ -90,9 +90,11 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
 		opt := options(platform)
-		if opt.CacheSnapshot, err = cacheSnapshot(ctx, bc, platform); err != nil {
+		snapshot, err := cacheSnapshot(ctx, bc, platform) // platforms build at once: no shared err
+		if err != nil {
 			return nil, err
 		}
+		opt.CacheSnapshot = snapshot
 		res, err := llbgen.Convert(ctx, s, opt)
 		if err != nil {
 			return nil, withSource(err, sm)
