@@ -301,16 +301,17 @@ func (c *converter) cacheOption(ctx context.Context, s *stageState, cs cacheSpec
 
 // mount converts one entry of a run step's mounts.
 func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, vars *spec.Vars) (llb.RunOption, mounted, error) {
-	val := func(f spec.String) (string, error) { return c.spec.Expand(f, vars) }
-	fields := map[string]*spec.String{"target": &m.Target, "source": &m.Source, "from": &m.From, "id": &m.ID,
-		"sharing": &m.Sharing, "mode": &m.Mode, "size": &m.Size, "env": &m.Env}
 	v := map[string]string{}
-	for k, f := range fields {
-		e, err := val(*f)
+	for _, f := range []struct {
+		key string
+		val spec.String
+	}{{"target", m.Target}, {"source", m.Source}, {"from", m.From}, {"id", m.ID},
+		{"sharing", m.Sharing}, {"mode", m.Mode}, {"size", m.Size}, {"env", m.Env}} {
+		e, err := c.spec.Expand(f.val, vars)
 		if err != nil {
 			return nil, mounted{}, err
 		}
-		v[k] = e
+		v[f.key] = e
 	}
 	target := v["target"]
 	if target != "" && !path.IsAbs(target) {
