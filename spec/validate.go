@@ -421,7 +421,7 @@ func (v *validator) copyAdd(what string, s *Step) {
 	}
 	if s.KeepGitDir.Loc.Present() {
 		for _, src := range s.Sources.Values {
-			if k := SourceKindOf(src.Value); k != SourceGit && !hasVars(src.Value) {
+			if SourceKindOf(src.Value) != SourceGit && !hasVars(src.Value) {
 				v.at(s.KeepGitDir.Loc.Key, "`keep_git_dir` applies to git sources, but %q is not a git URL", src.Value)
 				break
 			}
