@@ -7,16 +7,9 @@ package e2e
 // bench's buildkitd and registry. docs/buildx.md lists them.
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,178 +26,6 @@ import (
 )
 
 const syntaxLine = "# syntax=ghcr.io/tomlfront/tomlfront:1\n"
-
-// buildxEnv runs `docker buildx ARGS` in dir with extra environment
-// variables (for --secret env= and --ssh default) and returns its combined
-// output.
-func buildxEnv(ctx context.Context, dir string, env []string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "docker", append([]string{"buildx", "--builder", os.Getenv("BUILDX_BUILDER")}, args...)...)
-	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), "BUILDKIT_PROGRESS=plain"), env...)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-func mustBuildxEnv(t *testing.T, dir string, env []string, args ...string) string {
-	t.Helper()
-	out, err := buildxEnv(timeout(t, 10*time.Minute), dir, env, args...)
-	if err != nil {
-		t.Fatalf("docker buildx %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return out
-}
-
-// buildLocal builds dir with args and exports the result to a new
-// directory, returned.
-func buildLocal(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	out := t.TempDir()
-	mustBuildx(t, dir, append(append([]string{"build", "-f", "build.toml", "--output", "type=local,dest=" + out}, args...), ".")...)
-	return out
-}
-
-// fileIn reads a file of an export, or "<missing>".
-func fileIn(dir, name string) string {
-	dt, err := os.ReadFile(filepath.Join(dir, name))
-	if err != nil {
-		return "<missing>"
-	}
-	return string(dt)
-}
-
-// tarFiles returns the regular files of a tar stream, by name without a
-// leading "./" or "/".
-func tarFiles(t *testing.T, r io.Reader) map[string][]byte {
-	t.Helper()
-	files := map[string][]byte{}
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return files
-		}
-		if err != nil {
-			t.Fatalf("reading a tar: %v", err)
-		}
-		if h.Typeflag != tar.TypeReg {
-			continue
-		}
-		dt, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[strings.TrimPrefix(strings.TrimPrefix(h.Name, "./"), "/")] = dt
-	}
-}
-
-func tarFileOf(t *testing.T, path string) map[string][]byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	return tarFiles(t, f)
-}
-
-// layerFiles reads a layer blob, gzip-compressed or not.
-func layerFiles(t *testing.T, blob []byte) map[string][]byte {
-	t.Helper()
-	var r io.Reader = bytes.NewReader(blob)
-	if len(blob) > 2 && blob[0] == 0x1f && blob[1] == 0x8b {
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = zr
-	}
-	return tarFiles(t, r)
-}
-
-// registryBlob fetches a blob of repo from the bench registry, raw.
-func registryBlob(t *testing.T, repo, dgst string) []byte {
-	t.Helper()
-	resp, err := http.Get(fmt.Sprintf("http://%s/v2/%s/blobs/%s", bench.registry, repo, dgst))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	dt, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET blob %s %s: %d %v", repo, dgst, resp.StatusCode, err)
-	}
-	return dt
-}
-
-// ociLayout is an OCI image layout: index.json and its blobs.
-type ociLayout struct {
-	index ocispecs.Index
-	blobs map[string][]byte // "sha256:..." → content
-}
-
-// readOCITar reads an OCI layout tarball (the `type=oci` export).
-func readOCITar(t *testing.T, path string) ociLayout {
-	t.Helper()
-	files := tarFileOf(t, path)
-	l := ociLayout{blobs: map[string][]byte{}}
-	if _, ok := files["oci-layout"]; !ok {
-		t.Fatalf("%s has no oci-layout file", path)
-	}
-	if err := json.Unmarshal(files["index.json"], &l.index); err != nil {
-		t.Fatalf("%s: index.json: %v", path, err)
-	}
-	for name, dt := range files {
-		if alg, hex, ok := strings.Cut(strings.TrimPrefix(name, "blobs/"), "/"); ok && strings.HasPrefix(name, "blobs/") {
-			l.blobs[alg+":"+hex] = dt
-		}
-	}
-	return l
-}
-
-// image follows the index down to the linux/amd64 image manifest (or the
-// only one) and returns it with its config.
-func (l ociLayout) image(t *testing.T) (ocispecs.Manifest, ocispecs.Image) {
-	t.Helper()
-	descs := l.index.Manifests
-	for depth := 0; depth < 3; depth++ {
-		var pick *ocispecs.Descriptor
-		for i, d := range descs {
-			if d.MediaType == ocispecs.MediaTypeImageManifest && (d.Platform == nil || d.Platform.Architecture == runtime.GOARCH) {
-				pick = &descs[i]
-				break
-			}
-			if d.MediaType == ocispecs.MediaTypeImageIndex {
-				pick = &descs[i]
-			}
-		}
-		if pick == nil {
-			t.Fatalf("no image manifest in %+v", descs)
-		}
-		dt, ok := l.blobs[pick.Digest.String()]
-		if !ok {
-			t.Fatalf("blob %s missing from the layout", pick.Digest)
-		}
-		if pick.MediaType == ocispecs.MediaTypeImageIndex {
-			var idx ocispecs.Index
-			if err := json.Unmarshal(dt, &idx); err != nil {
-				t.Fatal(err)
-			}
-			descs = idx.Manifests
-			continue
-		}
-		var m ocispecs.Manifest
-		if err := json.Unmarshal(dt, &m); err != nil {
-			t.Fatal(err)
-		}
-		var img ocispecs.Image
-		if err := json.Unmarshal(l.blobs[m.Config.Digest.String()], &img); err != nil {
-			t.Fatalf("config %s: %v", m.Config.Digest, err)
-		}
-		return m, img
-	}
-	t.Fatal("index nesting too deep")
-	return ocispecs.Manifest{}, ocispecs.Image{}
-}
 
 // TestBuildxTargetAndBuildArgs checks --target (only the named stage and
 // what it needs is built and exported) and --build-arg (it overrides a
@@ -278,7 +99,7 @@ to = "/two/"
 	}
 
 	// An unknown --target fails and names the stages.
-	o, err := buildx(timeout(t, 5*time.Minute), dir, "build", "-f", "build.toml", "--target", "onne", ".")
+	o, err := buildx(dir, "build", "-f", "build.toml", "--target", "onne", ".")
 	if err == nil || !strings.Contains(o, `target stage "onne" not found (did you mean "one"?)`) {
 		t.Errorf("--target onne: %v\n%s", err, o)
 	}
@@ -443,7 +264,7 @@ from = "probe"
 	}
 
 	// network = "host" needs the entitlement.
-	o, err := buildx(timeout(t, 5*time.Minute), dir, "build", "-f", "build.toml", "--network", "none",
+	o, err := buildx(dir, "build", "-f", "build.toml", "--network", "none",
 		"--build-arg", "REGISTRY="+bench.registry, "--build-arg", "NONCE="+nonce(t), ".")
 	if err == nil || !strings.Contains(o, "network.host") {
 		t.Errorf(`network = "host" without --allow network.host: %v\n%s`, err, o)
@@ -507,7 +328,7 @@ from = "s"
 		t.Errorf(`the step with security = "insecure" could not mount a tmpfs: %q`, got)
 	}
 
-	o, err := buildx(timeout(t, 5*time.Minute), dir, "build", "-f", "build.toml", "--build-arg", "NONCE="+nonce(t), ".")
+	o, err := buildx(dir, "build", "-f", "build.toml", "--build-arg", "NONCE="+nonce(t), ".")
 	if err == nil || !strings.Contains(o, "security.insecure") {
 		t.Errorf("without --allow security.insecure the build did not fail on the entitlement: %v\n%s", err, o)
 	}
@@ -704,39 +525,11 @@ from = "fromoci"
 	}
 
 	// A missing context is an error that says how to pass it.
-	o, err := buildx(timeout(t, 5*time.Minute), dir, "build", "-f", "build.toml", "--build-context", "assets="+assets,
+	o, err := buildx(dir, "build", "-f", "build.toml", "--build-context", "assets="+assets,
 		"--build-context", "img=docker-image://"+image, ".")
 	if err == nil || !strings.Contains(o, `the build has no context named "ocictx"`) {
 		t.Errorf("a missing context: %v\n%s", err, o)
 	}
-}
-
-// decompressedBytes returns the bytes of a tar export with every gzip blob
-// in it decompressed too, for searching.
-func decompressedBytes(t *testing.T, path string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := bytes.NewBuffer(append([]byte(nil), raw...))
-	for _, dt := range tarFileOf(t, path) {
-		if len(dt) > 2 && dt[0] == 0x1f && dt[1] == 0x8b {
-			zr, err := gzip.NewReader(bytes.NewReader(dt))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := io.Copy(all, zr); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	return all.Bytes()
-}
-
-func sha256hex(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:])
 }
 
 // TestBuildxSecrets checks --secret from a file and from an environment
@@ -780,7 +573,7 @@ labels = { "org.example.nonce" = "${NONCE}" }
 	image := bench.registry + "/buildx/secrets:" + nonce(t)
 	exports := t.TempDir()
 	ociTar, plainTar := filepath.Join(exports, "image-oci.tar"), filepath.Join(exports, "image.tar")
-	log := mustBuildxEnv(t, dir, []string{"TF_E2E_SECRET=" + envSecret}, "build", "-f", "build.toml",
+	log := mustBuildxWith(t, cmdOpt{env: []string{"TF_E2E_SECRET=" + envSecret}}, dir, "build", "-f", "build.toml",
 		"--build-arg", "NONCE="+nonce(t),
 		"--secret", "id=filetok,src="+secretFile, "--secret", "id=envtok,env=TF_E2E_SECRET",
 		"--provenance=mode=max",
@@ -790,8 +583,8 @@ labels = { "org.example.nonce" = "${NONCE}" }
 
 	files := tarFileOf(t, plainTar)
 	for name, w := range map[string]string{"out/default.sha": fileSecret, "out/custom.sha": envSecret, "out/env.sha": fileSecret} {
-		if got := strings.TrimSpace(string(files[name])); got != sha256hex(w) {
-			t.Errorf("%s = %q: the step did not read the secret (want the sha256 of it, %s)", name, got, sha256hex(w))
+		if got := strings.TrimSpace(string(files[name])); "sha256:"+got != sha256Digest([]byte(w)) {
+			t.Errorf("%s = %q: the step did not read the secret (want the sha256 of it, %s)", name, got, sha256Digest([]byte(w)))
 		}
 	}
 	for name := range files {
@@ -806,7 +599,7 @@ labels = { "org.example.nonce" = "${NONCE}" }
 	}
 	for _, s := range []string{fileSecret, envSecret} {
 		for what, dt := range map[string][]byte{
-			"the type=tar export": readFileBytes(t, plainTar),
+			"the type=tar export": []byte(readFile(t, plainTar)),
 			"the type=oci export (layers, config, LLB provenance)": layout,
 			"the progress output": []byte(log),
 		} {
@@ -874,10 +667,7 @@ labels = { "org.example.nonce" = "${NONCE}" }
 	}
 
 	// The LLB that `tomlfront llb` prints for the spec.
-	bin := filepath.Join(t.TempDir(), "tomlfront")
-	if o, err := exec.Command("go", "build", "-o", bin, filepath.Join(root, "cmd/tomlfront")).CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, o)
-	}
+	bin := goBuildTomlfront(t)
 	cmd := exec.Command(bin, "llb", "-f", filepath.Join(dir, "build.toml"))
 	cmd.Env = append(os.Environ(), "TF_E2E_SECRET="+envSecret)
 	def, err := cmd.Output()
@@ -891,20 +681,11 @@ labels = { "org.example.nonce" = "${NONCE}" }
 	}
 
 	// A required secret that is not given fails the step.
-	o, err := buildx(timeout(t, 5*time.Minute), dir, "build", "-f", "build.toml", "--build-arg", "NONCE="+nonce(t),
+	o, err := buildx(dir, "build", "-f", "build.toml", "--build-arg", "NONCE="+nonce(t),
 		"--secret", "id=filetok,src="+secretFile, ".")
 	if err == nil || !strings.Contains(o, "secret envtok: not found") {
 		t.Errorf("a missing required secret: %v\n%s", err, o)
 	}
-}
-
-func readFileBytes(t *testing.T, path string) []byte {
-	t.Helper()
-	dt, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dt
 }
 
 // agentScript speaks the ssh-agent protocol with perl (in debian's
@@ -1012,7 +793,7 @@ from = "s"
 		"agent.pl": agentScript,
 	})
 	out := t.TempDir()
-	mustBuildxEnv(t, dir, []string{"SSH_AUTH_SOCK=" + sock}, "build", "-f", "build.toml", "--build-arg", "NONCE="+nonce(t),
+	mustBuildxWith(t, cmdOpt{env: []string{"SSH_AUTH_SOCK=" + sock}}, dir, "build", "-f", "build.toml", "--build-arg", "NONCE="+nonce(t),
 		"--ssh", "default", "--output", "type=local,dest="+out, ".")
 	want := "keys 1\nkey ssh-ed25519 " + comment + "\n"
 	def := fileIn(out, "default")
@@ -1023,7 +804,7 @@ from = "s"
 		t.Errorf("the ssh mount at /tmp/agent.sock: %q", got)
 	}
 
-	o, err := buildxEnv(timeout(t, 5*time.Minute), dir, []string{"SSH_AUTH_SOCK="}, "build", "-f", "build.toml",
+	o, err := buildxWith(cmdOpt{env: []string{"SSH_AUTH_SOCK="}}, dir, "build", "-f", "build.toml",
 		"--build-arg", "NONCE="+nonce(t), ".")
 	if err == nil || !strings.Contains(o, "unset ssh forward key default") {
 		t.Errorf("a required ssh mount without --ssh: %v\n%s", err, o)

@@ -3,10 +3,6 @@
 package e2e
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -18,14 +14,6 @@ import (
 
 	"github.com/moby/buildkit/client"
 )
-
-func nonce(t *testing.T) string {
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
-}
 
 // TestCacheMountPersists writes a random token into a cache mount in one
 // build and reads it in another: a cache mount outlives the build.
@@ -114,7 +102,7 @@ from = "s"
 		go func() {
 			defer wg.Done()
 			exp, out := localExport(t)
-			_, err := solve(ctx, t, solveOpt{dir: dir, exports: []client.ExportEntry{exp}, attrs: map[string]string{
+			_, err := solve(ctx, solveOpt{dir: dir, exports: []client.ExportEntry{exp}, attrs: map[string]string{
 				// The nonce makes the steps new: BuildKit's cache key of a step
 				// leaves out its cache mounts, sharing mode included.
 				"build-arg:RUN": run, "build-arg:SHARING": sharing, "build-arg:NONCE": ns, "build-arg:BUILDKIT_CACHE_MOUNT_NS": ns,
@@ -254,20 +242,6 @@ func testCacheBackend(t *testing.T, backend, to, from, push string) {
 
 var ranOutput = regexp.MustCompile(`(?m)^#\d+ \d+\.\d+ ran step`)
 
-// mustDocker runs the docker CLI (buildx and friends) with the bench's
-// DOCKER_CONFIG.
-func mustDocker(t *testing.T, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("docker", args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Env = os.Environ()
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out.String())
-	}
-	return out.String()
-}
-
 // TestCachesPruneFilter checks that the prune line `tomlfront caches`
 // prints selects exactly that cache mount on a real builder, and drops it.
 func TestCachesPruneFilter(t *testing.T) {
@@ -290,10 +264,7 @@ run = "date > /data/stamp && date > /other/stamp"
 	// The nonce makes the step run, and so mount its caches, in every run.
 	mustSolve(ctx, t, solveOpt{dir: dir, attrs: map[string]string{"build-arg:BUILDKIT_CACHE_MOUNT_NS": ns, "build-arg:NONCE": ns}})
 
-	bin := filepath.Join(t.TempDir(), "tomlfront")
-	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(root, "cmd/tomlfront")).CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := goBuildTomlfront(t)
 	out, err := exec.Command(bin, "caches", "-f", filepath.Join(dir, "build.toml"), "--build-arg", "BUILDKIT_CACHE_MOUNT_NS="+ns).Output()
 	if err != nil {
 		t.Fatal(err)

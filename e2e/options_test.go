@@ -84,7 +84,7 @@ from = "base"
 
 	// A context named like the base image replaces it; the replacement has
 	// no shell, so the run step fails: proof that busybox was not used.
-	_, err := solve(ctx, t, solveOpt{dir: dir, contexts: map[string]string{"assets": assets, "busybox:1.36": replacement}})
+	_, err := solve(ctx, solveOpt{dir: dir, contexts: map[string]string{"assets": assets, "busybox:1.36": replacement}})
 	if err == nil || !strings.Contains(err.Error(), "/bin/sh") {
 		t.Errorf("the base image was not replaced by the named context: %v", err)
 	}

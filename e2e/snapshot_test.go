@@ -3,9 +3,7 @@
 package e2e
 
 import (
-	"archive/tar"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,7 +53,8 @@ func TestCacheSnapshots(t *testing.T) {
 	buildFrontendImage(t)
 	dir := writeTree(t, map[string]string{"build.toml": snapshotSpec})
 	ns := nonce(t)
-	build := func(builder string, extra ...string) string {
+	// The helpers take the t of the (sub)test they run in.
+	build := func(t *testing.T, builder string, extra ...string) string {
 		t.Helper()
 		// A new nonce each time makes the step run: its cache key leaves
 		// out what its cache mounts hold.
@@ -66,13 +65,14 @@ func TestCacheSnapshots(t *testing.T) {
 		}
 		return mustBuildx(t, dir, append(a, ".")...)
 	}
-	seen := func(builder string, extra ...string) (string, string) {
+	seen := func(t *testing.T, builder string, extra ...string) (string, string) {
 		t.Helper()
 		out := t.TempDir()
-		log := build(builder, append(extra, "--output", "type=local,dest="+out)...)
+		log := build(t, builder, append(extra, "--output", "type=local,dest="+out)...)
 		return strings.TrimSpace(readFile(t, filepath.Join(out, "seen"))), log
 	}
-	newBuilder := func(name string) string {
+	newBuilder := func(t *testing.T, name string) string {
+		t.Helper()
 		addr := extraBuilder(t, "snap-"+name)
 		builder := "tf-snap-" + name
 		mustDocker(t, "buildx", "create", "--name", builder, "--driver", "remote", addr)
@@ -81,15 +81,15 @@ func TestCacheSnapshots(t *testing.T) {
 	}
 
 	// The first builder makes the token, then exports it three ways.
-	if got, _ := seen(""); got != "none" {
+	if got, _ := seen(t, ""); got != "none" {
 		t.Fatalf("the first build saw %q in a new cache", got)
 	}
-	token, _ := seen("")
+	token, _ := seen(t, "")
 	if len(token) != 32 {
 		t.Fatalf("the second build on one builder saw %q, want the token", token)
 	}
 	local := t.TempDir()
-	log := build("", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=local,dest="+local)
+	log := build(t, "", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=local,dest="+local)
 	if got := readFile(t, filepath.Join(local, "deps", "token")); got != token {
 		t.Fatalf("snapshot holds %q, want %q", got, token)
 	}
@@ -100,14 +100,14 @@ func TestCacheSnapshots(t *testing.T) {
 		t.Errorf("the export does not show the snapshot's size:\n%s", log)
 	}
 	tarball := filepath.Join(t.TempDir(), "snapshot.tar")
-	build("", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=tar,dest="+tarball)
+	build(t, "", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=tar,dest="+tarball)
 	if got := tarEntry(t, tarball, "deps/token"); got != token {
 		t.Errorf("snapshot tarball holds %q, want %q", got, token)
 	}
 	image := bench.registry + "/snapshots/e2e:" + ns
-	build("", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=image,name="+image+",push=true")
+	build(t, "", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=image,name="+image+",push=true")
 	layout := t.TempDir()
-	build("", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=oci,dest="+layout+",tar=false")
+	build(t, "", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=oci,dest="+layout+",tar=false")
 
 	// Each empty builder starts its cache from a snapshot.
 	var index ocispecs.Index
@@ -120,8 +120,8 @@ func TestCacheSnapshots(t *testing.T) {
 		"oci-layout":   "oci-layout://" + layout + "@" + index.Manifests[0].Digest.String(),
 	} {
 		t.Run(name, func(t *testing.T) {
-			builder := newBuilder(name)
-			got, log := seen(builder, "--build-context", "tomlfront-cache="+context)
+			builder := newBuilder(t, name)
+			got, log := seen(t, builder, "--build-context", "tomlfront-cache="+context)
 			if got != token {
 				t.Errorf("the empty builder saw %q, want the snapshot's token %q", got, token)
 			}
@@ -133,13 +133,13 @@ func TestCacheSnapshots(t *testing.T) {
 
 	// A builder that has content keeps it: a snapshot never replaces it.
 	t.Run("builder content wins", func(t *testing.T) {
-		builder := newBuilder("keep")
-		own, _ := seen(builder)
-		own, _ = seen(builder)
+		builder := newBuilder(t, "keep")
+		own, _ := seen(t, builder)
+		own, _ = seen(t, builder)
 		if own == token || len(own) != 32 {
 			t.Fatalf("the builder's own token is %q", own)
 		}
-		got, log := seen(builder, "--build-context", "tomlfront-cache="+local)
+		got, log := seen(t, builder, "--build-context", "tomlfront-cache="+local)
 		if got != own {
 			t.Errorf("the snapshot replaced the builder's content: saw %q, want %q", got, own)
 		}
@@ -147,28 +147,4 @@ func TestCacheSnapshots(t *testing.T) {
 			t.Errorf("the build does not say the snapshot was not used:\n%s", log)
 		}
 	})
-}
-
-// tarEntry returns the content of one file of a tarball.
-func tarEntry(t *testing.T, tarball, name string) string {
-	t.Helper()
-	f, err := os.Open(tarball)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			t.Fatalf("%s has no %s: %v", tarball, name, err)
-		}
-		if strings.TrimPrefix(h.Name, "./") == name {
-			dt, err := io.ReadAll(tr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return string(dt)
-		}
-	}
 }

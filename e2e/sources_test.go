@@ -3,12 +3,7 @@
 package e2e
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
@@ -39,7 +34,7 @@ import (
 // unpacked unless `unpack = true`, and the checksum is verified.
 func TestSourcesAddHTTP(t *testing.T) {
 	ctx := timeout(t, 5*time.Minute)
-	token := randomToken(t)
+	token := nonce(t)
 	hello := []byte("hello over http " + token + "\n")
 	bundle := tarGz(t, map[string]string{
 		"a.txt":     "a " + token + "\n",
@@ -110,7 +105,7 @@ to = "/unpacked/"
 // expected and the actual digests, and buildx shows the step's TOML.
 func TestSourcesAddHTTPWrongChecksum(t *testing.T) {
 	buildFrontendImage(t)
-	content := []byte("checksummed " + randomToken(t) + "\n")
+	content := []byte("checksummed " + nonce(t) + "\n")
 	srv, _ := fileServer(t, map[string][]byte{"/files/tool.bin": content})
 	wrong := sha256Digest([]byte("something else"))
 	url := srv.URL + "/files/tool.bin"
@@ -125,7 +120,7 @@ checksum = "%s"
 to = "/dl/"
 `, url, wrong),
 	})
-	out, err := buildx(timeout(t, 5*time.Minute), dir, "build", "-f", "build.toml", "--no-cache", ".")
+	out, err := buildx(dir, "build", "-f", "build.toml", "--no-cache", ".")
 	if err == nil {
 		t.Fatalf("the build succeeded with a wrong checksum:\n%s", out)
 	}
@@ -240,7 +235,7 @@ checksum = "%s"
 to = "/checked/"
 `, url, repo.main),
 	})
-	progress, err := solve(ctx, t, solveOpt{dir: bad})
+	progress, err := solve(ctx, solveOpt{dir: bad})
 	if err == nil {
 		t.Fatalf("adding v1.0.0 with the checksum of another commit succeeded:\n%s", progress)
 	}
@@ -272,7 +267,7 @@ func checkErrorSource(t *testing.T, err error, line int32) {
 // a file that is not an archive (even named like one) is copied as is.
 func TestSourcesAddLocalArchive(t *testing.T) {
 	ctx := timeout(t, 5*time.Minute)
-	token := randomToken(t)
+	token := nonce(t)
 	bundle := tarGz(t, map[string]string{
 		"lib/x.txt": "x " + token + "\n",
 		"y.txt":     "y " + token + "\n",
@@ -330,7 +325,7 @@ to = "/plain/"
 // again on the new base.
 func TestSourcesCopyLink(t *testing.T) {
 	ctx := timeout(t, 8*time.Minute)
-	token := randomToken(t)
+	token := nonce(t)
 	baseRef := bench.registry + "/linktest/base:1"
 	pushBase := func(content string) {
 		t.Helper()
@@ -496,7 +491,7 @@ type gitFixture struct {
 
 func newGitFixture(t *testing.T) gitFixture {
 	t.Helper()
-	f := gitFixture{dir: t.TempDir(), token: randomToken(t)}
+	f := gitFixture{dir: t.TempDir(), token: nonce(t)}
 	work := t.TempDir()
 	git := func(args ...string) string {
 		t.Helper()
@@ -645,55 +640,4 @@ func fileServer(t *testing.T, files map[string][]byte) (*httptest.Server, func()
 		}
 		return c
 	}
-}
-
-// tarGz makes a gzip-compressed tar archive of files (path → content).
-func tarGz(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	names := make([]string, 0, len(files))
-	for name := range files {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	dirs := map[string]bool{}
-	for _, name := range names {
-		if d := filepath.Dir(name); d != "." && !dirs[d] {
-			dirs[d] = true
-			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d + "/", Mode: 0o755, ModTime: time.Unix(1, 0)}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		content := files[name]
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(content)), ModTime: time.Unix(1, 0)}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(content)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func sha256Digest(b []byte) string {
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-// randomToken makes content unique to a test run, so that nothing comes
-// from the cache of an earlier run on the same bench.
-func randomToken(t *testing.T) string {
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
 }

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -50,16 +49,19 @@ func TestSubrequests(t *testing.T) {
 	dir := writeTree(t, map[string]string{"build.toml": subrequestSpec})
 	call := func(view string, extra ...string) (string, error) {
 		args := append([]string{"build", "-f", "build.toml", "--call=" + view}, extra...)
-		return buildx(context.Background(), dir, append(args, ".")...)
+		return buildx(dir, append(args, ".")...)
 	}
-	mustCall := func(view string, extra ...string) string {
+	// mustCall and jsonOf take the subtest's t: a closure that failed the
+	// parent test from a subtest would stop the wrong goroutine.
+	mustCall := func(t *testing.T, view string, extra ...string) string {
+		t.Helper()
 		out, err := call(view, extra...)
 		if err != nil {
 			t.Fatalf("--call=%s: %v\n%s", view, err, out)
 		}
 		return out
 	}
-	jsonOf := func(out string, v any) {
+	jsonOf := func(t *testing.T, out string, v any) {
 		t.Helper()
 		if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), v); err != nil {
 			t.Fatalf("%v\n%s", err, out)
@@ -67,14 +69,14 @@ func TestSubrequests(t *testing.T) {
 	}
 
 	t.Run("targets", func(t *testing.T) {
-		text := mustCall("targets")
+		text := mustCall(t, "targets")
 		for _, want := range []string{"build             Compiles the app.", "runtime (default) The runtime image."} {
 			if !strings.Contains(text, want) {
 				t.Errorf("lacks %q:\n%s", want, text)
 			}
 		}
 		var list targets.List
-		jsonOf(mustCall("targets,format=json"), &list)
+		jsonOf(t, mustCall(t, "targets,format=json"), &list)
 		var got []string
 		for _, tg := range list.Targets {
 			got = append(got, tg.Name+"|"+tg.Description+"|"+tg.Base+"|"+strings.Repeat("default", map[bool]int{true: 1}[tg.Default]))
@@ -91,14 +93,14 @@ func TestSubrequests(t *testing.T) {
 	})
 
 	t.Run("outline", func(t *testing.T) {
-		text := mustCall("outline", "--build-arg", "GO_VERSION=1.26")
+		text := mustCall(t, "outline", "--build-arg", "GO_VERSION=1.26")
 		for _, want := range []string{"TARGET:      runtime", "GO_VERSION   1.26    Go toolchain version.", "netrc    true", "default"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("lacks %q:\n%s", want, text)
 			}
 		}
 		var o outline.Outline
-		jsonOf(mustCall("outline,format=json", "--build-arg", "BUILDKIT_CACHE_MOUNT_NS=team"), &o)
+		jsonOf(t, mustCall(t, "outline,format=json", "--build-arg", "BUILDKIT_CACHE_MOUNT_NS=team"), &o)
 		if len(o.Args) != 1 || o.Args[0].Name != "GO_VERSION" || o.Args[0].Value != "1.26" || o.Args[0].Description != "Go toolchain version." {
 			t.Errorf("args %+v", o.Args)
 		}
@@ -122,7 +124,7 @@ func TestSubrequests(t *testing.T) {
 		}
 		out, _ := call("check,format=json")
 		var res lint.LintResults
-		jsonOf(out, &res)
+		jsonOf(t, out, &res)
 		var rules []string
 		for _, w := range res.Warnings {
 			rules = append(rules, w.RuleName)
@@ -131,7 +133,7 @@ func TestSubrequests(t *testing.T) {
 			t.Errorf("rules %q, want %q", rules, want)
 		}
 		clean := writeTree(t, map[string]string{"build.toml": "# syntax=ghcr.io/tomlfront/tomlfront:1\n[stages.a]\nfrom = \"busybox:1.36\"\n"})
-		if out, err := buildx(context.Background(), clean, "build", "-f", "build.toml", "--call=check", "."); err != nil {
+		if out, err := buildx(clean, "build", "-f", "build.toml", "--call=check", "."); err != nil {
 			t.Errorf("--call=check failed on a clean spec: %v\n%s", err, out)
 		}
 	})

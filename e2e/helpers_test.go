@@ -1,0 +1,537 @@
+//go:build e2e
+
+package e2e
+
+// The helpers the tests share: running buildx and the docker CLI, in-process
+// builds, files and trees, tarballs and OCI layouts, the bench registry.
+// Every helper that fails the test (t.Fatal) must be called from the test's
+// own goroutine; helpers that return an error may be called from any.
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/util/progress/progressui"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tomlfront/tomlfront/frontend"
+	"github.com/tonistiigi/fsutil"
+)
+
+// defaultTimeout bounds a docker or buildx command that is given no timeout
+// of its own.
+const defaultTimeout = 10 * time.Minute
+
+// cmdOpt says how to run a docker command.
+type cmdOpt struct {
+	env     []string      // extra environment variables, e.g. for --secret env= and --ssh default
+	timeout time.Duration // 0: defaultTimeout
+}
+
+// docker runs `docker ARGS` in dir and returns its combined output. The
+// command, and whatever it started (the buildx plugin), is killed when the
+// timeout passes.
+func docker(o cmdOpt, dir string, args ...string) (string, error) {
+	d := o.timeout
+	if d == 0 {
+		d = defaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), o.env...)
+	// In a process group of its own, so that the timeout kills the plugin
+	// too, and not only the docker CLI that started it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 10 * time.Second
+	out, err := cmd.CombinedOutput()
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("%w: killed after %s", err, d)
+	}
+	return string(out), err
+}
+
+// buildxWith runs `docker buildx ARGS` on the bench's builder (unless ARGS
+// name another) in dir, with plain progress, and returns its combined
+// output.
+func buildxWith(o cmdOpt, dir string, args ...string) (string, error) {
+	o.env = append([]string{"BUILDKIT_PROGRESS=plain"}, o.env...)
+	return docker(o, dir, append([]string{"buildx", "--builder", os.Getenv("BUILDX_BUILDER")}, args...)...)
+}
+
+// buildx is buildxWith with the default options.
+func buildx(dir string, args ...string) (string, error) { return buildxWith(cmdOpt{}, dir, args...) }
+
+// mustBuildxWith is buildxWith that fails the test when buildx fails.
+func mustBuildxWith(t *testing.T, o cmdOpt, dir string, args ...string) string {
+	t.Helper()
+	out, err := buildxWith(o, dir, args...)
+	if err != nil {
+		t.Fatalf("docker buildx %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// mustBuildx is buildx that fails the test when buildx fails.
+func mustBuildx(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	return mustBuildxWith(t, cmdOpt{}, dir, args...)
+}
+
+// mustDocker runs the docker CLI (buildx and friends) with the bench's
+// DOCKER_CONFIG.
+func mustDocker(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := docker(cmdOpt{timeout: 2 * time.Minute}, "", args...)
+	if err != nil {
+		t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// buildLocal builds dir's build.toml with args through buildx and exports
+// the result to a new directory, returned.
+func buildLocal(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	out := t.TempDir()
+	mustBuildx(t, dir, append(append([]string{"build", "-f", "build.toml", "--output", "type=local,dest=" + out}, args...), ".")...)
+	return out
+}
+
+// solveOpt describes an in-process build: the frontend runs in the test
+// binary through client.Build, so no image is needed.
+type solveOpt struct {
+	dir      string            // build context and spec directory
+	attrs    map[string]string // frontend options, e.g. "build-arg:X"
+	exports  []client.ExportEntry
+	host     string // buildkitd address; default the bench's
+	contexts map[string]string
+	imports  []client.CacheOptionsEntry
+	exportsC []client.CacheOptionsEntry
+}
+
+// solve runs a build in-process and returns the plain progress output. It
+// does not touch a *testing.T, so it may run in any goroutine.
+func solve(ctx context.Context, o solveOpt) (string, error) {
+	host := o.host
+	if host == "" {
+		host = bench.host
+	}
+	c, err := client.New(ctx, host)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	mounts := map[string]fsutil.FS{}
+	for name, dir := range map[string]string{"context": o.dir, "dockerfile": o.dir} {
+		fs, err := fsutil.NewFS(dir)
+		if err != nil {
+			return "", err
+		}
+		mounts[name] = fs
+	}
+	attrs := map[string]string{}
+	for k, v := range o.attrs {
+		attrs[k] = v
+	}
+	for name, dir := range o.contexts {
+		fs, err := fsutil.NewFS(dir)
+		if err != nil {
+			return "", err
+		}
+		mounts[name] = fs
+		attrs["context:"+name] = "local:" + name
+	}
+	ch := make(chan *client.SolveStatus)
+	var progress bytes.Buffer
+	display, err := progressui.NewDisplay(&progress, progressui.PlainMode)
+	if err != nil {
+		return "", err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = display.UpdateFrom(context.Background(), ch)
+	}()
+	_, err = c.Build(ctx, client.SolveOpt{
+		LocalMounts:   mounts,
+		FrontendAttrs: attrs,
+		Exports:       o.exports,
+		CacheImports:  o.imports,
+		CacheExports:  o.exportsC,
+	}, "tomlfront-e2e", frontend.Build, ch)
+	<-done
+	return progress.String(), err
+}
+
+func mustSolve(ctx context.Context, t *testing.T, o solveOpt) string {
+	t.Helper()
+	out, err := solve(ctx, o)
+	if err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return out
+}
+
+// localExport exports the result to a new directory, returned.
+func localExport(t *testing.T) (client.ExportEntry, string) {
+	dir := t.TempDir()
+	return client.ExportEntry{Type: client.ExporterLocal, OutputDir: dir}, dir
+}
+
+// timeout bounds a test's builds.
+func timeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// extraBuilder starts a second buildkitd with an empty root and returns its
+// address; it is stopped with the bench.
+func extraBuilder(t *testing.T, name string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "bash", filepath.Join(root, "scripts/bench/buildkitd-extra.sh"), name).Output()
+	if err != nil {
+		t.Fatalf("starting a second buildkitd: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return lines[len(lines)-1]
+}
+
+// nonce makes content unique to a test run, so that nothing comes from the
+// cache of an earlier run on the same bench.
+func nonce(t *testing.T) string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// sha256Digest returns the digest of b, "sha256:" and the hex of its hash.
+func sha256Digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// writeTree writes files (path → content) under a new temporary directory.
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// readFile returns the content of a file, failing the test when it cannot
+// be read.
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	dt, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(dt)
+}
+
+// fileIn reads a file of an export, or "<missing>".
+func fileIn(dir, name string) string {
+	dt, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return "<missing>"
+	}
+	return string(dt)
+}
+
+// tarFiles returns the regular files of a tar stream, by name without a
+// leading "./" or "/".
+func tarFiles(t *testing.T, r io.Reader) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return files
+		}
+		if err != nil {
+			t.Fatalf("reading a tar: %v", err)
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		dt, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[strings.TrimPrefix(strings.TrimPrefix(h.Name, "./"), "/")] = dt
+	}
+}
+
+// tarFileOf returns the regular files of a tarball, as tarFiles.
+func tarFileOf(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return tarFiles(t, f)
+}
+
+// tarEntry returns the content of one regular file of a tarball.
+func tarEntry(t *testing.T, tarball, name string) string {
+	t.Helper()
+	dt, ok := tarFileOf(t, tarball)[name]
+	if !ok {
+		t.Fatalf("%s has no %s", tarball, name)
+	}
+	return string(dt)
+}
+
+// tarGz makes a gzip-compressed tar archive of files (path → content).
+func tarGz(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	dirs := map[string]bool{}
+	for _, name := range names {
+		if d := filepath.Dir(name); d != "." && !dirs[d] {
+			dirs[d] = true
+			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d + "/", Mode: 0o755, ModTime: time.Unix(1, 0)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		content := files[name]
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(content)), ModTime: time.Unix(1, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(content)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// layerFiles reads a layer blob, gzip-compressed or not.
+func layerFiles(t *testing.T, blob []byte) map[string][]byte {
+	t.Helper()
+	var r io.Reader = bytes.NewReader(blob)
+	if len(blob) > 2 && blob[0] == 0x1f && blob[1] == 0x8b {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = zr
+	}
+	return tarFiles(t, r)
+}
+
+// decompressedBytes returns the bytes of a tar export with every gzip blob
+// in it decompressed too, for searching.
+func decompressedBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := bytes.NewBuffer(append([]byte(nil), raw...))
+	for _, dt := range tarFileOf(t, path) {
+		if len(dt) > 2 && dt[0] == 0x1f && dt[1] == 0x8b {
+			zr, err := gzip.NewReader(bytes.NewReader(dt))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.Copy(all, zr); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return all.Bytes()
+}
+
+// ociLayout is an OCI image layout: index.json and its blobs.
+type ociLayout struct {
+	index ocispecs.Index
+	blobs map[string][]byte // "sha256:..." → content
+}
+
+// readOCITar reads an OCI layout tarball (the `type=oci` export).
+func readOCITar(t *testing.T, path string) ociLayout {
+	t.Helper()
+	files := tarFileOf(t, path)
+	l := ociLayout{blobs: map[string][]byte{}}
+	if _, ok := files["oci-layout"]; !ok {
+		t.Fatalf("%s has no oci-layout file", path)
+	}
+	if err := json.Unmarshal(files["index.json"], &l.index); err != nil {
+		t.Fatalf("%s: index.json: %v", path, err)
+	}
+	for name, dt := range files {
+		if alg, hex, ok := strings.Cut(strings.TrimPrefix(name, "blobs/"), "/"); ok && strings.HasPrefix(name, "blobs/") {
+			l.blobs[alg+":"+hex] = dt
+		}
+	}
+	return l
+}
+
+// image follows the index down to the linux/amd64 image manifest (or the
+// only one) and returns it with its config.
+func (l ociLayout) image(t *testing.T) (ocispecs.Manifest, ocispecs.Image) {
+	t.Helper()
+	descs := l.index.Manifests
+	for depth := 0; depth < 3; depth++ {
+		var pick *ocispecs.Descriptor
+		for i, d := range descs {
+			if d.MediaType == ocispecs.MediaTypeImageManifest && (d.Platform == nil || d.Platform.Architecture == runtime.GOARCH) {
+				pick = &descs[i]
+				break
+			}
+			if d.MediaType == ocispecs.MediaTypeImageIndex {
+				pick = &descs[i]
+			}
+		}
+		if pick == nil {
+			t.Fatalf("no image manifest in %+v", descs)
+		}
+		dt, ok := l.blobs[pick.Digest.String()]
+		if !ok {
+			t.Fatalf("blob %s missing from the layout", pick.Digest)
+		}
+		if pick.MediaType == ocispecs.MediaTypeImageIndex {
+			var idx ocispecs.Index
+			if err := json.Unmarshal(dt, &idx); err != nil {
+				t.Fatal(err)
+			}
+			descs = idx.Manifests
+			continue
+		}
+		var m ocispecs.Manifest
+		if err := json.Unmarshal(dt, &m); err != nil {
+			t.Fatal(err)
+		}
+		var img ocispecs.Image
+		if err := json.Unmarshal(l.blobs[m.Config.Digest.String()], &img); err != nil {
+			t.Fatalf("config %s: %v", m.Config.Digest, err)
+		}
+		return m, img
+	}
+	t.Fatal("index nesting too deep")
+	return ocispecs.Manifest{}, ocispecs.Image{}
+}
+
+// registryClient talks to the bench registry, on loopback.
+var registryClient = &http.Client{Timeout: time.Minute}
+
+// registryGet fetches a manifest, index or blob from the bench registry and
+// decodes it as JSON into v.
+func registryGet(t *testing.T, repo, kind, ref string, v any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://%s/v2/%s/%s/%s", bench.registry, repo, kind, ref), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", strings.Join([]string{ocispecs.MediaTypeImageIndex, ocispecs.MediaTypeImageManifest,
+		"application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json"}, ", "))
+	resp, err := registryClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	dt, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s %s %s: %d %v %s", repo, kind, ref, resp.StatusCode, err, dt)
+	}
+	if err := json.Unmarshal(dt, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// registryBlob fetches a blob of repo from the bench registry, raw.
+func registryBlob(t *testing.T, repo, dgst string) []byte {
+	t.Helper()
+	resp, err := registryClient.Get(fmt.Sprintf("http://%s/v2/%s/blobs/%s", bench.registry, repo, dgst))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	dt, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET blob %s %s: %d %v", repo, dgst, resp.StatusCode, err)
+	}
+	return dt
+}
+
+// imageConfig returns the config of repo:tag for linux/amd64, following an
+// index when there is one.
+func imageConfig(t *testing.T, repo, tag string) ocispecs.Image {
+	t.Helper()
+	var m struct {
+		ocispecs.Manifest
+		Manifests []ocispecs.Descriptor `json:"manifests"`
+	}
+	registryGet(t, repo, "manifests", tag, &m)
+	for _, d := range m.Manifests {
+		if d.Platform != nil && d.Platform.Architecture == "amd64" {
+			registryGet(t, repo, "manifests", d.Digest.String(), &m)
+			break
+		}
+	}
+	var img ocispecs.Image
+	registryGet(t, repo, "blobs", m.Config.Digest.String(), &img)
+	return img
+}
+
+// goBuildTomlfront builds the tomlfront command into a temporary directory
+// and returns the binary's path.
+func goBuildTomlfront(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "tomlfront")
+	ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, filepath.Join(root, "cmd/tomlfront")).CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
