@@ -3,12 +3,13 @@
 package e2e
 
 import (
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -55,37 +56,64 @@ from = "s"
 	}
 }
 
-// sharingRun is what one build saw while it held a cache mount.
+// sharingRun is what one build saw while its step held the cache mount /c.
 type sharingRun struct {
-	start, end float64  // host uptime, seconds
-	seen       []string // markers in the cache at the end of the step
+	before []string // the cache's entries when the step started: what an earlier holder left
+	seen   []string // the cache's entries once the other build was in too (or gone)
+	ready  bool     // the other build reached its step on /c while this one was in it
+	other  string   // the other build's step: "in" with this one, "gone" before this one came in, or "out" for all of it
 }
 
-// runConcurrently builds the same spec twice at once, as runs "a" and "b",
-// with the cache's sharing mode set, and returns what each saw.
-func runConcurrently(t *testing.T, sharing string) map[string]sharingRun {
-	ctx := timeout(t, 5*time.Minute)
-	ns := nonce(t)
-	spec := `
+// The two builds of runConcurrently meet in a second cache, /sync, that is
+// always shared: each build marks there that it is about to mount /c
+// (ready-RUN), that it is in its step on /c (in-RUN) and that it left it
+// (done-RUN). Every wait is a bounded loop on a marker, not a fixed sleep:
+// what the test concludes does not depend on how loaded the machine is.
+//
+// A step on /c that finds done-OTHER has come in after the other (other =
+// "gone"). Otherwise it waits for the other build to reach its step
+// (ready-OTHER, up to two minutes) and then for in-OTHER, up to the WINDOW
+// in tenths of a second: when it sees it, both steps held /c at once
+// ("in"); when it does not, the other build was kept out ("out"). For
+// shared and private caches the window is long, since the steps must meet;
+// for a locked cache it is how long the holder keeps the lock with the other
+// build waiting at its door, during which a broken lock would let it in.
+const sharingSpec = `
 [args]
 RUN = ""
+OTHER = ""
+WINDOW = ""
 SHARING = ""
 NONCE = ""
 [caches.c]
 target = "/c"
 sharing = "${SHARING}"
+[caches.sync]
+target = "/sync"
+sharing = "shared"
 [stages.s]
 from = "busybox:1.36"
-args = ["RUN", "NONCE"]
-caches = ["c"]
+args = ["RUN", "OTHER", "WINDOW", "NONCE"]
+caches = ["sync"]
 [[stages.s.steps]]
+run = "touch /sync/ready-$RUN"
+[[stages.s.steps]]
+caches = ["c"]
 run = """
+waitfor() { i=0; while [ ! -e "$1" ] && [ $i -lt "$2" ]; do sleep 0.1; i=$((i+1)); done; [ -e "$1" ]; }
 mkdir -p /result
-cut -d' ' -f1 /proc/uptime > /result/start
+ls /c > /result/before
 touch /c/marker-$RUN
-sleep 4
+touch /sync/in-$RUN
+if [ -e /sync/done-$OTHER ]; then
+  echo gone > /result/other
+  echo yes > /result/ready
+else
+  if waitfor /sync/ready-$OTHER 1200; then echo yes; else echo no; fi > /result/ready
+  if waitfor /sync/in-$OTHER "$WINDOW"; then echo in; else echo out; fi > /result/other
+fi
 ls /c > /result/seen
-cut -d' ' -f1 /proc/uptime > /result/end
+touch /sync/done-$RUN
 """
 [stages.out]
 from = "scratch"
@@ -93,66 +121,108 @@ from = "scratch"
 copy = ["/result/"]
 from = "s"
 `
-	dir := writeTree(t, map[string]string{"build.toml": spec})
-	runs := map[string]sharingRun{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, run := range []string{"a", "b"} {
-		wg.Add(1)
+
+// runConcurrently builds sharingSpec twice at once, as runs "a" and "b",
+// with the cache's sharing mode set and the given window (see sharingSpec),
+// and returns what each saw.
+func runConcurrently(t *testing.T, sharing string, window int) map[string]sharingRun {
+	ctx := timeout(t, 5*time.Minute)
+	ns := nonce(t)
+	dir := writeTree(t, map[string]string{"build.toml": sharingSpec})
+	type result struct {
+		name string
+		run  sharingRun
+		err  error
+	}
+	results := make(chan result, 2)
+	for _, pair := range [][2]string{{"a", "b"}, {"b", "a"}} {
+		run, other := pair[0], pair[1]
+		exp, out := localExport(t) // here: t.TempDir may fail the test, so not in the goroutine
 		go func() {
-			defer wg.Done()
-			exp, out := localExport(t)
-			_, err := solve(ctx, solveOpt{dir: dir, exports: []client.ExportEntry{exp}, attrs: map[string]string{
+			// Only errors leave this goroutine: failing the test is for the
+			// test's own goroutine, below.
+			progress, err := solve(ctx, solveOpt{dir: dir, exports: []client.ExportEntry{exp}, attrs: map[string]string{
 				// The nonce makes the steps new: BuildKit's cache key of a step
 				// leaves out its cache mounts, sharing mode included.
-				"build-arg:RUN": run, "build-arg:SHARING": sharing, "build-arg:NONCE": ns, "build-arg:BUILDKIT_CACHE_MOUNT_NS": ns,
+				"build-arg:RUN": run, "build-arg:OTHER": other, "build-arg:WINDOW": strconv.Itoa(window),
+				"build-arg:SHARING": sharing, "build-arg:NONCE": ns, "build-arg:BUILDKIT_CACHE_MOUNT_NS": ns,
 			}})
 			if err != nil {
-				t.Errorf("run %s: %v", run, err)
+				results <- result{name: run, err: fmt.Errorf("%v\n%s", err, progress)}
 				return
 			}
-			r := sharingRun{seen: strings.Fields(readFile(t, filepath.Join(out, "seen")))}
-			r.start, _ = strconv.ParseFloat(strings.TrimSpace(readFile(t, filepath.Join(out, "start"))), 64)
-			r.end, _ = strconv.ParseFloat(strings.TrimSpace(readFile(t, filepath.Join(out, "end"))), 64)
-			mu.Lock()
-			runs[run] = r
-			mu.Unlock()
+			var r sharingRun
+			files := map[string]string{}
+			for _, f := range []string{"before", "seen", "ready", "other"} {
+				dt, err := os.ReadFile(filepath.Join(out, f))
+				if err != nil {
+					results <- result{name: run, err: err}
+					return
+				}
+				files[f] = string(dt)
+			}
+			r.before, r.seen = strings.Fields(files["before"]), strings.Fields(files["seen"])
+			r.ready, r.other = strings.TrimSpace(files["ready"]) == "yes", strings.TrimSpace(files["other"])
+			results <- result{name: run, run: r}
 		}()
 	}
-	wg.Wait()
+	runs := map[string]sharingRun{}
+	for range 2 {
+		r := <-results
+		if r.err != nil {
+			t.Errorf("run %s: %v", r.name, r.err)
+			continue
+		}
+		runs[r.name] = r.run
+	}
 	if len(runs) != 2 {
 		t.FailNow()
 	}
 	return runs
 }
 
-func overlap(a, b sharingRun) bool { return a.start < b.end && b.start < a.end }
-
+// A locked cache: the second build waits at its step while the first holds
+// the cache, then comes in after it and finds what it left.
 func TestCacheSharingLocked(t *testing.T) {
-	runs := runConcurrently(t, "locked")
-	if overlap(runs["a"], runs["b"]) {
-		t.Errorf("locked cache held by two builds at once: %+v", runs)
+	runs := runConcurrently(t, "locked", 100)
+	first, second := "a", "b"
+	if runs["a"].other == "gone" {
+		first, second = "b", "a"
+	}
+	f, s := runs[first], runs[second]
+	if f.other != "out" || s.other != "gone" {
+		t.Fatalf("locked cache held by two builds at once (run %s saw the other %s, run %s saw it %s): %+v", first, f.other, second, s.other, runs)
+	}
+	if !f.ready {
+		t.Errorf("run %s held the lock, but run %s never reached its step in the meantime: the lock was not tested: %+v", first, second, runs)
+	}
+	if len(f.before) != 0 || strings.Join(s.before, " ") != "marker-"+first {
+		t.Errorf("locked cache: run %s found %q, then run %s found %q; want nothing, then marker-%s: %+v", first, f.before, second, s.before, first, runs)
 	}
 }
 
+// A shared cache: both builds are in it at once, and each sees what the
+// other wrote.
 func TestCacheSharingShared(t *testing.T) {
-	runs := runConcurrently(t, "shared")
-	if !overlap(runs["a"], runs["b"]) {
-		t.Errorf("shared cache: the builds did not overlap: %+v", runs)
-	}
+	runs := runConcurrently(t, "shared", 1200)
 	for name, r := range runs {
+		if r.other != "in" {
+			t.Errorf("shared cache: run %s did not have the other build in the cache with it (%s): %+v", name, r.other, runs)
+		}
 		if strings.Join(r.seen, " ") != "marker-a marker-b" {
 			t.Errorf("shared cache: run %s saw %q, want both markers", name, r.seen)
 		}
 	}
 }
 
+// A private cache: both builds are in their step at once, each in a cache
+// of its own, so neither sees what the other wrote.
 func TestCacheSharingPrivate(t *testing.T) {
-	runs := runConcurrently(t, "private")
-	if !overlap(runs["a"], runs["b"]) {
-		t.Errorf("private cache: the builds did not overlap: %+v", runs)
-	}
+	runs := runConcurrently(t, "private", 1200)
 	for name, r := range runs {
+		if r.other != "in" {
+			t.Errorf("private cache: run %s did not run at the same time as the other (%s): %+v", name, r.other, runs)
+		}
 		if strings.Join(r.seen, " ") != "marker-"+name {
 			t.Errorf("private cache: run %s saw %q, want only its own marker", name, r.seen)
 		}
