@@ -28,6 +28,8 @@ func benchEnv(t *testing.T, names ...string) map[string]string {
 	return vals
 }
 
+// Not parallel: it starts buildkitds of its own and adds and removes buildx
+// builders in the bench's DOCKER_CONFIG.
 func TestCacheBackendS3(t *testing.T) {
 	env := benchEnv(t, "TOMLFRONT_S3_ENDPOINT", "TOMLFRONT_S3_BUCKET", "TOMLFRONT_S3_REGION",
 		"TOMLFRONT_S3_ACCESS_KEY", "TOMLFRONT_S3_SECRET_KEY")
@@ -48,6 +50,9 @@ func TestCacheBackendS3(t *testing.T) {
 // BuildKit's azblob cache takes the account key only as the
 // secret_access_key attribute (without it, it tries Azure AD credentials),
 // and needs account_name since a path-style URL's host is no account name.
+//
+// Not parallel: it starts buildkitds of its own and adds and removes buildx
+// builders in the bench's DOCKER_CONFIG.
 func TestCacheBackendAzblob(t *testing.T) {
 	env := benchEnv(t, "TOMLFRONT_AZURE_ACCOUNT_URL", "TOMLFRONT_AZURE_ACCOUNT_NAME", "TOMLFRONT_AZURE_ACCOUNT_KEY")
 	name := "e2e-" + nonce(t)

@@ -3,6 +3,14 @@
 // Package e2e tests tomlfront end to end on the bench that scripts/bench
 // starts: a real buildkitd, a real registry, buildx, and fixture images.
 // Run it with `make test`, which starts the bench first.
+//
+// A test that is independent of the others calls t.Parallel (go test runs
+// GOMAXPROCS of them at once, two on the bench machine). These do not: tests
+// whose builds must run at the same time as each other (the cache sharing
+// tests), tests that prune the builder's cache, and tests that start
+// buildkitds or add buildx builders. go test runs all the tests that are not
+// parallel first, one at a time, and the parallel ones after them, so these
+// never share the bench with another test.
 package e2e
 
 import (

@@ -32,6 +32,7 @@ const syntaxLine = "# syntax=ghcr.io/tomlfront/tomlfront:1\n"
 // declared arg in a run step, seen through the stage's `args`, and in a
 // field tomlfront expands).
 func TestBuildxTargetAndBuildArgs(t *testing.T) {
+	t.Parallel()
 	buildFrontendImage(t)
 	dir := writeTree(t, map[string]string{
 		"build.toml": syntaxLine + `
@@ -116,6 +117,7 @@ to = "/two/"
 // even though the stage it copies from ran again; the Dockerfile frontend
 // does the same with the equivalent Dockerfile.
 func TestBuildxNoCache(t *testing.T) {
+	t.Parallel()
 	buildFrontendImage(t)
 	dir := writeTree(t, map[string]string{
 		"build.toml": syntaxLine + `
@@ -198,6 +200,7 @@ from = "b"
 // (host, on this bench) applies. bash's /dev/tcp speaks HTTP: busybox's
 // wget crashes on the bench.
 func TestBuildxNetwork(t *testing.T) {
+	t.Parallel()
 	buildFrontendImage(t)
 	dir := writeTree(t, map[string]string{
 		"build.toml": syntaxLine + `
@@ -278,6 +281,7 @@ const capSysAdmin = 21
 // --allow security.insecure: the step has every capability and can mount a
 // tmpfs, which a sandboxed step cannot; without --allow the build fails.
 func TestBuildxSecurityInsecure(t *testing.T) {
+	t.Parallel()
 	buildFrontendImage(t)
 	dir := writeTree(t, map[string]string{
 		"build.toml": syntaxLine + `
@@ -340,6 +344,7 @@ from = "s"
 // its own manifest when pushed. Every run step runs on the build platform
 // (no emulation on the bench).
 func TestBuildxMultiPlatform(t *testing.T) {
+	t.Parallel()
 	buildFrontendImage(t)
 	dir := writeTree(t, map[string]string{
 		"build.toml": syntaxLine + `
@@ -427,6 +432,7 @@ run = "echo \"$CTX_VALUE\" > /ctx.txt && echo \"replaced-$CTX_VALUE\" > /etc/rep
 // digest), and a context named like a base image, which replaces it. The
 // images' configs apply to stages built `from = "context:NAME"`.
 func TestBuildxBuildContexts(t *testing.T) {
+	t.Parallel()
 	buildFrontendImage(t)
 	ctxDir := writeTree(t, map[string]string{"build.toml": ctxImageSpec})
 	imgValue, ociValue := "img-"+nonce(t), "oci-"+nonce(t)
@@ -540,6 +546,7 @@ from = "fromoci"
 // frontend sent), not in the pushed config (env, labels, history), not in
 // the LLB of `tomlfront llb`, not in the progress output.
 func TestBuildxSecrets(t *testing.T) {
+	t.Parallel()
 	buildFrontendImage(t)
 	fileSecret := "file-secret-" + nonce(t)
 	envSecret := "env-secret-" + nonce(t)
@@ -766,6 +773,7 @@ func startAgent(t *testing.T) (sock, comment string) {
 // the key that the test added; a custom target moves the socket; a required
 // ssh mount without --ssh fails the build.
 func TestBuildxSSH(t *testing.T) {
+	t.Parallel()
 	buildFrontendImage(t)
 	sock, comment := startAgent(t)
 	dir := writeTree(t, map[string]string{
@@ -815,6 +823,7 @@ from = "s"
 // .dockerignore applies, and <spec>.dockerignore next to the spec (here
 // specs/app.toml.dockerignore) wins over it.
 func TestBuildxDockerignore(t *testing.T) {
+	t.Parallel()
 	buildFrontendImage(t)
 	spec := syntaxLine + `
 [stages.list]
@@ -869,6 +878,7 @@ from = "list"
 // (manifest.json and config), an OCI tarball (index.json), a local
 // directory and a tar. It also checks --label over the spec's labels.
 func TestBuildxOutputs(t *testing.T) {
+	t.Parallel()
 	buildFrontendImage(t)
 	n := nonce(t)
 	dir := writeTree(t, map[string]string{
@@ -1006,6 +1016,7 @@ labels = { "org.example.who" = "spec", "org.example.keep" = "kept" }
 // runs in a Dockerfile on the same builder first, so a failure here is
 // tomlfront's, not the bench's.
 func TestBuildxRunOptions(t *testing.T) {
+	t.Parallel()
 	buildFrontendImage(t)
 	const probe = `mkdir -p /out && (grep tf-e2e-host /etc/hosts || echo no-host) > /out/hosts && ulimit -n > /out/nofile && (df -k /dev/shm | tail -n 1 | tr -s ' ' | cut -d' ' -f2) > /out/shm`
 	n := nonce(t)

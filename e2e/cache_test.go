@@ -19,6 +19,7 @@ import (
 // TestCacheMountPersists writes a random token into a cache mount in one
 // build and reads it in another: a cache mount outlives the build.
 func TestCacheMountPersists(t *testing.T) {
+	t.Parallel()
 	ctx := timeout(t, 5*time.Minute)
 	ns := nonce(t)
 	spec := `
@@ -183,6 +184,9 @@ func runConcurrently(t *testing.T, sharing string, window int) map[string]sharin
 
 // A locked cache: the second build waits at its step while the first holds
 // the cache, then comes in after it and finds what it left.
+//
+// Not parallel: its two builds must run at the same time, which other
+// builds on the bench's two cores would only delay.
 func TestCacheSharingLocked(t *testing.T) {
 	runs := runConcurrently(t, "locked", 100)
 	first, second := "a", "b"
@@ -203,6 +207,9 @@ func TestCacheSharingLocked(t *testing.T) {
 
 // A shared cache: both builds are in it at once, and each sees what the
 // other wrote.
+//
+// Not parallel: its two builds must run at the same time, which other
+// builds on the bench's two cores would only delay.
 func TestCacheSharingShared(t *testing.T) {
 	runs := runConcurrently(t, "shared", 1200)
 	for name, r := range runs {
@@ -217,6 +224,9 @@ func TestCacheSharingShared(t *testing.T) {
 
 // A private cache: both builds are in their step at once, each in a cache
 // of its own, so neither sees what the other wrote.
+//
+// Not parallel: its two builds must run at the same time, which other
+// builds on the bench's two cores would only delay.
 func TestCacheSharingPrivate(t *testing.T) {
 	runs := runConcurrently(t, "private", 1200)
 	for name, r := range runs {
@@ -232,6 +242,9 @@ func TestCacheSharingPrivate(t *testing.T) {
 // TestCacheBackends builds with --cache-to, then builds again on a second
 // buildkitd with an empty root and --cache-from: nothing may run again. Every
 // run step writes random bytes, so a step that ran again changes the output.
+//
+// Not parallel: it starts buildkitds of its own and adds and removes buildx
+// builders in the bench's DOCKER_CONFIG.
 func TestCacheBackends(t *testing.T) {
 	local := t.TempDir()
 	registry := bench.registry + "/cache/registry:e2e-" + nonce(t)
@@ -314,6 +327,8 @@ var ranOutput = regexp.MustCompile(`(?m)^#\d+ \d+\.\d+ ran step`)
 
 // TestCachesPruneFilter checks that the prune line `tomlfront caches`
 // prints selects exactly that cache mount on a real builder, and drops it.
+//
+// Not parallel: it prunes the bench builder's cache.
 func TestCachesPruneFilter(t *testing.T) {
 	ctx := timeout(t, 5*time.Minute)
 	ns := nonce(t)

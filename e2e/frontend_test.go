@@ -19,6 +19,7 @@ import (
 // platforms from the build platform, and checks what BuildKit needs of a
 // frontend image.
 func TestFrontendImage(t *testing.T) {
+	t.Parallel()
 	buildFrontendImage(t)
 	var index ocispecs.Index
 	registryGet(t, "tomlfront/tomlfront", "manifests", "1", &index)
@@ -94,6 +95,7 @@ var exampleChecks = map[string]func(t *testing.T, out string, cfg ocispecs.Image
 // TestExamples builds every example with docker buildx through its
 // `# syntax=` line, as a user would, and checks files and image config.
 func TestExamples(t *testing.T) {
+	t.Parallel()
 	buildFrontendImage(t)
 	dirs, err := filepath.Glob(filepath.Join(root, "examples", "*", "build.toml"))
 	if err != nil || len(dirs) == 0 {
@@ -125,6 +127,7 @@ func TestExamples(t *testing.T) {
 
 // TestLLBCommand pipes `tomlfront llb` of a multi-stage spec into buildctl.
 func TestLLBCommand(t *testing.T) {
+	t.Parallel()
 	dir := writeTree(t, map[string]string{
 		"build.toml": `
 [stages.words]
@@ -171,6 +174,7 @@ from = "count"
 // TestErrorsShowTOML checks what buildx prints when a spec is invalid and
 // when a step fails: the file, the line, and the TOML itself.
 func TestErrorsShowTOML(t *testing.T) {
+	t.Parallel()
 	buildFrontendImage(t)
 	tests := []struct {
 		name string

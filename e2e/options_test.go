@@ -16,6 +16,7 @@ import (
 // the build stage runs on the builder's platform and cross-compiles, so no
 // emulation is needed, and each platform gets its own binary.
 func TestMultiPlatform(t *testing.T) {
+	t.Parallel()
 	buildFrontendImage(t)
 	out := t.TempDir()
 	mustBuildx(t, root, "build", "-f", "examples/go-app/build.toml", "--platform", "linux/amd64,linux/arm64",
@@ -36,6 +37,7 @@ func TestMultiPlatform(t *testing.T) {
 // Dockerfile user relies on: .dockerignore, named contexts, a context that
 // replaces a base image, and the warning for an undeclared --build-arg.
 func TestFrontendOptions(t *testing.T) {
+	t.Parallel()
 	ctx := timeout(t, 5*time.Minute)
 	dir := writeTree(t, map[string]string{
 		"build.toml": `

@@ -18,6 +18,7 @@ import (
 // preset: after a change that runs the step again, apt downloads nothing,
 // and the image still has its docker-clean and holds no package file.
 func TestPresetApt(t *testing.T) {
+	t.Parallel()
 	ctx := timeout(t, 10*time.Minute)
 	ns := nonce(t)
 	dir := writeTree(t, map[string]string{"build.toml": `
@@ -66,6 +67,7 @@ to = "/files/"
 // golang:1.26 with the go preset: after a source change, go downloads no
 // module and compiles only the changed package.
 func TestPresetGo(t *testing.T) {
+	t.Parallel()
 	ctx := timeout(t, 10*time.Minute)
 	ns := nonce(t)
 	main := func(msg string) string {
@@ -128,6 +130,7 @@ from = "build"
 // after a change that runs the step again, npm takes every package from the
 // cache and asks the registry nothing.
 func TestPresetNpm(t *testing.T) {
+	t.Parallel()
 	ctx := timeout(t, 10*time.Minute)
 	ns := nonce(t)
 	dir := writeTree(t, map[string]string{

@@ -49,6 +49,9 @@ from = "s"
 
 // TestCacheSnapshots carries a persisted cache from one buildkitd to others
 // with empty roots, through each way of exporting and importing a snapshot.
+//
+// Not parallel: it starts buildkitds of its own and adds and removes buildx
+// builders in the bench's DOCKER_CONFIG.
 func TestCacheSnapshots(t *testing.T) {
 	buildFrontendImage(t)
 	dir := writeTree(t, map[string]string{"build.toml": snapshotSpec})

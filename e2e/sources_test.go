@@ -33,6 +33,7 @@ import (
 // and adds them: a URL is downloaded as a file named after its path, not
 // unpacked unless `unpack = true`, and the checksum is verified.
 func TestSourcesAddHTTP(t *testing.T) {
+	t.Parallel()
 	ctx := timeout(t, 5*time.Minute)
 	token := nonce(t)
 	hello := []byte("hello over http " + token + "\n")
@@ -104,6 +105,7 @@ to = "/unpacked/"
 // buildx and the `# syntax=` line: the build fails, the error names the
 // expected and the actual digests, and buildx shows the step's TOML.
 func TestSourcesAddHTTPWrongChecksum(t *testing.T) {
+	t.Parallel()
 	buildFrontendImage(t)
 	content := []byte("checksummed " + nonce(t) + "\n")
 	srv, _ := fileServer(t, map[string][]byte{"/files/tool.bin": content})
@@ -146,6 +148,7 @@ to = "/dl/"
 // adds it at a tag, a branch, a commit and its default branch, with and
 // without its .git directory, and with the right commit as checksum.
 func TestSourcesAddGit(t *testing.T) {
+	t.Parallel()
 	ctx := timeout(t, 5*time.Minute)
 	repo := newGitFixture(t)
 	base := gitDaemon(t, repo.dir)
@@ -221,6 +224,7 @@ to = "/checked/"
 // commit: the build fails, names the expected commit, and, as for any
 // failing step, points at the step's TOML, which buildx prints.
 func TestSourcesAddGitWrongChecksum(t *testing.T) {
+	t.Parallel()
 	ctx := timeout(t, 5*time.Minute)
 	repo := newGitFixture(t)
 	url := gitDaemon(t, repo.dir) + "/repo.git"
@@ -266,6 +270,7 @@ func checkErrorSource(t *testing.T, err error, line int32) {
 // unpacked at `to` by default, copied as a file with `unpack = false`, and
 // a file that is not an archive (even named like one) is copied as is.
 func TestSourcesAddLocalArchive(t *testing.T) {
+	t.Parallel()
 	ctx := timeout(t, 5*time.Minute)
 	token := nonce(t)
 	bundle := tarGz(t, map[string]string{
@@ -324,6 +329,7 @@ to = "/plain/"
 // link, in the same situation, runs again. The steps after both copies run
 // again on the new base.
 func TestSourcesCopyLink(t *testing.T) {
+	t.Parallel()
 	ctx := timeout(t, 8*time.Minute)
 	token := nonce(t)
 	baseRef := bench.registry + "/linktest/base:1"

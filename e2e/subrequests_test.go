@@ -45,6 +45,7 @@ from = "build"
 // TestSubrequests asks buildx's --call views, in text and JSON, and checks
 // they answer from the spec: targets, outline and check.
 func TestSubrequests(t *testing.T) {
+	t.Parallel()
 	buildFrontendImage(t)
 	dir := writeTree(t, map[string]string{"build.toml": subrequestSpec})
 	call := func(view string, extra ...string) (string, error) {
