@@ -1,7 +1,9 @@
 package llbgen
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,8 +13,9 @@ import (
 )
 
 // FuzzLoadConvert feeds arbitrary documents to the loader and, when they
-// load, to the converter: neither may panic. `go test` runs the seeds; CI
-// fuzzes for a while with -fuzz.
+// load, to the converter: neither may panic, a conversion fails only with an
+// error at a position of the spec, and two conversions of the same spec give
+// the same bytes. `go test` runs the seeds; `make test` fuzzes for a while.
 func FuzzLoadConvert(f *testing.F) {
 	examples, _ := filepath.Glob("../examples/*/build.toml")
 	for _, e := range examples {
@@ -22,7 +25,8 @@ func FuzzLoadConvert(f *testing.F) {
 		}
 		f.Add(dt)
 	}
-	for _, s := range []string{cachesSpec, copySpec, "[stages.a]\nfrom = \"a\"\n", "x = [[1], {a = 1}]\n[a.b]\n[[a.c]]\n"} {
+	for _, s := range []string{cachesSpec, copySpec, "[stages.a]\nfrom = \"a\"\n", "x = [[1], {a = 1}]\n[a.b]\n[[a.c]]\n",
+		"version = 1\n[stages.a]\nfrom = \"busybox\"\nenv = { # c\n  A = \"1\" }\n"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
@@ -31,13 +35,34 @@ func FuzzLoadConvert(f *testing.F) {
 			return
 		}
 		for _, st := range s.Stages {
-			res, err := Convert(context.Background(), s, Options{Target: st.Name, TargetPlatform: &amd64, BuildPlatform: &amd64, CacheNamespace: "ns"})
-			if err != nil {
-				continue
+			first, err := convertBytes(s, st.Name)
+			var specErr *spec.Error
+			switch {
+			case errors.As(err, &specErr):
+				continue // a problem of the spec, found when converting
+			case err != nil:
+				t.Fatalf("stage %s: an error without a position in the spec: %v", st.Name, err)
 			}
-			if _, err := res.State.Marshal(context.Background(), llb.LocalUniqueID("fuzz")); err != nil {
-				continue
+			second, err := convertBytes(s, st.Name)
+			if err != nil {
+				t.Fatalf("stage %s: the second conversion failed: %v", st.Name, err)
+			}
+			if !bytes.Equal(first, second) {
+				t.Fatalf("stage %s: two conversions of the same spec differ", st.Name)
 			}
 		}
 	})
+}
+
+func convertBytes(s *spec.Spec, target string) ([]byte, error) {
+	ctx := context.Background()
+	res, err := Convert(ctx, s, Options{Target: target, TargetPlatform: &amd64, BuildPlatform: &amd64, CacheNamespace: "ns"})
+	if err != nil {
+		return nil, err
+	}
+	def, err := res.State.Marshal(ctx, llb.LocalUniqueID("fuzz"))
+	if err != nil {
+		return nil, err
+	}
+	return MarshalDefinition(def)
 }

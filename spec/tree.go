@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 )
 
@@ -289,6 +290,7 @@ func (b *treeBuilder) value(v *unstable.Node, outer Range) *node {
 		}
 	case unstable.Float:
 		n.kind, n.str = kindFloat, string(v.Data)
+		b.checkScalar(n)
 	case unstable.Bool:
 		n.kind, n.str = kindBool, string(v.Data)
 		n.flag = n.str == "true"
@@ -306,6 +308,9 @@ func (b *treeBuilder) value(v *unstable.Node, outer Range) *node {
 		}
 		for it := v.Children(); it.Next(); {
 			kv := it.Node()
+			if kv.Kind == unstable.Comment { // a comment inside a multi-line inline table
+				continue
+			}
 			b.keyValue(n, kv)
 			if end := b.lines.pos(int(kv.Raw.Offset + kv.Raw.Length)); end.after(n.rng.End) {
 				n.rng.End = end
@@ -313,8 +318,20 @@ func (b *treeBuilder) value(v *unstable.Node, outer Range) *node {
 		}
 	default:
 		n.kind, n.str = kindDateTime, string(v.Data)
+		b.checkScalar(n)
 	}
 	return n
+}
+
+// checkScalar holds a float or a date-time to the rules of go-toml's
+// decoder, which the parser leaves out (a day past the end of its month, an
+// hour of 24, ...): tomlfront accepts exactly the documents the decoder does.
+// Specs rarely hold either kind, so decoding the one value is cheap enough.
+func (b *treeBuilder) checkScalar(n *node) {
+	var v struct{ V any }
+	if err := toml.Unmarshal([]byte("V = "+n.str), &v); err != nil {
+		b.fail(n.rng, "%s is not %s: %s", n.str, n.kind, strings.TrimPrefix(err.Error(), "toml: "))
+	}
 }
 
 // approxRange gives nested arrays and inline tables, which carry no range of
