@@ -26,6 +26,8 @@ REGISTRY_VERSION="v3.1.2"
 BUILDX_VERSION="v0.38.2"
 VERSITYGW_VERSION="v1.8.0"
 AZURITE_VERSION="3.37.0"
+# staticcheck 2026.2.2 (its module version; the newest release, needs Go 1.26).
+STATICCHECK_VERSION="v0.8.2"
 
 BUILDKIT_BIN="$CACHE/tools/buildkit-$BUILDKIT_VERSION/bin"
 REGISTRY_BIN="$CACHE/tools/registry-$REGISTRY_VERSION/bin"
@@ -34,6 +36,7 @@ VERSITYGW_BIN="$CACHE/tools/versitygw-$VERSITYGW_VERSION/bin"
 # An npm prefix: node_modules/azurite plus node_modules/.bin/azurite-blob.
 AZURITE_DIR="$CACHE/tools/azurite-$AZURITE_VERSION"
 AZURITE_BLOB="$AZURITE_DIR/node_modules/.bin/azurite-blob"
+STATICCHECK_BIN="$CACHE/tools/staticcheck-$STATICCHECK_VERSION/bin"
 
 BUILDX_BUILDER_NAME="tomlfront-bench"
 
@@ -45,6 +48,10 @@ BUILDX_BUILDER_NAME="tomlfront-bench"
 #  ca-certificates debootstrap + go inside fixtures reach registries over https
 #  iproute2        `ss` for picking a free port
 BENCH_APT_PACKAGES=(runc debootstrap busybox-static git openssh-client ca-certificates iproute2)
+
+# Apt packages the static checks of `scripts/test.sh unit` need (checked by
+# `tools.sh lint`): shellcheck, Debian's version.
+LINT_APT_PACKAGES=(shellcheck)
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

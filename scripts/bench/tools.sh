@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Installs the bench's pinned tools, idempotently:
+# Installs pinned tools, idempotently. `tools.sh` (or `tools.sh bench`): the
+# bench's tools:
 #  - Debian packages (runc, debootstrap, busybox-static, ...) when missing;
 #  - buildkitd + buildctl, the distribution registry and docker-buildx, built
 #    from source through the Go module proxy and cached by version under
 #    $TOMLFRONT_CACHE/tools/<name>-<version>/bin.
+# `tools.sh lint`: the static checkers of `scripts/test.sh unit`: Debian's
+# package of ShellCheck when missing, and staticcheck, built through the Go
+# module proxy into $TOMLFRONT_CACHE/tools/staticcheck-<version>/bin, whose
+# path it prints (the only thing either mode writes to stdout).
 # A second run with everything cached takes well under a second.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -11,15 +16,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 command -v go >/dev/null || die "go is required"
 
+# install_apt_packages PKG...: apt-get install those of PKG that are missing
+# (after one apt-get update).
 install_apt_packages() {
   local missing=() p
-  for p in "${BENCH_APT_PACKAGES[@]}"; do
+  for p in "$@"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
       missing+=("$p")
     fi
   done
   if ((${#missing[@]} == 0)); then
-    log "apt packages present: ${BENCH_APT_PACKAGES[*]}"
+    log "apt packages present: $*"
     return 0
   fi
   local sudo=()
@@ -137,14 +144,47 @@ install_azurite() {
   mv "$tmpdest" "$AZURITE_DIR"
 }
 
+# staticcheck, rebuilt when the machine's Go is not the one it was built with
+# (staticcheck refuses modules that need a newer Go than its own).
+install_staticcheck() {
+  local bin=$STATICCHECK_BIN/staticcheck goversion built
+  goversion=$(go env GOVERSION)
+  if [[ -x $bin ]]; then
+    built=$(go version "$bin" 2>/dev/null) || built=""
+    if [[ ${built##* } == "$goversion" ]]; then
+      log "staticcheck $STATICCHECK_VERSION cached: $STATICCHECK_BIN"
+      return 0
+    fi
+    log "staticcheck $STATICCHECK_VERSION was built with ${built##* }, not $goversion: rebuilding"
+  fi
+  log "go install staticcheck $STATICCHECK_VERSION"
+  local tmpdest="$STATICCHECK_BIN.tmp.$$"
+  rm -rf "$tmpdest"
+  mkdir -p "$tmpdest"
+  CGO_ENABLED=0 GOBIN="$tmpdest" GOWORK=off GOFLAGS=-buildvcs=false GOTOOLCHAIN=local \
+    go install -trimpath "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" >&2
+  rm -rf "$STATICCHECK_BIN"
+  mv "$tmpdest" "$STATICCHECK_BIN"
+}
+
 main() {
-  install_apt_packages
-  install_buildkit
-  install_registry
-  install_buildx
-  install_versitygw
-  install_azurite
-  log "tools ready: $(bench_path)"
+  case ${1:-bench} in
+    bench)
+      install_apt_packages "${BENCH_APT_PACKAGES[@]}"
+      install_buildkit
+      install_registry
+      install_buildx
+      install_versitygw
+      install_azurite
+      log "tools ready: $(bench_path)"
+      ;;
+    lint)
+      install_apt_packages "${LINT_APT_PACKAGES[@]}"
+      install_staticcheck
+      echo "$STATICCHECK_BIN"
+      ;;
+    *) die "usage: $0 [bench|lint]" ;;
+  esac
 }
 
 main "$@"
