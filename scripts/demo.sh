@@ -7,12 +7,13 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 state=${TOMLFRONT_BENCH_STATE:-/tmp/tomlfront-bench}
+# shellcheck source=/dev/null  # env.sh is written by up.sh at run time
 if [[ -f $state/env.sh ]] && (source "$state/env.sh" && buildctl debug workers >/dev/null 2>&1); then
   echo "using the running bench ($state)"
 else
   TOMLFRONT_BENCH_STATE=$state bash scripts/bench/up.sh >/dev/null
 fi
-# shellcheck disable=SC1091
+# shellcheck source=/dev/null  # env.sh is written by up.sh at run time
 source "$state/env.sh"
 
 echo "== building the frontend image -> $TOMLFRONT_REGISTRY/tomlfront/tomlfront:1 (served as ghcr.io/tomlfront/tomlfront:1)"

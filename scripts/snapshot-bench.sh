@@ -9,10 +9,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 runs=${RUNS:-5}
 state=${TOMLFRONT_BENCH_STATE:-/tmp/tomlfront-bench}
 export TOMLFRONT_BENCH_STATE=$state
+# shellcheck source=/dev/null  # env.sh is written by up.sh at run time
 if ! { [[ -f $state/env.sh ]] && (source "$state/env.sh" && buildctl debug workers >/dev/null 2>&1); }; then
   bash scripts/bench/up.sh >/dev/null
 fi
-# shellcheck disable=SC1091
+# shellcheck source=/dev/null  # env.sh is written by up.sh at run time
 source "$state/env.sh"
 
 log() { printf '== %s\n' "$*" >&2; }

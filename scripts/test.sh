@@ -9,15 +9,35 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 part=${1:-all}
 step() { printf '\n== %s\n' "$*"; }
 
+# shell_scripts prints the repository's shell scripts: everything under
+# scripts/ named *.sh or starting with a sh/bash #! line, and .ci/run.
+shell_scripts() {
+  local f
+  while IFS= read -r -d '' f; do
+    if [[ $f == *.sh ]] || head -n1 "$f" | grep -qE '^#!.*[/ ](ba)?sh( |$)'; then
+      printf '%s\n' "$f"
+    fi
+  done < <(find scripts -type f -print0 | sort -z)
+  echo .ci/run
+}
+
 unit() {
   step "gofmt, go vet"
-  unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+  local gofiles=() unformatted scripts=() staticcheck_bin
+  mapfile -t gofiles < <(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
+  unformatted=$(gofmt -l "${gofiles[@]}")
   if [[ -n $unformatted ]]; then
     echo "gofmt would change: $unformatted" >&2
     exit 1
   fi
   go vet ./...
   go vet -tags e2e ./e2e/...
+  step "static checks: staticcheck, shellcheck"
+  staticcheck_bin=$(bash scripts/bench/tools.sh lint)
+  "$staticcheck_bin/staticcheck" ./...
+  "$staticcheck_bin/staticcheck" -tags e2e ./e2e/...
+  mapfile -t scripts < <(shell_scripts)
+  shellcheck --external-sources "${scripts[@]}"
   step "unit tests (no daemon)"
   go test -count=1 ./...
 }
