@@ -159,7 +159,6 @@ type converter struct {
 	proxy       *llb.ProxyEnv // from the proxy build args
 	persisted   []*persisted  // the persisted caches mounted, in order
 	uses        uses
-	warnings    []*spec.Error
 
 	mainContext *lateOutput
 	contextUsed bool

@@ -42,9 +42,15 @@ unit() {
   go test -count=1 ./...
 }
 
+# fuzz runs each fuzz target for TOMLFRONT_FUZZTIME: the TOML layer against
+# go-toml's decoder, then the loader and converter. `make test` runs them
+# briefly; `make fuzz` runs them longer.
 fuzz() {
-  step "fuzzing the loader and converter"
-  go test -run '^$' -fuzz '^FuzzLoadConvert$' -fuzztime "${TOMLFRONT_FUZZTIME:-20s}" -fuzzminimizetime 5s ./llbgen
+  local t=${TOMLFRONT_FUZZTIME:-15s}
+  step "fuzzing the TOML layer against go-toml's decoder ($t)"
+  go test -run '^$' -fuzz '^FuzzTOML$' -fuzztime "$t" -fuzzminimizetime 5s ./spec
+  step "fuzzing the loader and converter ($t)"
+  go test -run '^$' -fuzz '^FuzzLoadConvert$' -fuzztime "$t" -fuzzminimizetime 5s ./llbgen
 }
 
 e2e() {

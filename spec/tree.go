@@ -59,8 +59,6 @@ type node struct {
 	items  []*node
 }
 
-func (n *node) field(key string) *node { return n.fields[key] }
-
 // lineIndex turns byte offsets into 1-based lines and columns.
 type lineIndex []int // offsets at which lines start
 

@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -78,6 +77,3 @@ func underBuildKit() bool {
 	}
 	return false
 }
-
-// errUsage marks errors of the command line itself; they exit with 2.
-var errUsage = errors.New("usage")
