@@ -20,6 +20,7 @@ import (
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tomlfront/tomlfront/internal/crash"
 	"github.com/tomlfront/tomlfront/lint"
 	"github.com/tomlfront/tomlfront/llbgen"
 	"github.com/tomlfront/tomlfront/spec"
@@ -31,7 +32,9 @@ const DefaultFilename = "build.toml"
 // Build is the gateway build function: grpcclient.RunFromEnvironment runs it
 // when BuildKit starts the frontend image, and client.Build can run it
 // in-process.
-func Build(ctx context.Context, c client.Client) (*client.Result, error) {
+func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
+	defer crash.Recover(&err)
+	injectPanic(c, "frontend")
 	c = &resolveCache{Client: withDefaultFilename{c}}
 	bc, err := dockerui.NewClient(c)
 	if err != nil {
@@ -88,7 +91,9 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		})
 	}
 
-	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
+	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (_ *dockerui.BuildResult, err error) {
+		defer crash.Recover(&err) // each platform builds in a goroutine of its own
+		injectPanic(c, "platform")
 		opt := options(platform)
 		snapshot, err := cacheSnapshot(ctx, bc, platform) // platforms build at once: no shared err
 		if err != nil {
@@ -118,6 +123,17 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, err
 	}
 	return rb.Finalize()
+}
+
+// PanicTestArg is a test hook: --build-arg TOMLFRONT_TEST_PANIC=frontend
+// (or =platform) makes the frontend panic at the start of the build (or in
+// a platform's conversion), so the tests can see what a user sees of a bug.
+const PanicTestArg = "TOMLFRONT_TEST_PANIC"
+
+func injectPanic(c client.Client, where string) {
+	if c.BuildOpts().Opts["build-arg:"+PanicTestArg] == where {
+		panic("panic injected by --build-arg " + PanicTestArg + "=" + where)
+	}
 }
 
 // CacheSnapshotContext is the named context that seeds persisted caches:

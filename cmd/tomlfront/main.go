@@ -17,6 +17,7 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/grpcclient"
 	"github.com/moby/buildkit/util/appcontext"
 	"github.com/tomlfront/tomlfront/frontend"
+	"github.com/tomlfront/tomlfront/internal/crash"
 )
 
 const usage = `tomlfront: a BuildKit frontend for TOML build specs
@@ -35,8 +36,20 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run executes the command line args and returns the exit code.
-func run(args []string, stdout, stderr io.Writer) int {
+// run executes the command line args and returns the exit code. A panic in
+// a command is a bug of tomlfront's: it is reported as one, exit code 70.
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	var err error
+	defer func() {
+		if err != nil {
+			fmt.Fprintf(stderr, "tomlfront: %v\n", err)
+			code = exitInternal
+		}
+	}()
+	defer crash.Recover(&err)
+	if testHook != nil {
+		testHook(args)
+	}
 	if len(args) == 0 {
 		if underBuildKit() {
 			if err := grpcclient.RunFromEnvironment(appcontext.Context(), frontend.Build); err != nil {
@@ -66,6 +79,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "tomlfront: unknown command %q; commands: llb, lint, caches, help\n", args[0])
 	return 2
 }
+
+// testHook, when set by a test, runs before every command: it injects a
+// panic to show what a user sees of a bug.
+var testHook func(args []string)
+
+// exitInternal is the exit code of a bug in tomlfront (sysexits' EX_SOFTWARE).
+const exitInternal = 70
 
 // underBuildKit tells whether BuildKit started this process as a frontend:
 // it always passes the session and worker environment.

@@ -158,3 +158,29 @@ gomod
 		t.Errorf("output:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+func TestPanicIsReported(t *testing.T) {
+	valid := writeSpec(t, "[stages.a]\nfrom = \"busybox\"\nenv = { # a comment inside an inline table\n  A = \"1\" }\n")
+	testHook = func(args []string) { panic("injected") }
+	defer func() { testHook = nil }()
+	for _, cmd := range []string{"llb", "lint", "caches"} {
+		t.Run(cmd, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run([]string{cmd, "-f", valid}, &stdout, &stderr); code != exitInternal {
+				t.Errorf("exit %d, want %d", code, exitInternal)
+			}
+			for _, want := range []string{"internal error in tomlfront", "injected", "please report it", "with the spec"} {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr lacks %q: %s", want, stderr.String())
+				}
+			}
+		})
+	}
+	testHook = nil
+	for _, cmd := range []string{"llb", "lint", "caches"} {
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{cmd, "-f", valid}, &stdout, &stderr); code != 0 {
+			t.Errorf("%s of a spec with a comment in an inline table: exit %d: %s", cmd, code, stderr.String())
+		}
+	}
+}
