@@ -45,11 +45,9 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		return nil, err
 	}
 	sm := src.SourceMap
-	s, err := spec.Load(sm.Filename, sm.Data)
-	if err != nil {
-		return nil, withSource(err, sm)
-	}
-	findings := lint.Check(s, lint.Options{BuildArgs: bc.BuildArgs, MultiPlatform: len(bc.TargetPlatforms) > 1})
+	s, loadErr := spec.Load(sm.Filename, sm.Data)
+	loaded := func() error { return withSource(loadErr, sm) }
+	lintOpt := lint.Options{BuildArgs: bc.BuildArgs, Platforms: bc.TargetPlatforms, BuildPlatform: &bc.BuildPlatforms[0]}
 	cacheExport, err := CacheExportRequested(bc.BuildArgs)
 	if err != nil {
 		return nil, err
@@ -76,15 +74,35 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		}
 	}
 	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
-		ListTargets: func(context.Context) (*targets.List, error) { return listTargets(s, sm), nil },
+		ListTargets: func(context.Context) (*targets.List, error) {
+			if err := loaded(); err != nil {
+				return nil, err
+			}
+			return listTargets(s, sm), nil
+		},
 		Outline: func(ctx context.Context) (*outline.Outline, error) {
+			if err := loaded(); err != nil {
+				return nil, err
+			}
 			o, err := outlineOf(ctx, s, sm, options(nil))
 			return o, withSource(err, sm)
 		},
-		Lint: func(context.Context) (*sublint.LintResults, error) { return lintResults(findings, sm), nil },
+		// The same check as `tomlfront lint`: an invalid spec is a result
+		// with its errors, not a failed request.
+		Lint: func(ctx context.Context) (*sublint.LintResults, error) {
+			report, err := lint.Run(ctx, sm.Filename, sm.Data, lintOpt)
+			if err != nil {
+				return nil, err
+			}
+			return lintResults(report, sm), nil
+		},
 	}); err != nil || ok {
 		return res, err
 	}
+	if err := loaded(); err != nil {
+		return nil, err
+	}
+	findings := lint.Check(s, lintOpt)
 	for _, f := range findings {
 		src.Warn(ctx, fmt.Sprintf("%s: %s (line %d)", f.Rule.Name, f.Msg, f.Range.Start.Line), client.WarnOpts{
 			Range: pbRanges(f.Error(sm.Filename)), Detail: [][]byte{[]byte(f.Rule.Description)}, URL: f.Rule.DocsURL(),

@@ -77,12 +77,20 @@ func outlineOf(ctx context.Context, s *spec.Spec, sm *llb.SourceMap, opt llbgen.
 	return o, nil
 }
 
-// lintResults are the lint findings as `--call=check` prints them.
-func lintResults(findings []speclint.Finding, sm *llb.SourceMap) *lint.LintResults {
+// lintResults are a check's findings and errors as `--call=check` prints
+// them. LintResults holds one error: it says every problem, one a line, and
+// its location covers all of their ranges.
+func lintResults(report *speclint.Report, sm *llb.SourceMap) *lint.LintResults {
 	res := &lint.LintResults{Warnings: []lint.Warning{}, Sources: []*pb.SourceInfo{{
 		Filename: sm.Filename, Data: sm.Data, Language: sm.Language, Definition: sm.Definition.ToPB(),
 	}}}
-	for _, f := range findings {
+	if len(report.Errors) > 0 {
+		res.Error = &lint.BuildError{Message: report.Errors.Error()}
+		for _, e := range report.Errors {
+			res.Error.Location.Ranges = append(res.Error.Location.Ranges, pbRanges(e)...)
+		}
+	}
+	for _, f := range report.Findings {
 		res.Warnings = append(res.Warnings, lint.Warning{
 			RuleName:    f.Rule.Name,
 			Description: f.Rule.Description,

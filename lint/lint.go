@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tomlfront/tomlfront/spec"
 )
 
@@ -60,8 +61,11 @@ var Rules = []Rule{SecretsUsedInArgOrEnv, UndeclaredBuildArg, UnusedArg, UnusedS
 type Options struct {
 	// BuildArgs are the build's --build-arg values.
 	BuildArgs map[string]string
-	// MultiPlatform is set for builds of several platforms (--platform a,b).
-	MultiPlatform bool
+	// Platforms are the build's target platforms (--platform a,b); several
+	// enable the multi-platform rules. Run converts for each.
+	Platforms []ocispecs.Platform
+	// BuildPlatform is the builder's platform; nil for this machine's.
+	BuildPlatform *ocispecs.Platform
 }
 
 // Finding is one warning: a rule broken at a range of the spec.
@@ -84,7 +88,7 @@ func Check(s *spec.Spec, opt Options) []Finding {
 	c.secrets()
 	c.buildArgs(opt.BuildArgs)
 	c.unused()
-	c.caches(opt.MultiPlatform)
+	c.caches(len(opt.Platforms) > 1)
 	for _, st := range s.Stages {
 		c.baseImage(st)
 		for _, step := range st.Steps {
@@ -94,10 +98,7 @@ func Check(s *spec.Spec, opt Options) []Finding {
 	for _, cache := range s.Caches {
 		c.from(cache.From)
 	}
-	sort.SliceStable(c.findings, func(i, j int) bool {
-		a, b := c.findings[i].Range.Start, c.findings[j].Range.Start
-		return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
-	})
+	sort.SliceStable(c.findings, func(i, j int) bool { return c.findings[i].Range.Start.Before(c.findings[j].Range.Start) })
 	// A stage's caches apply to each of its steps: say each finding once.
 	return slices.CompactFunc(c.findings, func(a, b Finding) bool { return a == b })
 }

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"os"
 	"strings"
 	"testing"
@@ -193,7 +194,7 @@ from = "cross"
 				t.Fatal(err)
 			}
 			var got []string
-			for _, f := range Check(s, Options{BuildArgs: tc.args, MultiPlatform: tc.multi}) {
+			for _, f := range Check(s, Options{BuildArgs: tc.args, Platforms: platformsOf(tc.multi)}) {
 				got = append(got, f.Error(s.File).Error())
 			}
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
@@ -219,4 +220,11 @@ func readDoc(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(dt)
+}
+
+func platformsOf(multi bool) []ocispecs.Platform {
+	if multi {
+		return []ocispecs.Platform{{OS: "linux", Architecture: "amd64"}, {OS: "linux", Architecture: "arm64"}}
+	}
+	return nil
 }

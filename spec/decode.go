@@ -213,7 +213,7 @@ var stageFields = fields[Stage]{
 				continue
 			}
 			st.Steps = append(st.Steps, d.step(st.Name, i+1, it))
-			if it.rng.End.after(st.Range.End) {
+			if st.Range.End.Before(it.rng.End) {
 				st.Range.End = it.rng.End
 			}
 		}

@@ -44,14 +44,9 @@ func (es Errors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-func (es Errors) sort() {
-	sort.SliceStable(es, func(i, j int) bool {
-		a, b := es[i].Pos, es[j].Pos
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Column < b.Column
-	})
+// Sort orders the problems by position.
+func (es Errors) Sort() {
+	sort.SliceStable(es, func(i, j int) bool { return es[i].Pos.Before(es[j].Pos) })
 }
 
 // problems collects the errors of one file.

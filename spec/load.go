@@ -14,7 +14,7 @@ func Load(file string, src []byte) (*Spec, error) {
 	v := validator{problems: d.problems, spec: s}
 	v.validate()
 	if len(v.list) > 0 {
-		v.list.sort()
+		v.list.Sort()
 		return nil, v.list
 	}
 	return s, nil

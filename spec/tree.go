@@ -267,7 +267,7 @@ func (b *treeBuilder) valueStart(kv *unstable.Node) Pos {
 // extend grows the range of the table being filled so that it covers its
 // last key: source maps show a whole step, from header to last line.
 func (b *treeBuilder) extend(end Pos) {
-	if b.current != b.root && end.after(b.current.rng.End) {
+	if b.current != b.root && b.current.rng.End.Before(end) {
 		b.current.rng.End = end
 	}
 }
@@ -310,7 +310,7 @@ func (b *treeBuilder) value(v *unstable.Node, outer Range) *node {
 				continue
 			}
 			b.keyValue(n, kv)
-			if end := b.lines.pos(int(kv.Raw.Offset + kv.Raw.Length)); end.after(n.rng.End) {
+			if end := b.lines.pos(int(kv.Raw.Offset + kv.Raw.Length)); n.rng.End.Before(end) {
 				n.rng.End = end
 			}
 		}
@@ -341,8 +341,4 @@ func (b *treeBuilder) approxRange(v *unstable.Node, outer Range) Range {
 		}
 	}
 	return outer
-}
-
-func (p Pos) after(q Pos) bool {
-	return p.Line > q.Line || (p.Line == q.Line && p.Column > q.Column)
 }

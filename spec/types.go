@@ -7,6 +7,12 @@ import "slices"
 // Pos is a 1-based line and column (in bytes) in the spec file.
 type Pos struct{ Line, Column int }
 
+// Before tells whether p comes before q in the file: the one order of
+// positions, for sorting problems and growing ranges.
+func (p Pos) Before(q Pos) bool {
+	return p.Line < q.Line || p.Line == q.Line && p.Column < q.Column
+}
+
 // Range is a span of the spec file; End is exclusive.
 type Range struct{ Start, End Pos }
 
@@ -286,10 +292,10 @@ func (r Range) Join(o Range) Range {
 		return o
 	}
 	out := r
-	if r.Start.after(o.Start) {
+	if o.Start.Before(r.Start) {
 		out.Start = o.Start
 	}
-	if o.End.after(r.End) {
+	if r.End.Before(o.End) {
 		out.End = o.End
 	}
 	return out

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/containerd/platforms"
@@ -232,52 +231,43 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
+	targets, err := parsePlatforms(*platformList)
+	if err != nil {
+		fmt.Fprintf(stderr, "tomlfront lint: %v\n", err)
+		return 2
+	}
 	src, err := os.ReadFile(*file)
 	if err != nil {
 		fmt.Fprintf(stderr, "tomlfront: %v\n", err)
 		return 2
 	}
-	problems := check(ctx, *file, src, lint.Options{BuildArgs: bargs, MultiPlatform: strings.Contains(*platformList, ",")})
-	for _, p := range problems {
+	report, err := lint.Run(ctx, *file, src, lint.Options{BuildArgs: bargs, Platforms: targets})
+	if err != nil {
+		fmt.Fprintf(stderr, "tomlfront lint: %v\n", err)
+		return 1
+	}
+	for _, p := range report.Problems(*file) {
 		fmt.Fprintln(stdout, p)
 	}
-	for _, p := range problems {
-		if p.Severity == spec.SeverityError {
-			return 1
-		}
+	if len(report.Errors) > 0 {
+		return 1
 	}
 	return 0
 }
 
-// check loads a spec, runs the lint rules, and converts each stage offline,
-// so that problems only conversion finds, such as a ${VAR:?message}, show
-// too.
-func check(ctx context.Context, file string, src []byte, opt lint.Options) spec.Errors {
-	s, err := spec.Load(file, src)
-	if err != nil {
-		var errs spec.Errors
-		if errors.As(err, &errs) {
-			return errs
+// parsePlatforms reads a --platform list, as buildx does: comma-separated,
+// each an OS/ARCH[/VARIANT]. Empty means this machine's.
+func parsePlatforms(list string) ([]ocispecs.Platform, error) {
+	if list == "" {
+		return nil, nil
+	}
+	var out []ocispecs.Platform
+	for _, item := range strings.Split(list, ",") {
+		p, err := platforms.Parse(strings.TrimSpace(item))
+		if err != nil {
+			return nil, fmt.Errorf("invalid --platform %q: %w", item, err)
 		}
-		return spec.Errors{{File: file, Pos: spec.Pos{Line: 1, Column: 1}, Msg: err.Error()}}
+		out = append(out, platforms.Normalize(p))
 	}
-	var out spec.Errors
-	for _, f := range lint.Check(s, opt) {
-		out = append(out, f.Error(file))
-	}
-	seen := map[string]bool{}
-	amd64 := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
-	for _, st := range s.Stages {
-		_, err := llbgen.Convert(ctx, s, llbgen.Options{Target: st.Name, BuildArgs: opt.BuildArgs, TargetPlatform: &amd64, BuildPlatform: &amd64})
-		var e *spec.Error
-		if errors.As(err, &e) && !seen[e.Error()] {
-			seen[e.Error()] = true
-			out = append(out, e)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i].Pos, out[j].Pos
-		return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
-	})
-	return out
+	return out, nil
 }

@@ -41,6 +41,9 @@ func TestCommands(t *testing.T) {
 		{"extra argument", []string{"lint", "-f", valid, "extra"}, 2, "", `unexpected argument "extra"`},
 		{"undeclared build arg warns", []string{"llb", "-f", valid, "--build-arg", "W=1"}, 0, "", `warning: build arg "W" is not declared`},
 		{"help", []string{"help", "llb"}, 0, "", "buildctl build --local context=."},
+		{"lint platform list", []string{"lint", "-f", valid, "--platform", "linux/amd64, linux/arm64/v8"}, 0, "", ""},
+		{"lint malformed platform", []string{"lint", "-f", valid, "--platform", "linux/amd64,,"}, 2, "", `invalid --platform ""`},
+		{"lint unknown platform", []string{"lint", "-f", valid, "--platform", "linux/amd64,plan9/"}, 2, "", `invalid --platform "plan9/"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
