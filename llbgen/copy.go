@@ -145,7 +145,7 @@ func (c *converter) remote(s *stageState, step *spec.Step, at spec.String, src s
 	if spec.SourceKindOf(src) == spec.SourceGit {
 		ref, _, err := dfgitutil.ParseGitRef(src)
 		if err != nil {
-			return llb.State{}, "", false, c.spec.ErrorAt(at.Loc.Value, "invalid git source %q: %v", src, err)
+			return llb.State{}, "", false, c.spec.ErrorAt(at.Loc.Value, "invalid git source %q: %w", src, err)
 		}
 		opts := []llb.GitOption{llb.WithCustomName(name), c.location(step.Range)}
 		if ref.Ref != "" {
@@ -189,7 +189,7 @@ func (c *converter) remote(s *stageState, step *spec.Step, at spec.String, src s
 	if checksum != "" {
 		d, err := digest.Parse(checksum)
 		if err != nil {
-			return llb.State{}, "", false, c.spec.ErrorAt(step.Checksum.Loc.Value, "invalid checksum %q: %v", checksum, err)
+			return llb.State{}, "", false, c.spec.ErrorAt(step.Checksum.Loc.Value, "invalid checksum %q: %w", checksum, err)
 		}
 		opts = append(opts, llb.Checksum(d))
 	}

@@ -137,7 +137,7 @@ func (c *converter) applyImage(s *stageState, img *spec.Image) error {
 				return err
 			}
 			if *d.dst, err = time.ParseDuration(v); err != nil {
-				return c.spec.ErrorAt(d.src.Loc.Value, "invalid duration %q: %v", v, err)
+				return c.spec.ErrorAt(d.src.Loc.Value, "invalid duration %q: %w", v, err)
 			}
 		}
 		cfg.Healthcheck = hc

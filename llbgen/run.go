@@ -433,13 +433,13 @@ func (c *converter) ref(ctx context.Context, s *stageState, from string, at spec
 	if name, ok := strings.CutPrefix(from, "context:"); ok {
 		st, _, err := c.resolver.NamedContext(ctx, name, s.platform)
 		if err != nil {
-			return llb.State{}, c.spec.ErrorAt(at.Loc.Value, "context %q: %v", name, err)
+			return llb.State{}, c.spec.ErrorAt(at.Loc.Value, "context %q: %w", name, err)
 		}
 		return st, nil
 	}
 	r, err := c.image(ctx, from, s.platform)
 	if err != nil {
-		return llb.State{}, c.spec.ErrorAt(at.Loc.Value, "image %q: %v", from, err)
+		return llb.State{}, c.spec.ErrorAt(at.Loc.Value, "image %q: %w", from, err)
 	}
 	return r.state, nil
 }

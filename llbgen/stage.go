@@ -157,7 +157,7 @@ func (c *converter) base(ctx context.Context, s *stageState, platform ocispecs.P
 		s.state, cfg = r.state, r.image
 	}
 	if err != nil {
-		return c.spec.ErrorAt(st.From.Loc.Value, "stage %q: %v", st.Name, err)
+		return c.spec.ErrorAt(st.From.Loc.Value, "stage %q: %w", st.Name, err)
 	}
 	s.image = newImage(cfg, platform)
 	s.vars = c.args.Clone()

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -22,7 +23,18 @@ type Error struct {
 	Range    Range // what the problem is about, when known; for snippets
 	Msg      string
 	Severity Severity
+	Err      error // the cause, when another error led to this one
 }
+
+// newError makes an error of file at r; format is fmt.Errorf's, and an
+// error passed with %w becomes the cause.
+func newError(file string, r Range, format string, args ...any) *Error {
+	err := fmt.Errorf(format, args...)
+	return &Error{File: file, Pos: r.Start, Range: r, Msg: err.Error(), Err: errors.Unwrap(err)}
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Error renders the problem in the compiler convention, FILE:LINE:COL: message.
 func (e *Error) Error() string {
@@ -56,5 +68,5 @@ type problems struct {
 }
 
 func (p *problems) at(r Range, format string, args ...any) {
-	p.list = append(p.list, &Error{File: p.file, Pos: r.Start, Range: r, Msg: fmt.Sprintf(format, args...)})
+	p.list = append(p.list, newError(p.file, r, format, args...))
 }

@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"context"
+	"errors"
 	"reflect"
 	"testing"
 )
@@ -166,5 +168,21 @@ from = "busybox:1.36"
 	pip := s.ResolveCache("pipcache")
 	if len(pip.Env) != 1 || pip.Env[0].Value.Value != "/cache/pip" || Presets["pip"].Env[0].Value.Value != "/var/cache/tomlfront/pip" {
 		t.Errorf("a preset's env must follow its new target: %v", pip.Env)
+	}
+}
+
+func TestErrorKeepsCause(t *testing.T) {
+	sp := &Spec{File: "b.toml"}
+	err := sp.ErrorAt(Range{Start: Pos{2, 3}}, "image %q: %w", "x", context.Canceled)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("%v does not unwrap to context.Canceled", err)
+	}
+	if got, want := err.Error(), `b.toml:2:3: image "x": context canceled`; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	_, lerr := Load("b.toml", []byte("a = 1979-02-30\n"))
+	var es Errors
+	if !errors.As(lerr, &es) || errors.Unwrap(es[0]) == nil {
+		t.Errorf("an invalid date keeps no cause: %v", lerr)
 	}
 }

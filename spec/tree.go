@@ -3,7 +3,6 @@ package spec
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -103,7 +102,7 @@ func parseTree(file string, src []byte) (*node, map[int]string, *Error) {
 }
 
 func (b *treeBuilder) parseError(file string, err error) *Error {
-	e := &Error{File: file, Pos: Pos{1, 1}, Msg: "invalid TOML: " + err.Error()}
+	e := &Error{File: file, Pos: Pos{1, 1}, Msg: "invalid TOML: " + err.Error(), Err: err}
 	var pe *unstable.ParserError
 	if errors.As(err, &pe) {
 		e.Msg = "invalid TOML: " + pe.Message
@@ -129,7 +128,7 @@ type treeBuilder struct {
 
 func (b *treeBuilder) fail(r Range, format string, args ...any) {
 	if b.err == nil {
-		b.err = &Error{Pos: r.Start, Range: r, Msg: "invalid TOML: " + fmt.Sprintf(format, args...)}
+		b.err = newError("", r, "invalid TOML: "+format, args...)
 	}
 }
 
@@ -321,6 +320,13 @@ func (b *treeBuilder) value(v *unstable.Node, outer Range) *node {
 	return n
 }
 
+// trimmed is a go-toml error without its "toml: " prefix, which a
+// position already says.
+type trimmed struct{ error }
+
+func (t trimmed) Error() string { return strings.TrimPrefix(t.error.Error(), "toml: ") }
+func (t trimmed) Unwrap() error { return t.error }
+
 // checkScalar holds a float or a date-time to the rules of go-toml's
 // decoder, which the parser leaves out (a day past the end of its month, an
 // hour of 24, ...): tomlfront accepts exactly the documents the decoder does.
@@ -328,7 +334,7 @@ func (b *treeBuilder) value(v *unstable.Node, outer Range) *node {
 func (b *treeBuilder) checkScalar(n *node) {
 	var v struct{ V any }
 	if err := toml.Unmarshal([]byte("V = "+n.str), &v); err != nil {
-		b.fail(n.rng, "%s is not %s: %s", n.str, n.kind, strings.TrimPrefix(err.Error(), "toml: "))
+		b.fail(n.rng, "%s is not %s: %w", n.str, n.kind, trimmed{err})
 	}
 }
 

@@ -205,7 +205,7 @@ func (v *validator) ref(s String, key string, allowScratch bool) {
 		}
 	default:
 		if _, err := reference.ParseNormalizedNamed(val); err != nil {
-			v.at(s.Loc.Value, "%s %q is neither a stage nor a valid image reference (%v)%s; stages: %s", key, val, err, DidYouMean(val, v.stageNames()), strings.Join(v.stageNames(), ", "))
+			v.at(s.Loc.Value, "%s %q is neither a stage nor a valid image reference (%w)%s; stages: %s", key, val, err, DidYouMean(val, v.stageNames()), strings.Join(v.stageNames(), ", "))
 		}
 	}
 }

@@ -79,9 +79,11 @@ func (sp *Spec) Expand(s String, vars *Vars) (string, error) {
 	return res.Result, nil
 }
 
-// ErrorAt returns an error of the spec at r.
+// ErrorAt returns an error of the spec at r. format is fmt.Errorf's: an
+// error passed with %w is kept as the cause (Unwrap), so cancellation and
+// BuildKit's error details survive.
 func (sp *Spec) ErrorAt(r Range, format string, args ...any) *Error {
-	return &Error{File: sp.File, Pos: r.Start, Range: r, Msg: fmt.Sprintf(format, args...)}
+	return newError(sp.File, r, format, args...)
 }
 
 func undeclared(names map[string]struct{}, known []string) string {
