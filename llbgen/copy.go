@@ -51,9 +51,9 @@ func (c *converter) copy(ctx context.Context, s *stageState, step *spec.Step) er
 		if err != nil {
 			return err
 		}
-		mode, err := strconv.ParseUint(v, 8, 32)
-		if err != nil || mode > 0o7777 {
-			return c.spec.ErrorAt(step.Chmod.Loc.Value, "invalid chmod %q: write it in octal, between 0 and 07777", v)
+		mode, err := spec.ParseMode("chmod", v)
+		if err != nil {
+			return c.spec.ErrorAt(step.Chmod.Loc.Value, "%w", err)
 		}
 		chmod = &llb.ChmodOpt{Mode: os.FileMode(mode)}
 		display = append(display, "--chmod="+v)

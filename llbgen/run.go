@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path"
-	"strconv"
 	"strings"
 
 	"github.com/docker/go-units"
@@ -281,11 +280,11 @@ func (c *converter) cacheOption(ctx context.Context, s *stageState, cs cacheSpec
 	case cs.mode != "" || cs.uid.Loc.Present() || cs.gid.Loc.Present():
 		// The owner and mode of the cache root: a directory made with them
 		// seeds the cache, as the Dockerfile frontend does.
-		mode := uint64(0o755)
+		mode := uint32(0o755)
 		if cs.mode != "" {
 			var err error
-			if mode, err = strconv.ParseUint(cs.mode, 8, 32); err != nil {
-				return nil, mounted{}, c.spec.ErrorAt(cs.at.Loc.Value, "invalid mode %q: write it in octal, e.g. \"0755\"", cs.mode)
+			if mode, err = spec.ParseMode("mode", cs.mode); err != nil {
+				return nil, mounted{}, c.spec.ErrorAt(cs.at.Loc.Value, "%w", err)
 			}
 		}
 		st = st.File(llb.Mkdir("/cache", os.FileMode(mode), llb.WithUIDGID(int(cs.uid.Value), int(cs.gid.Value))),
@@ -320,11 +319,11 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 	fileOpt := func() (uid, gid, mode int, set bool, err error) {
 		mode = 0o400
 		if m.Mode.Loc.Present() {
-			mode64, err := strconv.ParseUint(v["mode"], 8, 32)
+			mode32, err := spec.ParseMode("mode", v["mode"])
 			if err != nil {
-				return 0, 0, 0, false, c.spec.ErrorAt(m.Mode.Loc.Value, "invalid mode %q: write it in octal, e.g. \"0400\"", v["mode"])
+				return 0, 0, 0, false, c.spec.ErrorAt(m.Mode.Loc.Value, "%w", err)
 			}
-			mode = int(mode64)
+			mode = int(mode32)
 		}
 		return int(m.UID.Value), int(m.GID.Value), mode, m.Mode.Loc.Present() || m.UID.Loc.Present() || m.GID.Loc.Present(), nil
 	}

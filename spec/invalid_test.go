@@ -123,7 +123,7 @@ var invalidSpecs = []struct {
 		"build.toml:5:11: unknown cache \"napm\" (did you mean \"npm\"?): declare it as [caches.napm] or use a preset (apk, apt, cargo, ccache, dnf, go, gradle, maven, npm, pip, pnpm, uv, yarn)",
 	}},
 	{"invalid cache mode", "[caches.c]\ntarget = \"/c\"\nmode = \"0999\"\n[stages.a]\nfrom = \"busybox\"\n", []string{
-		"build.toml:3:8: invalid mode \"0999\": write the permission bits in octal, e.g. \"0755\"",
+		"build.toml:3:8: invalid mode \"0999\": write the permission bits in octal, from 0 to 07777, e.g. \"0755\"",
 	}},
 	{"negative uid", "[caches.c]\ntarget = \"/c\"\nuid = -1\n[stages.a]\nfrom = \"busybox\"\n", []string{
 		"build.toml:3:7: invalid uid -1: must be between 0 and 4294967295",
@@ -205,7 +205,7 @@ var invalidSpecs = []struct {
 		"build.toml:3:12: invalid platform \"linux/\": write os/arch[/variant], e.g. linux/arm64, or ${BUILDPLATFORM}",
 	}},
 	{"invalid chmod", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\ncopy = [\"x\"]\nchmod = \"rwx\"\n", []string{
-		"build.toml:5:9: invalid chmod \"rwx\": write the permission bits in octal, e.g. \"0755\"",
+		"build.toml:5:9: invalid chmod \"rwx\": write the permission bits in octal, from 0 to 07777, e.g. \"0755\"",
 	}},
 	{"copy without sources", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\ncopy = []\n", []string{
 		"build.toml:4:8: copy of step 1 of stage \"a\" has no source: list what to copy",
@@ -248,7 +248,7 @@ var invalidSpecs = []struct {
 		"build.toml:5:6: copy of several sources needs a directory: end `to` with a slash, e.g. \"/dst/\"",
 	}},
 	{"chmod out of range", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\ncopy = [\"a\"]\nchmod = \"17777\"\n", []string{
-		"build.toml:5:9: invalid chmod \"17777\": write the permission bits in octal, e.g. \"0755\"",
+		"build.toml:5:9: invalid chmod \"17777\": write the permission bits in octal, from 0 to 07777, e.g. \"0755\"",
 	}},
 	{"arg uses a later arg", "[args]\nA = \"${B}\"\nB = \"x\"\n[stages.a]\nfrom = \"busybox\"\n", []string{
 		"build.toml:2:5: undeclared variable \"B\": declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \\$ for a literal $)",

@@ -2,7 +2,11 @@
 // validated Spec that remembers where every table, key and value was written.
 package spec
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+	"strconv"
+)
 
 // Pos is a 1-based line and column (in bytes) in the spec file.
 type Pos struct{ Line, Column int }
@@ -299,4 +303,14 @@ func (r Range) Join(o Range) Range {
 		out.End = o.End
 	}
 	return out
+}
+
+// ParseMode reads a permission mode as every mode and chmod of a spec is
+// written: octal digits, at most 07777. key names the field in the error.
+func ParseMode(key, val string) (uint32, error) {
+	m, err := strconv.ParseUint(val, 8, 32)
+	if err != nil || m > 0o7777 {
+		return 0, fmt.Errorf("invalid %s %q: write the permission bits in octal, from 0 to 07777, e.g. \"0755\"", key, val)
+	}
+	return uint32(m), nil
 }

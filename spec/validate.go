@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -170,8 +169,8 @@ func (v *validator) mode(s String, key string, allowed []string) {
 
 func (v *validator) fileInfo(mode String, uid, gid Int) {
 	if mode.Loc.Present() && !hasVars(mode.Value) {
-		if _, err := strconv.ParseUint(mode.Value, 8, 32); err != nil {
-			v.at(mode.Loc.Value, "invalid mode %q: write the permission bits in octal, e.g. \"0755\"", mode.Value)
+		if _, err := ParseMode("mode", mode.Value); err != nil {
+			v.at(mode.Loc.Value, "%w", err)
 		}
 	}
 	for _, id := range []struct {
@@ -397,8 +396,8 @@ func (v *validator) copyAdd(what string, s *Step) {
 		v.ref(s.From, "from", false)
 	}
 	if s.Chmod.Loc.Present() && !hasVars(s.Chmod.Value) {
-		if m, err := strconv.ParseUint(s.Chmod.Value, 8, 32); err != nil || m > 0o7777 {
-			v.at(s.Chmod.Loc.Value, "invalid chmod %q: write the permission bits in octal, e.g. \"0755\"", s.Chmod.Value)
+		if _, err := ParseMode("chmod", s.Chmod.Value); err != nil {
+			v.at(s.Chmod.Loc.Value, "%w", err)
 		}
 	}
 	switch to := s.To.Value; {
