@@ -142,7 +142,8 @@ func (c *converter) remote(s *stageState, step *spec.Step, at spec.String, src s
 			return llb.State{}, "", false, err
 		}
 	}
-	if spec.SourceKindOf(src) == spec.SourceGit {
+	kind := spec.SourceKindOf(src)
+	if kind == spec.SourceGit {
 		ref, _, err := dfgitutil.ParseGitRef(src)
 		if err != nil {
 			return llb.State{}, "", false, c.spec.ErrorAt(at.Loc.Value, "invalid git source %q: %w", src, err)
@@ -174,7 +175,7 @@ func (c *converter) remote(s *stageState, step *spec.Step, at spec.String, src s
 		}
 		return llb.Git(ref.Remote, "", opts...), "/", true, nil
 	}
-	if !strings.HasPrefix(src, "http://") && !strings.HasPrefix(src, "https://") {
+	if kind != spec.SourceHTTP {
 		return llb.State{}, "", false, nil
 	}
 	file = "__unnamed__"
@@ -199,7 +200,7 @@ func (c *converter) remote(s *stageState, step *spec.Step, at spec.String, src s
 // destPath resolves a copy destination against the working directory,
 // keeping a trailing slash, which means "into this directory".
 func destPath(workdir, to string) string {
-	dir := to == "" || strings.HasSuffix(to, "/") || to == "." || strings.HasSuffix(to, "/.") || to == ".." || strings.HasSuffix(to, "/..")
+	dir := spec.IsDirDest(to)
 	p := to
 	if !path.IsAbs(p) {
 		p = path.Join("/", workdir, p)

@@ -404,7 +404,7 @@ func (v *validator) copyAdd(what string, s *Step) {
 	case !s.To.Loc.Present() || hasVars(to):
 	case to == "":
 		v.at(s.To.Loc.Value, "`to` is empty: give a destination path, or leave it out for the working directory")
-	case len(s.Sources.Values) > 1 && !isDir(to):
+	case len(s.Sources.Values) > 1 && !IsDirDest(to):
 		v.at(s.To.Loc.Value, "%s of several sources needs a directory: end `to` with a slash, e.g. %q", verb, to+"/")
 	}
 	for _, e := range s.Exclude.Values {
@@ -497,9 +497,11 @@ func (v *validator) image(img *Image, vars *Vars) {
 	}
 }
 
-// isDir tells a destination that names a directory: "." or a trailing slash.
-func isDir(to string) bool {
-	return strings.HasSuffix(to, "/") || to == "." || strings.HasSuffix(to, "/.") || to == ".." || strings.HasSuffix(to, "/..")
+// IsDirDest tells a copy or add destination that names a directory, as the
+// Dockerfile does: empty (the working directory), a trailing slash, or one
+// ending in "." or "..".
+func IsDirDest(to string) bool {
+	return to == "" || strings.HasSuffix(to, "/") || to == "." || strings.HasSuffix(to, "/.") || to == ".." || strings.HasSuffix(to, "/..")
 }
 
 func sortedKeys(m map[string]bool) []string {
