@@ -252,11 +252,7 @@ func (c *checker) from(ref spec.String) {
 	if !ref.Loc.Present() || !isImage(c.spec, v) || strings.ContainsAny(v, "/:@") {
 		return
 	}
-	names := make([]string, len(c.spec.Stages))
-	for i, st := range c.spec.Stages {
-		names[i] = st.Name
-	}
-	c.add(UnknownCopyFrom, ref.Loc.Value, "from %q is no stage, so it is read as the image docker.io/library/%s:latest%s", v, v, spec.DidYouMean(v, names))
+	c.add(UnknownCopyFrom, ref.Loc.Value, "from %q is no stage, so it is read as the image docker.io/library/%s:latest%s", v, v, spec.DidYouMean(v, c.spec.StageNames()))
 }
 
 // isImage tells a `from` that names an image: not a stage, scratch, a named

@@ -108,10 +108,7 @@ func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 	target := s.DefaultStage()
 	if opt.Target != "" {
 		if target = s.Stage(opt.Target); target == nil {
-			names := make([]string, len(s.Stages))
-			for i, st := range s.Stages {
-				names[i] = st.Name
-			}
+			names := s.StageNames()
 			return nil, fmt.Errorf("target stage %q not found%s; stages: %s", opt.Target, spec.DidYouMean(opt.Target, names), strings.Join(names, ", "))
 		}
 	}

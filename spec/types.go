@@ -87,6 +87,16 @@ type Spec struct {
 	argRefs map[string]bool // names that arg defaults use
 }
 
+// StageNames lists the stages' names in the order of the file, for
+// messages and suggestions.
+func (s *Spec) StageNames() []string {
+	names := make([]string, len(s.Stages))
+	for i, st := range s.Stages {
+		names[i] = st.Name
+	}
+	return names
+}
+
 // ArgUsed tells whether a declared arg matters: a stage lists it in `args`
 // or any field, cache or arg default uses it with ${...}.
 func (s *Spec) ArgUsed(name string) bool {

@@ -90,13 +90,7 @@ func (v *validator) validate() {
 	v.cycles()
 }
 
-func (v *validator) stageNames() []string {
-	names := make([]string, len(v.spec.Stages))
-	for i, st := range v.spec.Stages {
-		names[i] = st.Name
-	}
-	return names
-}
+func (v *validator) stageNames() []string { return v.spec.StageNames() }
 
 func (v *validator) cacheNames() []string {
 	names := PresetNames()
