@@ -232,8 +232,5 @@ func pbRanges(e *spec.Error) []*pb.Range {
 	if r.Start.Line == 0 {
 		r = spec.Range{Start: e.Pos, End: e.Pos}
 	}
-	return []*pb.Range{{
-		Start: &pb.Position{Line: int32(r.Start.Line), Character: int32(r.Start.Column - 1)},
-		End:   &pb.Position{Line: int32(r.End.Line), Character: int32(r.End.Column - 1)},
-	}}
+	return []*pb.Range{llbgen.PBRange(r)}
 }

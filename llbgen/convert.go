@@ -222,10 +222,16 @@ func (c *converter) resolveArgs() error {
 // location attaches a spec range to an op, so BuildKit can show the TOML of
 // a failing step.
 func (c *converter) location(r spec.Range) llb.ConstraintsOpt {
-	return c.sourceMap.Location([]*pb.Range{{
+	return c.sourceMap.Location([]*pb.Range{PBRange(r)})
+}
+
+// PBRange is r as BuildKit's source maps and errors take it: 1-based lines,
+// 0-based characters.
+func PBRange(r spec.Range) *pb.Range {
+	return &pb.Range{
 		Start: &pb.Position{Line: int32(r.Start.Line), Character: int32(r.Start.Column - 1)},
 		End:   &pb.Position{Line: int32(r.End.Line), Character: int32(r.End.Column - 1)},
-	}})
+	}
 }
 
 // useContext records that a step reads p from the main context.
