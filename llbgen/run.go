@@ -300,26 +300,22 @@ func (c *converter) cacheOption(ctx context.Context, s *stageState, cs cacheSpec
 
 // mount converts one entry of a run step's mounts.
 func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, vars *spec.Vars) (llb.RunOption, mounted, error) {
-	v := map[string]string{}
-	for _, f := range []struct {
-		key string
-		val spec.String
-	}{{"target", m.Target}, {"source", m.Source}, {"from", m.From}, {"id", m.ID},
-		{"sharing", m.Sharing}, {"mode", m.Mode}, {"size", m.Size}, {"env", m.Env}} {
-		e, err := c.spec.Expand(f.val, vars)
-		if err != nil {
+	expanded := *m // a copy: the spec is shared by every conversion
+	for _, f := range expanded.Expandable() {
+		var err error
+		if f.Value, err = c.spec.Expand(*f, vars); err != nil {
 			return nil, mounted{}, err
 		}
-		v[f.key] = e
 	}
-	target := v["target"]
+	m = &expanded
+	target := m.Target.Value
 	if target != "" && !path.IsAbs(target) {
 		target = path.Join("/", s.image.Config.WorkingDir, target)
 	}
 	fileOpt := func() (uid, gid, mode int, set bool, err error) {
 		mode = 0o400
 		if m.Mode.Loc.Present() {
-			mode32, err := spec.ParseMode("mode", v["mode"])
+			mode32, err := spec.ParseMode("mode", m.Mode.Value)
 			if err != nil {
 				return 0, 0, 0, false, c.spec.ErrorAt(m.Mode.Loc.Value, "%w", err)
 			}
@@ -331,18 +327,18 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 	switch m.Type.Value {
 	case spec.MountCache:
 		return c.cacheOption(ctx, s, cacheSpec{
-			id: v["id"], target: target, sharing: v["sharing"], mode: v["mode"], uid: m.UID, gid: m.GID,
-			from: v["from"], fromAt: m.From, source: v["source"], readonly: m.Readonly.Value, at: m.Type,
+			id: m.ID.Value, target: target, sharing: m.Sharing.Value, mode: m.Mode.Value, uid: m.UID, gid: m.GID,
+			from: m.From.Value, fromAt: m.From, source: m.Source.Value, readonly: m.Readonly.Value, at: m.Type,
 		})
 	case spec.MountBind:
 		var st llb.State
 		var err error
-		if v["from"] == "" {
-			st = c.useContext(v["source"])
-		} else if st, err = c.ref(ctx, s, v["from"], m.From); err != nil {
+		if m.From.Value == "" {
+			st = c.useContext(m.Source.Value)
+		} else if st, err = c.ref(ctx, s, m.From.Value, m.From); err != nil {
 			return nil, mounted{}, err
 		}
-		opts := []llb.MountOption{llb.SourcePath(path.Join("/", v["source"]))}
+		opts := []llb.MountOption{llb.SourcePath(path.Join("/", m.Source.Value))}
 		if !m.Readonly.Loc.Present() || m.Readonly.Value {
 			opts = append(opts, llb.Readonly)
 		} else {
@@ -351,15 +347,15 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 		return llb.AddMount(target, st, opts...), mounted{target: target}, nil
 	case spec.MountTmpfs:
 		var size int64
-		if v["size"] != "" {
+		if m.Size.Value != "" {
 			var err error
-			if size, err = units.RAMInBytes(v["size"]); err != nil {
-				return nil, mounted{}, c.spec.ErrorAt(m.Size.Loc.Value, "invalid size %q", v["size"])
+			if size, err = units.RAMInBytes(m.Size.Value); err != nil {
+				return nil, mounted{}, c.spec.ErrorAt(m.Size.Loc.Value, "invalid size %q", m.Size.Value)
 			}
 		}
 		return llb.AddMount(target, llb.Scratch(), llb.Tmpfs(llb.TmpfsSize(size))), mounted{target: target}, nil
 	case spec.MountSecret:
-		id := v["id"]
+		id := m.ID.Value
 		if id == "" {
 			id = path.Base(target)
 		}
@@ -376,7 +372,7 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 		}
 		var dest *string
 		if m.Env.Loc.Present() {
-			opts = append(opts, llb.SecretAsEnvName(v["env"]))
+			opts = append(opts, llb.SecretAsEnvName(m.Env.Value))
 			if target != "" {
 				dest = &target
 			}
@@ -393,7 +389,7 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 		}
 		return llb.AddSecretWithDest(id, dest, opts...), at, nil
 	case spec.MountSSH:
-		id := v["id"]
+		id := m.ID.Value
 		if id == "" {
 			id = "default"
 		}

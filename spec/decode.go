@@ -34,7 +34,7 @@ func decodeTable[T any](d *decoder, t *node, what string, dst *T, f fields[T]) {
 	}
 }
 
-func keysOf[T any](f fields[T]) []string {
+func keysOf[V any](f map[string]V) []string {
 	keys := make([]string, 0, len(f))
 	for k := range f {
 		keys = append(keys, k)
@@ -241,18 +241,22 @@ func (d *decoder) stage(name string, t *node) *Stage {
 
 var verbs = map[string]StepKind{"run": StepRun, "copy": StepCopy, "add": StepAdd}
 
-// stepKeys says which verbs each step key applies to.
-var stepKeys = map[string][]StepKind{
-	"run": {StepRun}, "copy": {StepCopy}, "add": {StepAdd},
-	"caches": {StepRun}, "mounts": {StepRun}, "network": {StepRun}, "security": {StepRun},
-	"env": {StepRun}, "workdir": {StepRun}, "user": {StepRun},
-	"from": {StepCopy}, "to": {StepCopy, StepAdd}, "chown": {StepCopy, StepAdd},
-	"chmod": {StepCopy, StepAdd}, "link": {StepCopy, StepAdd}, "exclude": {StepCopy, StepAdd},
-	"checksum": {StepAdd}, "keep_git_dir": {StepAdd}, "unpack": {StepAdd},
+// stepKey is one key of a step table: the verbs it applies to and how it
+// is decoded. stepFields is the one table of them.
+type stepKey struct {
+	verbs  []StepKind
+	decode func(d *decoder, s *Step, n *node)
 }
 
-var stepFields = fields[Step]{
-	"run": func(d *decoder, s *Step, n *node) {
+var (
+	onRun     = []StepKind{StepRun}
+	onCopy    = []StepKind{StepCopy}
+	onAdd     = []StepKind{StepAdd}
+	onCopyAdd = []StepKind{StepCopy, StepAdd}
+)
+
+var stepFields = map[string]stepKey{
+	"run": {onRun, func(d *decoder, s *Step, n *node) {
 		switch n.kind {
 		case kindString:
 			s.Command = String{Value: n.str, Loc: loc(n)}
@@ -262,25 +266,25 @@ var stepFields = fields[Step]{
 		default:
 			d.wrongType(n, "run", "a string (shell form) or an array of strings (exec form)")
 		}
-	},
-	"copy":         func(d *decoder, s *Step, n *node) { d.strs(&s.Sources, "copy", true, n) },
-	"add":          func(d *decoder, s *Step, n *node) { d.strs(&s.Sources, "add", true, n) },
-	"caches":       func(d *decoder, s *Step, n *node) { d.strs(&s.Caches, "caches", false, n) },
-	"mounts":       func(d *decoder, s *Step, n *node) { s.Mounts = d.mounts(n) },
-	"network":      func(d *decoder, s *Step, n *node) { d.str(&s.Network, "network", n) },
-	"security":     func(d *decoder, s *Step, n *node) { d.str(&s.Security, "security", n) },
-	"env":          func(d *decoder, s *Step, n *node) { d.keyValues(&s.Env, "env", n) },
-	"workdir":      func(d *decoder, s *Step, n *node) { d.str(&s.Workdir, "workdir", n) },
-	"user":         func(d *decoder, s *Step, n *node) { d.str(&s.User, "user", n) },
-	"from":         func(d *decoder, s *Step, n *node) { d.str(&s.From, "from", n) },
-	"to":           func(d *decoder, s *Step, n *node) { d.str(&s.To, "to", n) },
-	"chown":        func(d *decoder, s *Step, n *node) { d.str(&s.Chown, "chown", n) },
-	"chmod":        func(d *decoder, s *Step, n *node) { d.str(&s.Chmod, "chmod", n) },
-	"link":         func(d *decoder, s *Step, n *node) { d.boolean(&s.Link, "link", n) },
-	"exclude":      func(d *decoder, s *Step, n *node) { d.strs(&s.Exclude, "exclude", false, n) },
-	"checksum":     func(d *decoder, s *Step, n *node) { d.str(&s.Checksum, "checksum", n) },
-	"keep_git_dir": func(d *decoder, s *Step, n *node) { d.boolean(&s.KeepGitDir, "keep_git_dir", n) },
-	"unpack":       func(d *decoder, s *Step, n *node) { d.boolean(&s.Unpack, "unpack", n) },
+	}},
+	"copy":         {onCopy, func(d *decoder, s *Step, n *node) { d.strs(&s.Sources, "copy", true, n) }},
+	"add":          {onAdd, func(d *decoder, s *Step, n *node) { d.strs(&s.Sources, "add", true, n) }},
+	"caches":       {onRun, func(d *decoder, s *Step, n *node) { d.strs(&s.Caches, "caches", false, n) }},
+	"mounts":       {onRun, func(d *decoder, s *Step, n *node) { s.Mounts = d.mounts(n) }},
+	"network":      {onRun, func(d *decoder, s *Step, n *node) { d.str(&s.Network, "network", n) }},
+	"security":     {onRun, func(d *decoder, s *Step, n *node) { d.str(&s.Security, "security", n) }},
+	"env":          {onRun, func(d *decoder, s *Step, n *node) { d.keyValues(&s.Env, "env", n) }},
+	"workdir":      {onRun, func(d *decoder, s *Step, n *node) { d.str(&s.Workdir, "workdir", n) }},
+	"user":         {onRun, func(d *decoder, s *Step, n *node) { d.str(&s.User, "user", n) }},
+	"from":         {onCopy, func(d *decoder, s *Step, n *node) { d.str(&s.From, "from", n) }},
+	"to":           {onCopyAdd, func(d *decoder, s *Step, n *node) { d.str(&s.To, "to", n) }},
+	"chown":        {onCopyAdd, func(d *decoder, s *Step, n *node) { d.str(&s.Chown, "chown", n) }},
+	"chmod":        {onCopyAdd, func(d *decoder, s *Step, n *node) { d.str(&s.Chmod, "chmod", n) }},
+	"link":         {onCopyAdd, func(d *decoder, s *Step, n *node) { d.boolean(&s.Link, "link", n) }},
+	"exclude":      {onCopyAdd, func(d *decoder, s *Step, n *node) { d.strs(&s.Exclude, "exclude", false, n) }},
+	"checksum":     {onAdd, func(d *decoder, s *Step, n *node) { d.str(&s.Checksum, "checksum", n) }},
+	"keep_git_dir": {onAdd, func(d *decoder, s *Step, n *node) { d.boolean(&s.KeepGitDir, "keep_git_dir", n) }},
+	"unpack":       {onAdd, func(d *decoder, s *Step, n *node) { d.boolean(&s.Unpack, "unpack", n) }},
 }
 
 func (d *decoder) step(stage string, index int, t *node) *Step {
@@ -305,37 +309,21 @@ func (d *decoder) step(stage string, index int, t *node) *Step {
 
 	for _, k := range t.keys {
 		v := t.fields[k]
-		decode, ok := stepFields[k]
+		key, ok := stepFields[k]
 		switch {
 		case !ok:
 			d.unknownKey(v.key, k, what(), keysOf(stepFields))
-		case s.Kind != 0 && !slices.Contains(stepKeys[k], s.Kind):
-			names := make([]string, len(stepKeys[k]))
-			for i, kind := range stepKeys[k] {
+		case s.Kind != 0 && !slices.Contains(key.verbs, s.Kind):
+			names := make([]string, len(key.verbs))
+			for i, kind := range key.verbs {
 				names[i] = kind.String()
 			}
 			d.at(v.key, "%q applies to %s steps only, not to %s steps", k, strings.Join(names, " and "), s.Kind)
 		default:
-			decode(d, s, v)
+			key.decode(d, s, v)
 		}
 	}
 	return s
-}
-
-var mountFields = fields[Mount]{
-	"type":     func(d *decoder, m *Mount, n *node) { d.str(&m.Type, "type", n) },
-	"target":   func(d *decoder, m *Mount, n *node) { d.str(&m.Target, "target", n) },
-	"source":   func(d *decoder, m *Mount, n *node) { d.str(&m.Source, "source", n) },
-	"from":     func(d *decoder, m *Mount, n *node) { d.str(&m.From, "from", n) },
-	"id":       func(d *decoder, m *Mount, n *node) { d.str(&m.ID, "id", n) },
-	"sharing":  func(d *decoder, m *Mount, n *node) { d.str(&m.Sharing, "sharing", n) },
-	"mode":     func(d *decoder, m *Mount, n *node) { d.str(&m.Mode, "mode", n) },
-	"uid":      func(d *decoder, m *Mount, n *node) { d.integer(&m.UID, "uid", n) },
-	"gid":      func(d *decoder, m *Mount, n *node) { d.integer(&m.GID, "gid", n) },
-	"size":     func(d *decoder, m *Mount, n *node) { d.str(&m.Size, "size", n) },
-	"env":      func(d *decoder, m *Mount, n *node) { d.str(&m.Env, "env", n) },
-	"readonly": func(d *decoder, m *Mount, n *node) { d.boolean(&m.Readonly, "readonly", n) },
-	"required": func(d *decoder, m *Mount, n *node) { d.boolean(&m.Required, "required", n) },
 }
 
 func (d *decoder) mounts(n *node) []*Mount {

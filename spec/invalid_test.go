@@ -144,16 +144,16 @@ var invalidSpecs = []struct {
 		"build.toml:5:44: \"mode\" is not an option of tmpfs mounts; tmpfs mounts take: target, size",
 	}},
 	{"size on cache mount", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"cache\", target = \"/x\", size = \"1g\" }]\n", []string{
-		"build.toml:5:44: \"size\" is not an option of cache mounts; cache mounts take: target, id, sharing, from, source, mode, uid, gid, readonly",
+		"build.toml:5:44: \"size\" is not an option of cache mounts; cache mounts take: target, source, from, id, sharing, mode, uid, gid, readonly",
 	}},
 	{"env on ssh mount", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"ssh\", env = \"SOCK\" }]\n", []string{
-		"build.toml:5:27: \"env\" is not an option of ssh mounts; ssh mounts take: id, target, required, mode, uid, gid",
+		"build.toml:5:27: \"env\" is not an option of ssh mounts; ssh mounts take: target, id, mode, uid, gid, required",
 	}},
 	{"required on bind mount", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"bind\", target = \"/x\", required = true }]\n", []string{
 		"build.toml:5:43: \"required\" is not an option of bind mounts; bind mounts take: target, source, from, readonly",
 	}},
 	{"from on secret mount", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"secret\", id = \"s\", from = \"a\" }]\n", []string{
-		"build.toml:5:40: \"from\" is not an option of secret mounts; secret mounts take: id, target, env, required, mode, uid, gid",
+		"build.toml:5:40: \"from\" is not an option of secret mounts; secret mounts take: target, id, mode, uid, gid, env, required",
 		"build.toml:5:47: stages form a cycle: a → a; a stage cannot depend on itself",
 	}},
 	{"cache mount without target", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"cache\", id = \"x\" }]\n", []string{

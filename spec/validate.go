@@ -25,19 +25,9 @@ var (
 	networkModes   = []string{"default", "none", "host"}
 	securityModes  = []string{"sandbox", "insecure"}
 	sharingModes   = []string{SharingShared, SharingPrivate, SharingLocked}
-	mountTypes     = []string{MountBind, MountCache, MountTmpfs, MountSecret, MountSSH}
+	mountTypes     = allMounts
 	healthcheckCmd = []string{"NONE", "CMD", "CMD-SHELL"}
 )
-
-// mountOptions lists the options each mount type takes, as the Dockerfile's
-// RUN --mount does.
-var mountOptions = map[string][]string{
-	MountBind:   {"target", "source", "from", "readonly"},
-	MountCache:  {"target", "id", "sharing", "from", "source", "mode", "uid", "gid", "readonly"},
-	MountTmpfs:  {"target", "size"},
-	MountSecret: {"id", "target", "env", "required", "mode", "uid", "gid"},
-	MountSSH:    {"id", "target", "required", "mode", "uid", "gid"},
-}
 
 // validator checks the rules between values of a decoded spec.
 type validator struct {
@@ -324,29 +314,21 @@ func (v *validator) run(what string, s *Step, vars *Vars) {
 }
 
 func (v *validator) mount(what string, m *Mount, vars *Vars) {
-	for _, f := range []String{m.Target, m.Source, m.From, m.ID, m.Sharing, m.Mode, m.Size, m.Env} {
-		v.checkVars(f, vars)
+	for _, f := range m.Expandable() {
+		v.checkVars(*f, vars)
 	}
 	if !m.Type.Loc.Present() {
 		v.at(m.Range, "%s has no type: set type to one of %s", what, strings.Join(mountTypes, ", "))
 		return
 	}
-	options, ok := mountOptions[m.Type.Value]
-	if !ok {
+	typ := m.Type.Value
+	if !slices.Contains(mountTypes, typ) {
 		v.oneOf(m.Type, "mount type", mountTypes)
 		return
 	}
-	typ := m.Type.Value
-	for _, o := range []struct {
-		key string
-		loc Loc
-	}{
-		{"target", m.Target.Loc}, {"source", m.Source.Loc}, {"from", m.From.Loc}, {"id", m.ID.Loc},
-		{"sharing", m.Sharing.Loc}, {"mode", m.Mode.Loc}, {"uid", m.UID.Loc}, {"gid", m.GID.Loc},
-		{"size", m.Size.Loc}, {"env", m.Env.Loc}, {"readonly", m.Readonly.Loc}, {"required", m.Required.Loc},
-	} {
-		if o.loc.Present() && !slices.Contains(options, o.key) {
-			v.at(o.loc.Key, "%q is not an option of %s mounts; %s mounts take: %s", o.key, typ, typ, strings.Join(options, ", "))
+	for _, k := range mountKeys {
+		if k.loc(m).Present() && !slices.Contains(k.types, typ) {
+			v.at(k.loc(m).Key, "%q is not an option of %s mounts; %s mounts take: %s", k.name, typ, typ, strings.Join(mountOptions(typ), ", "))
 		}
 	}
 	switch typ {
@@ -360,6 +342,7 @@ func (v *validator) mount(what string, m *Mount, vars *Vars) {
 		}
 	}
 	v.target(m.Target)
+	options := mountOptions(typ)
 	if slices.Contains(options, "sharing") {
 		v.oneOf(m.Sharing, "sharing", sharingModes)
 	}

@@ -1,0 +1,87 @@
+package spec
+
+import "slices"
+
+// mountKey is one key of a mount table: the one place that says which mount
+// types take it and which field of a Mount holds it. Decoding, validation
+// and conversion all read this table.
+type mountKey struct {
+	name  string
+	types []string // the mount types that take the key, as the Dockerfile's RUN --mount
+	// Exactly one of these is set: the field the key fills.
+	str     func(*Mount) *String
+	integer func(*Mount) *Int
+	boolean func(*Mount) *Bool
+}
+
+var (
+	allMounts = []string{MountBind, MountCache, MountTmpfs, MountSecret, MountSSH}
+	withOwner = []string{MountCache, MountSecret, MountSSH}
+)
+
+var mountKeys = []mountKey{
+	{name: "type", types: allMounts, str: func(m *Mount) *String { return &m.Type }},
+	{name: "target", types: allMounts, str: func(m *Mount) *String { return &m.Target }},
+	{name: "source", types: []string{MountBind, MountCache}, str: func(m *Mount) *String { return &m.Source }},
+	{name: "from", types: []string{MountBind, MountCache}, str: func(m *Mount) *String { return &m.From }},
+	{name: "id", types: []string{MountCache, MountSecret, MountSSH}, str: func(m *Mount) *String { return &m.ID }},
+	{name: "sharing", types: []string{MountCache}, str: func(m *Mount) *String { return &m.Sharing }},
+	{name: "mode", types: withOwner, str: func(m *Mount) *String { return &m.Mode }},
+	{name: "uid", types: withOwner, integer: func(m *Mount) *Int { return &m.UID }},
+	{name: "gid", types: withOwner, integer: func(m *Mount) *Int { return &m.GID }},
+	{name: "size", types: []string{MountTmpfs}, str: func(m *Mount) *String { return &m.Size }},
+	{name: "env", types: []string{MountSecret}, str: func(m *Mount) *String { return &m.Env }},
+	{name: "readonly", types: []string{MountBind, MountCache}, boolean: func(m *Mount) *Bool { return &m.Readonly }},
+	{name: "required", types: []string{MountSecret, MountSSH}, boolean: func(m *Mount) *Bool { return &m.Required }},
+}
+
+// loc is where the key was written in m; absent when it was not.
+func (k mountKey) loc(m *Mount) Loc {
+	switch {
+	case k.str != nil:
+		return k.str(m).Loc
+	case k.integer != nil:
+		return k.integer(m).Loc
+	}
+	return k.boolean(m).Loc
+}
+
+// mountFields decodes a mount table, from the table of keys.
+var mountFields = func() fields[Mount] {
+	f := fields[Mount]{}
+	for _, k := range mountKeys {
+		switch {
+		case k.str != nil:
+			f[k.name] = func(d *decoder, m *Mount, n *node) { d.str(k.str(m), k.name, n) }
+		case k.integer != nil:
+			f[k.name] = func(d *decoder, m *Mount, n *node) { d.integer(k.integer(m), k.name, n) }
+		default:
+			f[k.name] = func(d *decoder, m *Mount, n *node) { d.boolean(k.boolean(m), k.name, n) }
+		}
+	}
+	return f
+}()
+
+// mountOptions lists the keys a mount type takes, in the table's order.
+func mountOptions(typ string) []string {
+	var keys []string
+	for _, k := range mountKeys {
+		if k.name != "type" && slices.Contains(k.types, typ) {
+			keys = append(keys, k.name)
+		}
+	}
+	return keys
+}
+
+// Expandable returns the string values of m that may hold ${...} (every
+// string key but type), in the table's order: validation checks their
+// variables and conversion expands them in place on a copy of the mount.
+func (m *Mount) Expandable() []*String {
+	var out []*String
+	for _, k := range mountKeys {
+		if k.str != nil && k.name != "type" {
+			out = append(out, k.str(m))
+		}
+	}
+	return out
+}
