@@ -41,14 +41,7 @@ func stepCaches(s *spec.Spec) []cacheMount {
 				if m.Type.Value != spec.MountCache || !path.IsAbs(m.Target.Value) {
 					continue
 				}
-				id := m.ID.Value
-				if id == "" {
-					id = path.Clean(m.Target.Value)
-				}
-				sharing := m.Sharing.Value
-				if sharing == "" {
-					sharing = spec.SharingShared
-				}
+				id, sharing := spec.CacheMountDefaults(m.ID.Value, m.Target.Value, m.Sharing.Value)
 				out = append(out, cacheMount{id: id, target: m.Target.Value, sharing: sharing, readonly: m.Readonly.Value,
 					at: m.Range, stage: st, step: step})
 			}

@@ -255,16 +255,10 @@ func (c *converter) cacheOption(ctx context.Context, s *stageState, cs cacheSpec
 	if !path.IsAbs(target) {
 		target = path.Join("/", s.image.Config.WorkingDir, target)
 	}
-	if cs.id == "" {
-		cs.id = path.Clean(target) // the Dockerfile's default
-	}
+	cs.id, cs.sharing = spec.CacheMountDefaults(cs.id, target, cs.sharing)
 	sharing, ok := sharingModes[cs.sharing]
 	if !ok {
-		if cs.sharing != "" {
-			return nil, mounted{}, c.spec.ErrorAt(cs.at.Loc.Value, "invalid sharing %q; allowed: shared, private, locked", cs.sharing)
-		}
-		sharing = llb.CacheMountShared
-		cs.sharing = spec.SharingShared
+		return nil, mounted{}, c.spec.ErrorAt(cs.at.Loc.Value, "invalid sharing %q; allowed: shared, private, locked", cs.sharing)
 	}
 	opts := []llb.MountOption{llb.AsPersistentCacheDir(c.cacheID(cs.id), sharing)}
 	st := llb.Scratch()

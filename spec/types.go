@@ -4,6 +4,7 @@ package spec
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strconv"
 )
@@ -252,6 +253,19 @@ const (
 	SharingPrivate = "private"
 	SharingLocked  = "locked"
 )
+
+// CacheMountDefaults fills what a cache mount leaves out, as the Dockerfile
+// does: the id is its (absolute) target, the sharing is shared. Conversion
+// mounts caches with these values and lint reasons about them.
+func CacheMountDefaults(id, target, sharing string) (string, string) {
+	if id == "" {
+		id = path.Clean(target)
+	}
+	if sharing == "" {
+		sharing = SharingShared
+	}
+	return id, sharing
+}
 
 // Cache is a `[caches.NAME]` table.
 type Cache struct {
