@@ -635,10 +635,24 @@ run = "build"
 
 // TestEnvSelfReference: PATH = "/x:${PATH}" on a base whose config is
 // unknown expands the missing name to empty, as a Dockerfile's ENV does.
+// TestEnvSelfReference: an env entry that refers to its own name, not set
+// yet, sees it empty, in a stage's env and in a step's alike.
 func TestEnvSelfReference(t *testing.T) {
-	res, _ := convert(t, "[stages.a]\nfrom = \"golang:1.26\"\nenv = { GOPATH = \"/x:${GOPATH}\" }\n", Options{})
+	res, g := convert(t, `[stages.a]
+from = "golang:1.26"
+env = { GOPATH = "/x:${GOPATH}" }
+[[stages.a.steps]]
+run = "go build"
+env = { GOFLAGS = "${GOFLAGS} -x", GOPATH = "${GOPATH}:/y" }
+`, Options{})
 	if !hasEnv(res.Image.Config.Env, "GOPATH=/x:") {
-		t.Errorf("env %q", res.Image.Config.Env)
+		t.Errorf("stage env %q", res.Image.Config.Env)
+	}
+	op, _ := g.op("run go build")
+	for _, kv := range []string{"GOFLAGS= -x", "GOPATH=/x::/y"} {
+		if !hasEnv(op.GetExec().Meta.Env, kv) {
+			t.Errorf("step env %q lacks %s", op.GetExec().Meta.Env, kv)
+		}
 	}
 }
 

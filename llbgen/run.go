@@ -54,13 +54,10 @@ func (c *converter) run(ctx context.Context, s *stageState, step *spec.Step) err
 	env = append(env, caches.env...)
 	mounts := caches.mounted
 
-	for _, e := range step.Env {
-		v, err := c.spec.Expand(e.Value, vars)
-		if err != nil {
-			return err
-		}
-		vars.Set(e.Name, v)
-		env = append(env, spec.KeyValue{Name: e.Name, Value: spec.String{Value: v}})
+	if err := c.expandEnv(step.Env, vars, func(name, v string) {
+		env = append(env, spec.KeyValue{Name: name, Value: spec.String{Value: v}})
+	}); err != nil {
+		return err
 	}
 	for _, e := range env {
 		opts = append(opts, llb.AddEnv(e.Name, e.Value.Value))

@@ -56,19 +56,11 @@ func (c *converter) stage(ctx context.Context, st *spec.Stage) (*stageState, err
 	if c.opt.Network != pb.NetMode_UNSET {
 		s.state = s.state.Network(c.opt.Network)
 	}
-	for _, e := range st.Env {
-		if _, ok := s.vars.Get(e.Name); !ok {
-			// PATH = "/x:${PATH}" with a base image whose config is unknown
-			// (tomlfront llb) or has no PATH: empty, as in a Dockerfile.
-			s.vars.Set(e.Name, "")
-		}
-		v, err := c.spec.Expand(e.Value, s.vars)
-		if err != nil {
-			return nil, err
-		}
-		s.vars.Set(e.Name, v)
-		s.state = s.state.AddEnv(e.Name, v)
-		s.image.Config.Env = setEnv(s.image.Config.Env, e.Name, v)
+	if err := c.expandEnv(st.Env, s.vars, func(name, v string) {
+		s.state = s.state.AddEnv(name, v)
+		s.image.Config.Env = setEnv(s.image.Config.Env, name, v)
+	}); err != nil {
+		return nil, err
 	}
 	for _, a := range st.Args.Values {
 		if envHas(s.image.Config.Env, a.Value) {
@@ -253,6 +245,26 @@ func envHas(env []string, k string) bool {
 		}
 	}
 	return false
+}
+
+// expandEnv expands env entries in order into vars, and passes each to set.
+// It is the one rule of env, for stages and steps alike: an entry sees the
+// entries above it and itself, and a name it refers to that is not set yet
+// (GOFLAGS = "${GOFLAGS} -x" on an image without GOFLAGS, or PATH with a base
+// whose config is unknown to tomlfront llb) is empty, as in a Dockerfile.
+func (c *converter) expandEnv(env []spec.KeyValue, vars *spec.Vars, set func(name, value string)) error {
+	for _, e := range env {
+		if _, ok := vars.Get(e.Name); !ok {
+			vars.Set(e.Name, "")
+		}
+		v, err := c.spec.Expand(e.Value, vars)
+		if err != nil {
+			return err
+		}
+		vars.Set(e.Name, v)
+		set(e.Name, v)
+	}
+	return nil
 }
 
 // setEnv sets k in a KEY=VALUE list, in place when present.
