@@ -212,7 +212,9 @@ func withSource(err error, sm *llb.SourceMap) error {
 	default:
 		return err
 	}
-	for i := len(list) - 1; i >= 0; i-- {
+	// The first problem innermost, as the Dockerfile frontend wraps its
+	// locations: errdefs.Sources then lists them in the order of the file.
+	for _, e := range list {
 		err = errdefs.WithSource(err, &errdefs.Source{
 			Info: &pb.SourceInfo{
 				Data:       sm.Data,
@@ -220,7 +222,7 @@ func withSource(err error, sm *llb.SourceMap) error {
 				Language:   sm.Language,
 				Definition: sm.Definition.ToPB(),
 			},
-			Ranges: pbRanges(list[i]),
+			Ranges: pbRanges(e),
 		})
 	}
 	return err

@@ -1,0 +1,174 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
+	sublint "github.com/moby/buildkit/frontend/subrequests/lint"
+	"github.com/moby/buildkit/frontend/subrequests/targets"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	fstypes "github.com/tonistiigi/fsutil/types"
+)
+
+// fakeClient is a gateway client that serves the dockerfile context from
+// memory. It answers no solve but that of the context, so the tests cover
+// what the frontend decides before BuildKit runs anything.
+type fakeClient struct {
+	opts  map[string]string
+	files map[string]string
+	read  []string // the files the frontend read
+}
+
+func (c *fakeClient) BuildOpts() client.BuildOpts {
+	// Every cap: a current BuildKit.
+	return client.BuildOpts{Opts: c.opts, Product: "test",
+		Caps: gwpb.Caps.CapSet(gwpb.Caps.All()), LLBCaps: pb.Caps.CapSet(pb.Caps.All())}
+}
+
+func (c *fakeClient) Solve(ctx context.Context, req client.SolveRequest) (*client.Result, error) {
+	res := client.NewResult()
+	res.SetRef(&fakeRef{c: c})
+	return res, nil
+}
+
+func (c *fakeClient) ResolveImageConfig(context.Context, string, sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	return "", "", nil, errors.New("no registry in unit tests")
+}
+
+func (c *fakeClient) ResolveSourceMetadata(context.Context, *pb.SourceOp, sourceresolver.Opt) (*sourceresolver.MetaResponse, error) {
+	return nil, errors.New("no registry in unit tests")
+}
+
+func (c *fakeClient) Inputs(context.Context) (map[string]llb.State, error) { return nil, nil }
+
+func (c *fakeClient) NewContainer(context.Context, client.NewContainerRequest) (client.Container, error) {
+	return nil, errors.New("no containers in unit tests")
+}
+
+func (c *fakeClient) Warn(context.Context, digest.Digest, string, client.WarnOpts) error { return nil }
+
+type fakeRef struct{ c *fakeClient }
+
+func (r *fakeRef) ToState() (llb.State, error)    { return llb.Scratch(), nil }
+func (r *fakeRef) Evaluate(context.Context) error { return nil }
+func (r *fakeRef) ReadFile(_ context.Context, req client.ReadRequest) ([]byte, error) {
+	r.c.read = append(r.c.read, req.Filename)
+	dt, ok := r.c.files[req.Filename]
+	if !ok {
+		return nil, errors.New("not found: " + req.Filename)
+	}
+	return []byte(dt), nil
+}
+func (r *fakeRef) StatFile(context.Context, client.StatRequest) (*fstypes.Stat, error) {
+	return nil, errors.New("not supported")
+}
+func (r *fakeRef) ReadDir(context.Context, client.ReadDirRequest) ([]*fstypes.Stat, error) {
+	return nil, errors.New("not supported")
+}
+
+const validSpec = "[args]\nTOKEN = \"\"\n# The app.\n[stages.app]\nfrom = \"busybox:1.36\"\nargs = [\"TOKEN\"]\n"
+
+func TestDefaultFilename(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts map[string]string
+		want string
+	}{
+		{"none given", map[string]string{}, DefaultFilename},
+		{"given", map[string]string{"filename": "ci.toml"}, "ci.toml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts["requestid"] = targets.SubrequestsTargetsDefinition.Name
+			c := &fakeClient{opts: tc.opts, files: map[string]string{tc.want: validSpec}}
+			if _, err := Build(context.Background(), c); err != nil {
+				t.Fatal(err)
+			}
+			if len(c.read) == 0 || c.read[0] != tc.want {
+				t.Errorf("read %q, want %s first", c.read, tc.want)
+			}
+		})
+	}
+}
+
+// TestSourceErrors: an invalid spec fails with every problem attached as a
+// source error, with the spec's text and the problem's range.
+func TestSourceErrors(t *testing.T) {
+	src := "[stages.a]\nform = \"busybox\"\n"
+	c := &fakeClient{opts: map[string]string{}, files: map[string]string{DefaultFilename: src}}
+	_, err := Build(context.Background(), c)
+	if err == nil {
+		t.Fatal("an invalid spec built")
+	}
+	sources := errdefs.Sources(err)
+	if len(sources) != 2 {
+		t.Fatalf("%d sources, want 2: %v", len(sources), err)
+	}
+	for i, want := range []struct{ line, char int32 }{{1, 0}, {2, 0}} {
+		s := sources[i]
+		if s.Info.Filename != DefaultFilename || string(s.Info.Data) != src {
+			t.Errorf("source %d: file %q, data %q", i, s.Info.Filename, s.Info.Data)
+		}
+		if r := s.Ranges[0].Start; r.Line != want.line || r.Character != want.char {
+			t.Errorf("source %d starts at %d:%d, want %d:%d", i, r.Line, r.Character, want.line, want.char)
+		}
+	}
+	if !strings.Contains(err.Error(), `unknown key "form"`) {
+		t.Errorf("error %q", err)
+	}
+}
+
+func TestSubrequests(t *testing.T) {
+	answer := func(t *testing.T, request, src string, v any) {
+		t.Helper()
+		c := &fakeClient{opts: map[string]string{"requestid": request}, files: map[string]string{DefaultFilename: src}}
+		res, err := Build(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(res.Metadata["result.json"], v); err != nil {
+			t.Fatalf("%v: %s", err, res.Metadata["result.json"])
+		}
+	}
+	t.Run("targets", func(t *testing.T) {
+		var list targets.List
+		answer(t, targets.SubrequestsTargetsDefinition.Name, validSpec, &list)
+		if len(list.Targets) != 1 || list.Targets[0].Name != "app" || !list.Targets[0].Default || list.Targets[0].Description != "The app." {
+			t.Errorf("targets %+v", list.Targets)
+		}
+		if loc := list.Targets[0].Location; loc == nil || loc.Ranges[0].Start.Line != 4 {
+			t.Errorf("location %v, want line 4", loc)
+		}
+	})
+	t.Run("check of a valid spec", func(t *testing.T) {
+		var res sublint.LintResults
+		answer(t, sublint.SubrequestLintDefinition.Name, validSpec, &res)
+		if res.Error != nil || len(res.Warnings) != 1 || res.Warnings[0].RuleName != "SecretsUsedInArgOrEnv" {
+			t.Errorf("error %v, warnings %+v", res.Error, res.Warnings)
+		}
+	})
+	t.Run("check of an invalid spec", func(t *testing.T) {
+		var res sublint.LintResults
+		answer(t, sublint.SubrequestLintDefinition.Name, "[stages.a]\nfrom = \"busybox\"\nenv = { A = 1979-02-30 }\n", &res)
+		if res.Error == nil {
+			t.Fatal("no error")
+		}
+		if want := "build.toml:3:13: invalid TOML: 1979-02-30 is not a date-time: impossible date"; res.Error.Message != want {
+			t.Errorf("message %q, want %q", res.Error.Message, want)
+		}
+		if r := res.Error.Location.Ranges; len(r) != 1 || r[0].Start.Line != 3 || r[0].Start.Character != 12 {
+			t.Errorf("ranges %v", r)
+		}
+		if len(res.Sources) != 1 || res.Sources[0].Filename != DefaultFilename {
+			t.Errorf("sources %v", res.Sources)
+		}
+	})
+}
