@@ -53,6 +53,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		return nil, err
 	}
 	runID := identity.NewID() // one build, every platform
+	llbCaps := c.BuildOpts().LLBCaps
 	options := func(platform *ocispecs.Platform) llbgen.Options {
 		return llbgen.Options{
 			RunID:           runID,
@@ -71,6 +72,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 				CgroupParent: bc.CgroupParent, Devices: bc.Devices,
 			},
 			Resolver: &resolver{bc: bc, client: c, multiPlatform: bc.MultiPlatformRequested},
+			LLBCaps:  &llbCaps,
 		}
 	}
 	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
@@ -122,7 +124,9 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		if err != nil {
 			return nil, withSource(err, sm)
 		}
-		def, err := res.State.Marshal(ctx)
+		// With the daemon's caps, the definition asks for no more than
+		// that BuildKit has.
+		def, err := res.State.Marshal(ctx, llb.WithCaps(llbCaps))
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ package llbgen
 import (
 	"context"
 	"fmt"
+	"github.com/moby/buildkit/util/apicaps"
 	"path"
 	"sort"
 	"strings"
@@ -54,6 +55,15 @@ type Options struct {
 	RunID string
 	// Resolver provides images and contexts; nil means Offline.
 	Resolver Resolver
+	// LLBCaps are the daemon's LLB capabilities (BuildOpts().LLBCaps): what
+	// it lacks falls back as in the Dockerfile frontend (see supports). nil
+	// means a current BuildKit, which has them all.
+	LLBCaps *apicaps.CapSet
+}
+
+// supports tells whether the daemon has an LLB capability.
+func (o *Options) supports(id apicaps.CapID) bool {
+	return o.LLBCaps == nil || o.LLBCaps.Supports(id) == nil
 }
 
 // RunOptions are the build's settings of run steps: --add-host, --ulimit,
@@ -66,20 +76,26 @@ type RunOptions struct {
 	Devices      []*pb.CDIDevice
 }
 
-// options returns them as options of a run step.
-func (r RunOptions) options() []llb.RunOption {
+// options returns them as options of a run step. As in the Dockerfile
+// frontend, a setting the daemon has no capability for is left out.
+func (r RunOptions) options(o *Options) []llb.RunOption {
 	var opts []llb.RunOption
 	for _, h := range r.ExtraHosts {
 		opts = append(opts, llb.AddExtraHost(h.Host, h.IP))
 	}
-	for _, u := range r.Ulimits {
-		opts = append(opts, llb.AddUlimit(llb.UlimitName(u.Name), u.Soft, u.Hard))
+	if o.supports(pb.CapExecMetaUlimit) {
+		for _, u := range r.Ulimits {
+			opts = append(opts, llb.AddUlimit(llb.UlimitName(u.Name), u.Soft, u.Hard))
+		}
 	}
-	if r.ShmSize > 0 {
+	if r.ShmSize > 0 && o.supports(pb.CapExecMountTmpfsSize) {
 		opts = append(opts, llb.AddMount("/dev/shm", llb.Scratch(), llb.Tmpfs(llb.TmpfsSize(r.ShmSize))))
 	}
-	if r.CgroupParent != "" {
+	if r.CgroupParent != "" && o.supports(pb.CapExecMetaCgroupParent) {
 		opts = append(opts, llb.WithCgroupParent(r.CgroupParent))
+	}
+	if !o.supports(pb.CapExecMetaCDI) {
+		return opts
 	}
 	for _, d := range r.Devices {
 		deviceOpts := []llb.CDIDeviceOption{llb.CDIDeviceName(d.Name)}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/apicaps"
+	capspb "github.com/moby/buildkit/util/apicaps/pb"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tomlfront/tomlfront/spec"
@@ -873,4 +876,50 @@ func TestCrossPlatformNames(t *testing.T) {
 	if got := g.allNames(); !reflect.DeepEqual(got, want) {
 		t.Errorf("names %q, want %q", got, want)
 	}
+}
+
+// capsWithout is every LLB capability but the named ones: a daemon that
+// lacks them, such as Docker Engine's graphdriver store (no MergeOp).
+func capsWithout(ids ...apicaps.CapID) *apicaps.CapSet {
+	var caps []*capspb.APICap
+	for _, c := range pb.Caps.All() {
+		if !slices.Contains(ids, apicaps.CapID(c.ID)) {
+			caps = append(caps, c)
+		}
+	}
+	set := pb.Caps.CapSet(caps)
+	return &set
+}
+
+// TestCapsFallbacks: what the daemon has no capability for falls back as in
+// the Dockerfile frontend.
+func TestCapsFallbacks(t *testing.T) {
+	t.Run("link without MergeOp is a plain copy", func(t *testing.T) {
+		_, g := convert(t, copySpec, Options{LLBCaps: capsWithout(pb.CapMergeOp)})
+		for _, name := range g.allNames() {
+			if strings.Contains(name, "link ") {
+				t.Errorf("an op named %q", name)
+			}
+		}
+		for _, op := range g.ops {
+			if op.GetMerge() != nil {
+				t.Fatalf("a merge op: %s", mustJSON(t, op))
+			}
+		}
+		op, _ := g.op("[runtime 3/5] copy")
+		if c := op.GetFile().Actions[0].GetCopy(); c == nil || c.Dest != "/srv/static" {
+			t.Errorf("the copy: %s", mustJSON(t, op))
+		}
+	})
+	t.Run("run options without their caps are left out", func(t *testing.T) {
+		_, g := convert(t, "[stages.a]\nfrom = \"busybox:1.36\"\n[[stages.a.steps]]\nrun = \"true\"\n", Options{
+			LLBCaps: capsWithout(pb.CapExecMetaUlimit, pb.CapExecMetaCgroupParent, pb.CapExecMountTmpfsSize),
+			Run:     RunOptions{Ulimits: []*pb.Ulimit{{Name: "nofile", Soft: 1, Hard: 2}}, ShmSize: 1 << 20, CgroupParent: "builds"},
+		})
+		op, _ := g.op("run true")
+		exec := op.GetExec()
+		if len(exec.Meta.Ulimit) != 0 || exec.Meta.CgroupParent != "" || len(exec.Mounts) != 1 {
+			t.Errorf("exec %s", mustJSON(t, exec))
+		}
+	})
 }

@@ -2,6 +2,7 @@ package llbgen
 
 import (
 	"context"
+	"github.com/moby/buildkit/solver/pb"
 	"net/url"
 	"os"
 	"path"
@@ -122,7 +123,9 @@ func (c *converter) copy(ctx context.Context, s *stageState, step *spec.Step) er
 	}
 	display = append(display, to)
 	constraints := c.constraints(s, s.step, strings.Join(display, " "), step.Range)
-	if step.Link.Value {
+	// Without MergeOp (Docker Engine's graphdriver store) a linked copy is a
+	// plain one, as the Dockerfile frontend builds COPY --link.
+	if step.Link.Value && c.opt.supports(pb.CapMergeOp) {
 		layer := llb.Scratch().File(action, constraints...)
 		s.state = s.state.WithOutput(llb.Merge([]llb.State{s.state, layer}, c.constraints(s, s.step, "link "+strings.Join(display[1:], " "), step.Range)...).Output())
 	} else {

@@ -103,7 +103,7 @@ func (c *converter) run(ctx context.Context, s *stageState, step *spec.Step) err
 	if c.proxy != nil {
 		opts = append(opts, llb.WithProxy(*c.proxy))
 	}
-	opts = append(opts, c.opt.Run.options()...)
+	opts = append(opts, c.opt.Run.options(&c.opt)...)
 	opts = append(opts, llb.Args(args))
 	for _, o := range c.constraints(s, s.step, "run "+oneLine(display), step.Range) {
 		opts = append(opts, o)
