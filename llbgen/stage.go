@@ -2,11 +2,13 @@ package llbgen
 
 import (
 	"context"
+	"fmt"
 	"path"
 	"strconv"
 	"strings"
 
 	"github.com/containerd/platforms"
+	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
@@ -175,6 +177,11 @@ func (c *converter) image(ctx context.Context, ref string, platform ocispecs.Pla
 	key := ref + "\x00" + platforms.Format(platform)
 	if r, ok := c.images[key]; ok {
 		return r, nil
+	}
+	// Validation checks the refs written out; one built from variables is
+	// known only now ("${REGISTRY}/app" with REGISTRY empty).
+	if _, err := reference.ParseNormalizedNamed(ref); err != nil {
+		return imageResult{}, fmt.Errorf("%q is not a valid image reference once expanded: %w", ref, err)
 	}
 	st, img, err := c.resolver.Image(ctx, ref, platform)
 	if err != nil {
