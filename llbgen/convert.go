@@ -66,6 +66,24 @@ func (o *Options) supports(id apicaps.CapID) bool {
 	return o.LLBCaps == nil || o.LLBCaps.Supports(id) == nil
 }
 
+// capSince is the first BuildKit release with each capability that a spec
+// can need and that has no fallback, for the message that names it.
+var capSince = map[apicaps.CapID]string{
+	pb.CapSourceGitChecksum:       "v0.22",
+	pb.CapSourceGitSkipSubmodules: "v0.24",
+	pb.CapSourceGitMTime:          "v0.29",
+	pb.CapSourceGitFetchByCommit:  "v0.30",
+}
+
+// require fails, at r, a feature whose capability the daemon lacks.
+func (c *converter) require(id apicaps.CapID, r spec.Range, feature string) error {
+	if c.opt.supports(id) {
+		return nil
+	}
+	return c.spec.ErrorAt(r, "%s needs BuildKit %s or later (LLB capability %s), which this builder does not have: "+
+		"upgrade BuildKit or Docker Engine (docker buildx inspect shows the builder's version), or leave it out", feature, capSince[id], id)
+}
+
 // RunOptions are the build's settings of run steps: --add-host, --ulimit,
 // --shm-size, --cgroup-parent and --device.
 type RunOptions struct {

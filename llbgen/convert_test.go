@@ -923,3 +923,58 @@ func TestCapsFallbacks(t *testing.T) {
 		}
 	})
 }
+
+const snapshotSpec = `
+[caches.deps]
+target = "/deps"
+persist = true
+[caches.tools]
+preset = "go"
+persist = true
+[stages.a]
+from = "golang:1.26"
+caches = ["deps", "tools"]
+[[stages.a.steps]]
+run = "make"
+`
+
+// TestCapsSnapshotWithoutMergeOp: without MergeOp the exports of a cache
+// snapshot add to one tree in turn instead of being merged.
+func TestCapsSnapshotWithoutMergeOp(t *testing.T) {
+	_, g := convert(t, snapshotSpec, Options{CacheExport: true, RunID: "r", LLBCaps: capsWithout(pb.CapMergeOp)})
+	for _, op := range g.ops {
+		if op.GetMerge() != nil {
+			t.Fatalf("a merge op: %s", mustJSON(t, op))
+		}
+	}
+	// The result is the last export's output; each export's output mount
+	// starts from the one before.
+	prev := ""
+	for _, dir := range []string{"deps", "tools/mod", "tools/build"} {
+		op, d := g.op("[tomlfront] export cache " + dir)
+		out := mount(t, op.GetExec(), "/.tomlfront/out")
+		switch {
+		case prev == "" && out.Input != -1:
+			t.Errorf("%s: the first export starts from %d, want scratch", dir, out.Input)
+		case prev != "" && (out.Input < 0 || string(op.Inputs[out.Input].Digest) != prev):
+			t.Errorf("%s: does not start from the export of the cache before", dir)
+		}
+		prev = string(d)
+	}
+}
+
+func TestCapsRequired(t *testing.T) {
+	src := "[stages.a]\nfrom = \"busybox:1.36\"\n[[stages.a.steps]]\nadd = \"https://example.com/org/repo.git?ref=v2\"\nchecksum = \"0123456789abcdef0123456789abcdef01234567\"\nto = \"/src/\"\n"
+	s, err := spec.Load("build.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Convert(context.Background(), s, Options{LLBCaps: capsWithout(pb.CapSourceGitChecksum)})
+	want := "build.toml:4:7: the checksum of a git source needs BuildKit v0.22 or later (LLB capability source.git.checksum)"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("got %v, want %s...", err, want)
+	}
+	if _, err := Convert(context.Background(), s, Options{}); err != nil {
+		t.Errorf("with every cap: %v", err)
+	}
+}

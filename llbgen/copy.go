@@ -3,6 +3,7 @@ package llbgen
 import (
 	"context"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/apicaps"
 	"net/url"
 	"os"
 	"path"
@@ -164,17 +165,24 @@ func (c *converter) remote(s *stageState, step *spec.Step, at spec.String, src s
 		if checksum == "" {
 			checksum = ref.Checksum // the URL's own ?checksum= or ?commit=
 		}
-		if checksum != "" {
-			opts = append(opts, llb.GitChecksum(checksum))
-		}
-		if ref.Submodules != nil && !*ref.Submodules {
-			opts = append(opts, llb.GitSkipSubmodules())
-		}
-		if ref.FetchByCommit {
-			opts = append(opts, llb.GitFetchByCommit())
-		}
-		if ref.MTime != "" {
-			opts = append(opts, llb.GitMTime(ref.MTime))
+		for _, f := range []struct {
+			on      bool
+			cap     apicaps.CapID
+			feature string
+			opt     llb.GitOption
+		}{
+			{checksum != "", pb.CapSourceGitChecksum, "the checksum of a git source", llb.GitChecksum(checksum)},
+			{ref.Submodules != nil && !*ref.Submodules, pb.CapSourceGitSkipSubmodules, "submodules=false on a git source", llb.GitSkipSubmodules()},
+			{ref.FetchByCommit, pb.CapSourceGitFetchByCommit, "fetching a git source by commit", llb.GitFetchByCommit()},
+			{ref.MTime != "", pb.CapSourceGitMTime, "mtime on a git source", llb.GitMTime(ref.MTime)},
+		} {
+			if !f.on {
+				continue
+			}
+			if err := c.require(f.cap, at.Loc.Value, f.feature); err != nil {
+				return llb.State{}, "", false, err
+			}
+			opts = append(opts, f.opt)
 		}
 		return llb.Git(ref.Remote, "", opts...), "/", true, nil
 	}

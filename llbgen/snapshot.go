@@ -3,6 +3,7 @@ package llbgen
 import (
 	"errors"
 	"fmt"
+	"github.com/moby/buildkit/solver/pb"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/tomlfront/tomlfront/spec"
@@ -104,7 +105,12 @@ func (c *converter) exportCaches(target *stageState) (llb.State, error) {
 	if len(c.persisted) == 0 {
 		return llb.State{}, fmt.Errorf("TOMLFRONT_CACHE_EXPORT is set, but stage %q mounts no cache with persist = true", target.spec.Name)
 	}
+	// Each cache's copy goes to a tree of its own, merged at the end; a
+	// daemon without MergeOp (Docker Engine's graphdriver store) gets one
+	// tree that each copy adds to in turn.
+	merge := c.opt.supports(pb.CapMergeOp)
 	outs := make([]llb.State, 0, len(c.persisted))
+	chained := llb.Scratch()
 	for _, p := range c.persisted {
 		script := fmt.Sprintf(`set -e
 mkdir -p %[3]s/%[1]s
@@ -119,7 +125,14 @@ echo "tomlfront: cache %[1]s: $(du -sh %[3]s/%[1]s | cut -f1)"`, p.dir, cacheDir
 			llb.AddEnv("TOMLFRONT_RUN", c.opt.RunID),
 			llb.WithCustomName("[tomlfront] export cache "+p.dir),
 		)
+		if !merge {
+			chained = run.AddMount(outDir, chained)
+			continue
+		}
 		outs = append(outs, run.AddMount(outDir, llb.Scratch()))
+	}
+	if !merge {
+		return chained, nil
 	}
 	if len(outs) == 1 {
 		return outs[0], nil
