@@ -1,7 +1,5 @@
 package spec
 
-import "slices"
-
 // mountKey is one key of a mount table: the one place that says which mount
 // types take it and which field of a Mount holds it. Decoding, validation
 // and conversion all read this table.
@@ -15,13 +13,13 @@ type mountKey struct {
 }
 
 var (
-	allMounts = []string{MountBind, MountCache, MountTmpfs, MountSecret, MountSSH}
-	withOwner = []string{MountCache, MountSecret, MountSSH}
+	mountTypes = []string{MountBind, MountCache, MountTmpfs, MountSecret, MountSSH}
+	withOwner  = []string{MountCache, MountSecret, MountSSH}
 )
 
 var mountKeys = []mountKey{
-	{name: "type", types: allMounts, str: func(m *Mount) *String { return &m.Type }},
-	{name: "target", types: allMounts, str: func(m *Mount) *String { return &m.Target }},
+	{name: "type", types: mountTypes, str: func(m *Mount) *String { return &m.Type }},
+	{name: "target", types: mountTypes, str: func(m *Mount) *String { return &m.Target }},
 	{name: "source", types: []string{MountBind, MountCache}, str: func(m *Mount) *String { return &m.Source }},
 	{name: "from", types: []string{MountBind, MountCache}, str: func(m *Mount) *String { return &m.From }},
 	{name: "id", types: []string{MountCache, MountSecret, MountSSH}, str: func(m *Mount) *String { return &m.ID }},
@@ -62,16 +60,19 @@ var mountFields = func() fields[Mount] {
 	return f
 }()
 
-// mountOptions lists the keys a mount type takes, in the table's order.
-func mountOptions(typ string) []string {
-	var keys []string
+// mountOptions lists the keys each mount type takes, in the table's order.
+var mountOptions = func() map[string][]string {
+	opts := map[string][]string{}
 	for _, k := range mountKeys {
-		if k.name != "type" && slices.Contains(k.types, typ) {
-			keys = append(keys, k.name)
+		if k.name == "type" {
+			continue
+		}
+		for _, typ := range k.types {
+			opts[typ] = append(opts[typ], k.name)
 		}
 	}
-	return keys
-}
+	return opts
+}()
 
 // Expandable returns the string values of m that may hold ${...} (every
 // string key but type), in the table's order: validation checks their

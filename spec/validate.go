@@ -25,7 +25,6 @@ var (
 	networkModes   = []string{"default", "none", "host"}
 	securityModes  = []string{"sandbox", "insecure"}
 	sharingModes   = []string{SharingShared, SharingPrivate, SharingLocked}
-	mountTypes     = allMounts
 	healthcheckCmd = []string{"NONE", "CMD", "CMD-SHELL"}
 )
 
@@ -75,12 +74,10 @@ func (v *validator) validate() {
 		st.Refs = sortedKeys(v.refs)
 	}
 	if s.Default.Loc.Present() && s.stages[s.Default.Value] == nil {
-		v.at(s.Default.Loc.Value, "default names unknown stage %q%s; stages: %s", s.Default.Value, DidYouMean(s.Default.Value, v.stageNames()), strings.Join(v.stageNames(), ", "))
+		v.at(s.Default.Loc.Value, "default names unknown stage %q%s; stages: %s", s.Default.Value, DidYouMean(s.Default.Value, v.spec.StageNames()), strings.Join(v.spec.StageNames(), ", "))
 	}
 	v.cycles()
 }
-
-func (v *validator) stageNames() []string { return v.spec.StageNames() }
 
 func (v *validator) cacheNames() []string {
 	names := PresetNames()
@@ -188,7 +185,7 @@ func (v *validator) ref(s String, key string, allowScratch bool) {
 		}
 	default:
 		if _, err := reference.ParseNormalizedNamed(val); err != nil {
-			v.at(s.Loc.Value, "%s %q is neither a stage nor a valid image reference (%w)%s; stages: %s", key, val, err, DidYouMean(val, v.stageNames()), strings.Join(v.stageNames(), ", "))
+			v.at(s.Loc.Value, "%s %q is neither a stage nor a valid image reference (%w)%s; stages: %s", key, val, err, DidYouMean(val, v.spec.StageNames()), strings.Join(v.spec.StageNames(), ", "))
 		}
 	}
 }
@@ -328,7 +325,7 @@ func (v *validator) mount(what string, m *Mount, vars *Vars) {
 	}
 	for _, k := range mountKeys {
 		if k.loc(m).Present() && !slices.Contains(k.types, typ) {
-			v.at(k.loc(m).Key, "%q is not an option of %s mounts; %s mounts take: %s", k.name, typ, typ, strings.Join(mountOptions(typ), ", "))
+			v.at(k.loc(m).Key, "%q is not an option of %s mounts; %s mounts take: %s", k.name, typ, typ, strings.Join(mountOptions[typ], ", "))
 		}
 	}
 	switch typ {
@@ -342,7 +339,7 @@ func (v *validator) mount(what string, m *Mount, vars *Vars) {
 		}
 	}
 	v.target(m.Target)
-	options := mountOptions(typ)
+	options := mountOptions[typ]
 	if slices.Contains(options, "sharing") {
 		v.oneOf(m.Sharing, "sharing", sharingModes)
 	}

@@ -59,12 +59,12 @@ func (e *Error) Error() string {
 //
 //	defer crash.Recover(&err)
 //
-// The stack goes to standard error too: under BuildKit that is the daemon's
-// log, for the report.
+// The stack goes to standard error, for the report (under BuildKit, that is
+// the daemon's log); the message is the caller's to show.
 func Recover(errp *error) {
 	if r := recover(); r != nil {
 		e := &Error{Value: r, Stack: debug.Stack()}
-		fmt.Fprintf(os.Stderr, "%v\n%s\n", e, e.Stack)
+		fmt.Fprintf(os.Stderr, "tomlfront: panic: %v\n%s\n", r, e.Stack)
 		*errp = e
 	}
 }
