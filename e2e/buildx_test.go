@@ -443,7 +443,7 @@ func TestBuildxBuildContexts(t *testing.T) {
 	mustBuildx(t, ctxDir, "build", "-f", "build.toml", "--build-arg", "VALUE="+ociValue, "--provenance=false",
 		"--output", "type=oci,dest="+ociTar+",name=ctx/oci:v1", ".")
 	layout := t.TempDir()
-	if o, err := exec.Command("tar", "-xf", ociTar, "-C", layout).CombinedOutput(); err != nil {
+	if o, err := command(t, "tar", "-xf", ociTar, "-C", layout).CombinedOutput(); err != nil {
 		t.Fatalf("untar: %v\n%s", err, o)
 	}
 	var index ocispecs.Index
@@ -675,7 +675,7 @@ labels = { "org.example.nonce" = "${NONCE}" }
 
 	// The LLB that `tomlfront llb` prints for the spec.
 	bin := goBuildTomlfront(t)
-	cmd := exec.Command(bin, "llb", "-f", filepath.Join(dir, "build.toml"))
+	cmd := command(t, bin, "llb", "-f", filepath.Join(dir, "build.toml"))
 	cmd.Env = append(os.Environ(), "TF_E2E_SECRET="+envSecret)
 	def, err := cmd.Output()
 	if err != nil || !bytes.Contains(def, []byte("filetok")) {

@@ -350,7 +350,7 @@ run = "date > /data/stamp && date > /other/stamp"
 	mustSolve(ctx, t, solveOpt{dir: dir, attrs: map[string]string{"build-arg:BUILDKIT_CACHE_MOUNT_NS": ns, "build-arg:NONCE": ns}})
 
 	bin := goBuildTomlfront(t)
-	out, err := exec.Command(bin, "caches", "-f", filepath.Join(dir, "build.toml"), "--build-arg", "BUILDKIT_CACHE_MOUNT_NS="+ns).Output()
+	out, err := command(t, bin, "caches", "-f", filepath.Join(dir, "build.toml"), "--build-arg", "BUILDKIT_CACHE_MOUNT_NS="+ns).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +360,7 @@ run = "date > /data/stamp && date > /other/stamp"
 	}
 	filter := m[0][1] // "data" sorts first
 	du := func() string {
-		out, err := exec.Command("buildctl", "du", "-v", "--filter", filter).CombinedOutput()
+		out, err := command(t, "buildctl", "du", "-v", "--filter", filter).CombinedOutput()
 		if err != nil {
 			t.Fatalf("buildctl du: %v\n%s", err, out)
 		}
@@ -370,7 +370,7 @@ run = "date > /data/stamp && date > /other/stamp"
 	if strings.Count(before, "Description:") != 1 || !strings.Contains(before, `cached mount /data from exec`) || !strings.Contains(before, `with id "`+ns+`/data"`) {
 		t.Fatalf("the filter %s selects:\n%s", filter, before)
 	}
-	if out, err := exec.Command("buildctl", "prune", "--filter", filter).CombinedOutput(); err != nil {
+	if out, err := command(t, "buildctl", "prune", "--filter", filter).CombinedOutput(); err != nil {
 		t.Fatalf("buildctl prune: %v\n%s", err, out)
 	}
 	if after := du(); strings.Contains(after, "Description:") {

@@ -5,7 +5,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -35,7 +34,7 @@ func TestLintMatchesCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := writeTree(t, map[string]string{"build.toml": tc.spec})
-			cmd := exec.Command(bin, "lint", "-f", "build.toml")
+			cmd := command(t, bin, "lint", "-f", "build.toml")
 			cmd.Dir = dir
 			out, err := cmd.Output()
 			if (err != nil) != tc.invalid {

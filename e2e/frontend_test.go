@@ -156,12 +156,12 @@ from = "count"
 		"extra.txt": "three\n",
 	})
 	bin := goBuildTomlfront(t)
-	def, err := exec.Command(bin, "llb", "-f", filepath.Join(dir, "build.toml")).Output()
+	def, err := command(t, bin, "llb", "-f", filepath.Join(dir, "build.toml")).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	cmd := exec.Command("buildctl", "build", "--local", "context="+dir, "--output", "type=local,dest="+out)
+	cmd := command(t, "buildctl", "build", "--local", "context="+dir, "--output", "type=local,dest="+out)
 	cmd.Stdin = bytes.NewReader(def)
 	if log, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("buildctl: %v\n%s", err, log)

@@ -523,6 +523,13 @@ func imageConfig(t *testing.T, repo, tag string) ocispecs.Image {
 	return img
 }
 
+// command is exec.Command bounded by defaultTimeout: a hung command (a
+// build through buildctl, a CLI that waits on the daemon) fails its test
+// instead of the CI run.
+func command(t *testing.T, name string, args ...string) *exec.Cmd {
+	return exec.CommandContext(timeout(t, defaultTimeout), name, args...)
+}
+
 // goBuildTomlfront builds the tomlfront command into a temporary directory
 // and returns the binary's path.
 func goBuildTomlfront(t *testing.T) string {
