@@ -1,6 +1,6 @@
 # tomlfront: the two commands of the README, and the pieces they are made of.
 
-.PHONY: demo test unit fuzz e2e bench-up bench-down benchmark
+.PHONY: demo test unit fuzz e2e compat bench-up bench-down benchmark
 
 # Builds examples/go-app through the frontend image (# syntax=), on the local
 # bench, which it starts when it is not running.
@@ -21,6 +21,11 @@ fuzz:
 
 e2e:
 	bash scripts/test.sh e2e
+
+# The end-to-end core on older buildkitd releases (docs/compatibility.md);
+# builds each release the first time (minutes each).
+compat:
+	bash scripts/test.sh compat
 
 bench-up:
 	bash scripts/bench/up.sh

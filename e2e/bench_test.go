@@ -29,6 +29,7 @@ import (
 // env.sh.
 var bench struct {
 	host     string // BUILDKIT_HOST
+	kind     builderKind
 	registry string // 127.0.0.1:PORT
 	state    string
 }
@@ -43,7 +44,11 @@ func TestMain(m *testing.M) {
 	bench.host = os.Getenv("BUILDKIT_HOST")
 	bench.registry = os.Getenv("TOMLFRONT_REGISTRY")
 	bench.state = os.Getenv("TOMLFRONT_BENCH_STATE")
-	if bench.host == "" || bench.registry == "" || bench.state == "" || os.Getenv("BUILDX_BUILDER") == "" {
+	bench.kind = builderKind(os.Getenv("TOMLFRONT_BUILDER_KIND"))
+	if bench.kind == "" {
+		bench.kind = kindBuildkitd
+	}
+	if bench.host == "" || bench.registry == "" || bench.state == "" || os.Getenv("BUILDX_BUILDER") == "" || os.Getenv("TOMLFRONT_BUILDKITD_BUILDER") == "" {
 		fmt.Fprintln(os.Stderr, "e2e: no bench: run `make test`, or `bash scripts/bench/up.sh` and source the env.sh it prints")
 		os.Exit(1)
 	}
@@ -61,8 +66,10 @@ var frontendOnce struct {
 	err error
 }
 
-// buildFrontendImage builds the project's Dockerfile on the bench for
-// linux/amd64 and linux/arm64 (cross-compiled, no emulation) and pushes it.
+// buildFrontendImage builds the project's Dockerfile on the bench's
+// buildkitd for linux/amd64 and linux/arm64 (cross-compiled, no emulation)
+// and pushes it. On a Docker Engine it also puts the image into the
+// engine's own store as ghcr.io/tomlfront/tomlfront:1 (loadFrontendImage).
 // It runs once per test binary.
 func buildFrontendImage(t *testing.T) string {
 	t.Helper()
@@ -75,12 +82,33 @@ func buildFrontendImage(t *testing.T) string {
 		// Cross-compiling for two platforms on a cold Go build cache takes
 		// a while on two cores.
 		frontendOnce.out, frontendOnce.err = buildxWith(cmdOpt{timeout: 20 * time.Minute}, root, "build",
+			"--builder", os.Getenv("TOMLFRONT_BUILDKITD_BUILDER"),
 			"--platform", "linux/amd64,linux/arm64", "--provenance=false",
 			"--build-context", "gomodcache="+filepath.Join(strings.TrimSpace(string(modcache)), "cache", "download"),
 			"--tag", frontendRef(), "--push", ".")
+		if frontendOnce.err == nil && bench.kind.engine() {
+			frontendOnce.err = loadFrontendImage()
+		}
 	})
 	if frontendOnce.err != nil {
 		t.Fatalf("building the frontend image: %v\n%s", frontendOnce.err, frontendOnce.out)
 	}
 	return frontendOnce.out
+}
+
+// syntaxRef is the image the examples' `# syntax=` line names.
+const syntaxRef = "ghcr.io/tomlfront/tomlfront:1"
+
+// loadFrontendImage pulls the frontend image from the bench registry into
+// the Docker Engine's store and tags it as the examples' syntax image. An
+// engine mirrors docker.io only, and its BuildKit resolves the syntax image
+// from its own store first, as it does for a user who loads a frontend
+// they built.
+func loadFrontendImage() error {
+	for _, args := range [][]string{{"pull", "--quiet", frontendRef()}, {"tag", frontendRef(), syntaxRef}} {
+		if out, err := docker(cmdOpt{timeout: 5 * time.Minute}, "", args...); err != nil {
+			return fmt.Errorf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	return nil
 }

@@ -25,7 +25,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-const syntaxLine = "# syntax=ghcr.io/tomlfront/tomlfront:1\n"
+const syntaxLine = "# syntax=" + syntaxRef + "\n"
 
 // TestBuildxTargetAndBuildArgs checks --target (only the named stage and
 // what it needs is built and exported) and --build-arg (it overrides a

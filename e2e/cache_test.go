@@ -5,7 +5,6 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -302,10 +301,7 @@ func testCacheBackend(t *testing.T, backend, to, from, push string) {
 		t.Errorf("the first build shows no cache export:\n%s", out)
 	}
 
-	builder := "tf-" + backend
-	addr := extraBuilder(t, "cache-"+backend)
-	mustDocker(t, "buildx", "create", "--name", builder, "--driver", "remote", addr)
-	t.Cleanup(func() { _ = exec.Command("docker", "buildx", "rm", builder).Run() })
+	builder := freshBuilder(t, "cache-"+backend)
 	second := t.TempDir()
 	out = mustBuildx(t, dir, "build", "--builder", builder, "-f", "build.toml", "--build-arg", "NONCE="+n,
 		"--provenance=false", "--cache-from", from, "--output", "type=local,dest="+second, ".")

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -108,19 +109,52 @@ func TestExamples(t *testing.T) {
 			if !ok {
 				t.Fatalf("examples/%s has no checks in exampleChecks", name)
 			}
-			if src := readFile(t, file); !strings.HasPrefix(src, "# syntax=ghcr.io/tomlfront/tomlfront:1\n") {
+			if src := readFile(t, file); !strings.HasPrefix(src, syntaxLine) {
 				t.Fatalf("examples/%s does not start with the syntax line", name)
 			}
 			out := t.TempDir()
 			image := bench.registry + "/examples/" + name + ":e2e"
-			mustBuildx(t, root, "build", "-f", file, "--build-arg", "NAME=e2e", "--label", "built-by=e2e", "--provenance=false",
-				"--output", "type=local,dest="+out, "--output", "type=image,name="+image+",push=true",
-				filepath.Dir(file))
+			mustBuildx(t, root, append(engineNetwork("build", "-f", file, "--build-arg", "NAME=e2e", "--label", "built-by=e2e", "--provenance=false",
+				"--output", "type=local,dest="+out, "--output", "type=image,name="+image+",push=true"),
+				filepath.Dir(file))...)
 			cfg := imageConfig(t, "examples/"+name, "e2e").Config
 			if cfg.Labels["built-by"] != "e2e" {
 				t.Errorf("--label missing from the config: %v", cfg.Labels)
 			}
 			check(t, out, cfg)
+		})
+	}
+}
+
+// engineNetwork adds --network=host to buildx args on a Docker Engine: the
+// bench's engines run with --iptables=false, so the default bridge network
+// has no NAT and a step that downloads (apt, go, npm) reaches nothing.
+func engineNetwork(args ...string) []string {
+	if bench.kind.engine() {
+		return append(args, "--network=host")
+	}
+	return args
+}
+
+// TestLoadAndRun builds examples with --load into the Docker Engine's image
+// store and runs the images with docker run, as a user of the docker driver
+// does.
+func TestLoadAndRun(t *testing.T) {
+	skipOn(t, func(k builderKind) bool { return !k.engine() }, "buildx's remote driver has no image store to load into, and the bench has no engine beside it")
+	t.Parallel()
+	buildFrontendImage(t)
+	for name, want := range map[string]string{
+		"hello":  "hello, world\nbuilt by tomlfront\n",
+		"go-app": "hello from go-app (linux/amd64)\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			image := "tomlfront-e2e/" + name + ":" + nonce(t)
+			dir := filepath.Join(root, "examples", name)
+			mustBuildx(t, dir, engineNetwork("build", "-f", "build.toml", "--load", "--tag", image, ".")...)
+			t.Cleanup(func() { _, _ = docker(cmdOpt{timeout: time.Minute}, "", "rmi", image) })
+			if got := mustDocker(t, "run", "--rm", "--network=none", image); got != want {
+				t.Errorf("docker run %s printed %q, want %q", image, got, want)
+			}
 		})
 	}
 }

@@ -124,7 +124,7 @@ type solveOpt struct {
 	dir      string            // build context and spec directory
 	attrs    map[string]string // frontend options, e.g. "build-arg:X"
 	exports  []client.ExportEntry
-	host     string // buildkitd address; default the bench's
+	host     string // buildkitd address; default the bench's builder
 	contexts map[string]string
 	imports  []client.CacheOptionsEntry
 	exportsC []client.CacheOptionsEntry
@@ -133,11 +133,7 @@ type solveOpt struct {
 // solve runs a build in-process and returns the plain progress output. It
 // does not touch a *testing.T, so it may run in any goroutine.
 func solve(ctx context.Context, o solveOpt) (string, error) {
-	host := o.host
-	if host == "" {
-		host = bench.host
-	}
-	c, err := client.New(ctx, host)
+	c, err := buildkitClient(ctx, o.host)
 	if err != nil {
 		return "", err
 	}

@@ -5,7 +5,6 @@ package e2e
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -74,14 +73,6 @@ func TestCacheSnapshots(t *testing.T) {
 		log := build(t, builder, append(extra, "--output", "type=local,dest="+out)...)
 		return strings.TrimSpace(readFile(t, filepath.Join(out, "seen"))), log
 	}
-	newBuilder := func(t *testing.T, name string) string {
-		t.Helper()
-		addr := extraBuilder(t, "snap-"+name)
-		builder := "tf-snap-" + name
-		mustDocker(t, "buildx", "create", "--name", builder, "--driver", "remote", addr)
-		t.Cleanup(func() { _ = exec.Command("docker", "buildx", "rm", builder).Run() })
-		return builder
-	}
 
 	// The first builder makes the token, then exports it three ways.
 	if got, _ := seen(t, ""); got != "none" {
@@ -123,7 +114,7 @@ func TestCacheSnapshots(t *testing.T) {
 		"oci-layout":   "oci-layout://" + layout + "@" + index.Manifests[0].Digest.String(),
 	} {
 		t.Run(name, func(t *testing.T) {
-			builder := newBuilder(t, name)
+			builder := freshBuilder(t, "snap-"+name)
 			got, log := seen(t, builder, "--build-context", "tomlfront-cache="+context)
 			if got != token {
 				t.Errorf("the empty builder saw %q, want the snapshot's token %q", got, token)
@@ -136,7 +127,7 @@ func TestCacheSnapshots(t *testing.T) {
 
 	// A builder that has content keeps it: a snapshot never replaces it.
 	t.Run("builder content wins", func(t *testing.T) {
-		builder := newBuilder(t, "keep")
+		builder := freshBuilder(t, "snap-keep")
 		// The first build makes the builder's own token, the second reads it.
 		if got, _ := seen(t, builder); got != "none" {
 			t.Fatalf("the first build on an empty builder saw %q", got)

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Runs the tests: `scripts/test.sh` runs all of them; `unit`, `fuzz` or `e2e`
-# runs one part. The end-to-end part starts a bench of its own (in
-# $TOMLFRONT_TEST_STATE, default /tmp/tomlfront-test) and stops it at exit,
-# so a bench started by `make demo` is left alone.
+# runs one part; `compat` runs the end-to-end core on older buildkitd
+# releases (`make compat`, not part of all). The end-to-end parts start a
+# bench of their own (in $TOMLFRONT_TEST_STATE, default /tmp/tomlfront-test)
+# and stop it at exit, so a bench started by `make demo` is left alone.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=bench/lib.sh
+source scripts/bench/lib.sh
 
 part=${1:-all}
 step() { printf '\n== %s\n' "$*"; }
@@ -53,29 +56,94 @@ fuzz() {
   go test -run '^$' -fuzz '^FuzzLoadConvert$' -fuzztime "$t" -fuzzminimizetime 5s ./llbgen
 }
 
-e2e() {
-  export TOMLFRONT_BENCH_STATE=${TOMLFRONT_TEST_STATE:-/tmp/tomlfront-test}
-  trap 'bash scripts/bench/down.sh >/dev/null 2>&1 || true' EXIT
-  step "starting the bench"
-  env_sh=$(bash scripts/bench/up.sh)
-  # shellcheck disable=SC1090
-  source "$env_sh"
-  step "end-to-end tests on the bench"
-  log=$TOMLFRONT_BENCH_STATE/e2e.log
+# E2E_CORE selects the end-to-end tests that run on every builder kind
+# (docs/compatibility.md): every example, --load and docker run, link =
+# true, cache mounts and their sharing modes, the inline, local and registry
+# cache backends, secrets, ssh, named contexts, --call, a failing step's
+# TOML lines, cache snapshots.
+E2E_CORE='^(TestFrontendImage|TestExamples|TestLoadAndRun|TestSourcesCopyLink|TestCacheMountPersists|TestCacheSharing(Locked|Shared|Private)|TestCacheBackends|TestBuildxSecrets|TestBuildxSSH|TestBuildxBuildContexts|TestSubrequests|TestErrorsShowTOML|TestCacheSnapshots)$'
+
+# The builder kinds `e2e` runs on: all the tests on the bench's buildkitd
+# (remote driver), the core on each Docker Engine (docker driver).
+# TOMLFRONT_E2E_KINDS picks some of them.
+E2E_KINDS=${TOMLFRONT_E2E_KINDS:-buildkitd engine29-containerd engine29-graphdriver engine28}
+
+# go_test_e2e NAME GO-TEST-ARGS...: the end-to-end tests on the builder the
+# environment points at, the full log in $TOMLFRONT_BENCH_STATE/e2e-NAME.log
+# and its outline on stdout.
+go_test_e2e() {
+  local name=$1 log rc
+  shift
+  log=$TOMLFRONT_BENCH_STATE/e2e-$name.log
   set +e
-  go test -tags e2e -count=1 -timeout 45m -v ./e2e/... 2>&1 | tee "$log" |
+  go test -tags e2e -count=1 -timeout 45m -v "$@" ./e2e/... 2>&1 | tee "$log" |
     grep --line-buffered -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|^\s+\S+_test\.go:[0-9]+:'
   rc=${PIPESTATUS[0]}
   set -e
   if ((rc != 0)); then
-    echo "end-to-end tests failed (exit $rc); the last lines of $log:" >&2
+    echo "end-to-end tests on $name failed (exit $rc); the last lines of $log:" >&2
     tail -80 "$log" >&2
   fi
   return "$rc"
 }
 
+# start_bench starts a bench of the tests' own and sources its env.sh.
+start_bench() {
+  export TOMLFRONT_BENCH_STATE=${TOMLFRONT_TEST_STATE:-/tmp/tomlfront-test}
+  trap 'bash scripts/bench/down.sh >/dev/null 2>&1 || true' EXIT
+  step "starting the bench"
+  local env_sh
+  env_sh=$(bash scripts/bench/up.sh)
+  # shellcheck disable=SC1090
+  source "$env_sh"
+}
+
+e2e() {
+  start_bench
+  local kind failed=()
+  for kind in $E2E_KINDS; do
+    if [[ $kind == buildkitd ]]; then
+      step "end-to-end tests on buildkitd $BUILDKIT_VERSION (remote driver)"
+      go_test_e2e buildkitd || failed+=("$kind")
+      continue
+    fi
+    step "the end-to-end core on Docker Engine: $kind (docker driver)"
+    local engine_env
+    engine_env=$(bash scripts/bench/engine.sh "$kind") || { failed+=("$kind"); continue; }
+    # shellcheck disable=SC1090
+    (source "$engine_env" && go_test_e2e "$kind" -run "$E2E_CORE") || failed+=("$kind")
+  done
+  bash scripts/bench/engine.sh stop
+  if ((${#failed[@]} > 0)); then
+    echo "end-to-end tests failed on: ${failed[*]}" >&2
+    return 1
+  fi
+}
+
+# compat runs the end-to-end core on each older buildkitd release, through
+# buildx's remote driver; fresh builders in the tests are of the same
+# release.
+compat() {
+  start_bench
+  bash scripts/bench/tools.sh compat
+  local version bin addr failed=()
+  for version in "${COMPAT_BUILDKIT_VERSIONS[@]}"; do
+    step "the end-to-end core on buildkitd $version (remote driver)"
+    bin=$(buildkit_bin "$version")
+    addr=$(TOMLFRONT_BUILDKITD="$bin/buildkitd" bash scripts/bench/buildkitd-extra.sh "compat-$version") || { failed+=("$version"); continue; }
+    docker buildx create --name "compat-$version" --driver remote "$addr" >/dev/null
+    (export BUILDKIT_HOST=$addr BUILDX_BUILDER=compat-$version TOMLFRONT_BUILDKITD=$bin/buildkitd &&
+      go_test_e2e "buildkitd-$version" -run "$E2E_CORE") || failed+=("$version")
+    docker buildx rm "compat-$version" >/dev/null 2>&1 || true
+  done
+  if ((${#failed[@]} > 0)); then
+    echo "end-to-end core failed on buildkitd: ${failed[*]}" >&2
+    return 1
+  fi
+}
+
 case $part in
   all) unit; fuzz; e2e ;;
-  unit | fuzz | e2e) "$part" ;;
-  *) echo "usage: $0 [unit|fuzz|e2e]" >&2; exit 2 ;;
+  unit | fuzz | e2e | compat) "$part" ;;
+  *) echo "usage: $0 [unit|fuzz|e2e|compat]" >&2; exit 2 ;;
 esac

@@ -4,7 +4,8 @@
 # the same registry and mirrors) at unix://$TOMLFRONT_BENCH_STATE/NAME/buildkitd.sock,
 # records its pid for down.sh, waits until it answers and prints its address.
 # An extra buildkitd of the same NAME that is still running is stopped and
-# replaced by a fresh one.
+# replaced by a fresh one. TOMLFRONT_BUILDKITD, when set, is the buildkitd
+# binary to run (an older release, for `make compat`).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -29,7 +30,7 @@ rm -rf "$dir"
 mkdir -p "$dir"
 addr="unix://$dir/buildkitd.sock"
 pid=$(start_daemon "buildkitd-$NAME" "$dir/buildkitd.log" \
-  "$BUILDKIT_BIN/buildkitd" --config "$STATE/buildkitd.toml" --root "$dir/root" --addr "$addr")
+  "${TOMLFRONT_BUILDKITD:-$BUILDKIT_BIN/buildkitd}" --config "$STATE/buildkitd.toml" --root "$dir/root" --addr "$addr")
 wait_for "buildkitd-$NAME" 60 "$pid" buildkitd_ready "$addr"
 log "buildkitd-$NAME ready at $addr (pid $pid)"
 echo "$addr"

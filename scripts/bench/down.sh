@@ -12,6 +12,7 @@ if [[ ! -d $STATE ]]; then
   exit 0
 fi
 
+stop_engines
 # Newest first: extra buildkitds, buildkitd, azurite, versitygw, the registry.
 if [[ -f $STATE/pids ]]; then
   while read -r pid name; do

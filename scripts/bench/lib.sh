@@ -29,7 +29,25 @@ AZURITE_VERSION="3.37.0"
 # staticcheck 2026.2.2 (its module version; the newest release, needs Go 1.26).
 STATICCHECK_VERSION="v0.8.2"
 
-BUILDKIT_BIN="$CACHE/tools/buildkit-$BUILDKIT_VERSION/bin"
+# Docker Engine, as users run it (scripts/bench/engine.sh): Engine 29 from
+# its module github.com/moby/moby/v2 (v2.0.0-beta.24 is Engine 29.8.0, its
+# releases/versions.yaml says; BuildKit v0.33.0), Engine 28.5 from
+# github.com/docker/docker (BuildKit v0.25.2), and the containerd Engine 29
+# pins.
+ENGINE29_MODULE_VERSION="v2.0.0-beta.24"
+ENGINE29_VERSION="29.8.0"
+ENGINE28_MODULE_VERSION="v28.5.2+incompatible"
+ENGINE28_VERSION="28.5.2"
+CONTAINERD_VERSION="v2.3.5"
+# Older buildkitd releases `make compat` tests through the remote driver.
+COMPAT_BUILDKIT_VERSIONS=(v0.12.5 v0.16.0 v0.20.2 v0.25.2)
+
+# buildkit_bin VERSION: where buildkitd and buildctl of VERSION are cached.
+buildkit_bin() { echo "$CACHE/tools/buildkit-$1/bin"; }
+BUILDKIT_BIN=$(buildkit_bin "$BUILDKIT_VERSION")
+ENGINE29_BIN="$CACHE/tools/dockerd-$ENGINE29_VERSION/bin"
+ENGINE28_BIN="$CACHE/tools/dockerd-$ENGINE28_VERSION/bin"
+CONTAINERD_BIN="$CACHE/tools/containerd-$CONTAINERD_VERSION/bin"
 REGISTRY_BIN="$CACHE/tools/registry-$REGISTRY_VERSION/bin"
 BUILDX_BIN="$CACHE/tools/buildx-$BUILDX_VERSION/bin"
 VERSITYGW_BIN="$CACHE/tools/versitygw-$VERSITYGW_VERSION/bin"
@@ -117,6 +135,25 @@ stop_pid() {
 # buildkitd_ready ADDR: true when a buildkitd answers on ADDR.
 buildkitd_ready() {
   "$BUILDKIT_BIN/buildctl" --addr "$1" debug workers >/dev/null 2>&1
+}
+
+# stop_engines: stop the Docker Engines engine.sh started (each dockerd
+# before its containerd), unmount and remove their data; logs stay.
+stop_engines() {
+  local pid name kind
+  [[ -f $STATE/pids ]] || return 0
+  while read -r pid name; do
+    case "$name" in dockerd-* | containerd-*) ;; *) continue ;; esac
+    if pid_alive "$pid"; then
+      log "stopping $name (pid $pid)"
+      stop_pid "$pid"
+    fi
+    kind=${name#*-}
+    if [[ $name == containerd-* && -d $STATE/$kind ]]; then
+      grep -F " $STATE/$kind/" /proc/self/mounts | awk '{print $2}' | sort -r | xargs -r umount -l 2>/dev/null || true
+      rm -rf "$STATE/$kind/data" "$STATE/$kind/exec" "$STATE/$kind/containerd"
+    fi
+  done < <(tac "$STATE/pids")
 }
 
 # record_pid NAME PID: remember a process the bench started, for down.sh.

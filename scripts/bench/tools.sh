@@ -39,7 +39,11 @@ install_apt_packages() {
 # build_from_module MODULE VERSION DESTDIR LDFLAGS PKG...: go-build main
 # packages of a module whose go.mod has exclude/replace directives (which
 # `go install pkg@version` refuses) into DESTDIR. The module is copied out of
-# the read-only module cache into a temp dir and built there.
+# the read-only module cache into a temp dir and built there in module mode:
+# its vendor/ (only modules.txt survives in a module zip) is dropped, and a
+# tree that keeps its requirements in vendor.mod/vendor.sum (Docker Engine
+# before v29) gets them as go.mod/go.sum. BUILD_TAGS, when set, are the
+# build tags.
 build_from_module() {
   local module=$1 version=$2 dest=$3 ldflags=$4
   shift 4
@@ -51,27 +55,63 @@ build_from_module() {
   trap "rm -rf '$work'" RETURN
   cp -r "$dir" "$work/src"
   chmod -R u+w "$work/src"
+  rm -rf "$work/src/vendor"
+  if [[ ! -f $work/src/go.mod && -f $work/src/vendor.mod ]]; then
+    mv "$work/src/vendor.mod" "$work/src/go.mod"
+    mv "$work/src/vendor.sum" "$work/src/go.sum"
+  fi
   tmpdest="$dest.tmp.$$"
   rm -rf "$tmpdest"
   mkdir -p "$tmpdest"
   for pkg in "$@"; do
     log "go build $module@$version $pkg (this takes minutes on 2 cores)"
-    (cd "$work/src" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOWORK=off \
-      go build -trimpath -ldflags "$ldflags" -o "$tmpdest/" "$pkg") >&2
+    (cd "$work/src" && CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=mod" GOWORK=off GOTOOLCHAIN=local \
+      go build -trimpath -tags "${BUILD_TAGS:-}" -ldflags "$ldflags" -o "$tmpdest/" "$pkg") >&2
   done
   mkdir -p "$(dirname "$dest")"
   rm -rf "$dest"
   mv "$tmpdest" "$dest"
 }
 
+# install_buildkit [VERSION]: buildkitd and buildctl of VERSION (default
+# the bench's) into buildkit_bin VERSION.
 install_buildkit() {
-  if [[ -x $BUILDKIT_BIN/buildkitd && -x $BUILDKIT_BIN/buildctl ]]; then
-    log "buildkit $BUILDKIT_VERSION cached: $BUILDKIT_BIN"
+  local version=${1:-$BUILDKIT_VERSION} bin
+  bin=$(buildkit_bin "$version")
+  if [[ -x $bin/buildkitd && -x $bin/buildctl ]]; then
+    log "buildkit $version cached: $bin"
     return 0
   fi
-  build_from_module github.com/moby/buildkit "$BUILDKIT_VERSION" "$BUILDKIT_BIN" \
-    "-s -w -X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION -X github.com/moby/buildkit/version.Package=github.com/moby/buildkit" \
+  build_from_module github.com/moby/buildkit "$version" "$bin" \
+    "-s -w -X github.com/moby/buildkit/version.Version=$version -X github.com/moby/buildkit/version.Package=github.com/moby/buildkit" \
     ./cmd/buildkitd ./cmd/buildctl
+}
+
+# install_containerd: containerd and its runc shim, the version Engine 29
+# pins (both engines talk to it over its API). The tags leave out what needs
+# cgo.
+install_containerd() {
+  if [[ -x $CONTAINERD_BIN/containerd && -x $CONTAINERD_BIN/containerd-shim-runc-v2 ]]; then
+    log "containerd $CONTAINERD_VERSION cached: $CONTAINERD_BIN"
+    return 0
+  fi
+  BUILD_TAGS="no_btrfs no_devmapper no_zfs" build_from_module github.com/containerd/containerd/v2 "$CONTAINERD_VERSION" "$CONTAINERD_BIN" \
+    "-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION" \
+    ./cmd/containerd ./cmd/containerd-shim-runc-v2
+}
+
+# install_dockerd MODULE MODULE_VERSION ENGINE_VERSION BIN: cmd/dockerd of a
+# Docker Engine module, with the tags and version variable of moby's own
+# static build (hack/make.sh).
+install_dockerd() {
+  local module=$1 version=$2 engine=$3 bin=$4
+  if [[ -x $bin/dockerd ]]; then
+    log "dockerd $engine cached: $bin"
+    return 0
+  fi
+  BUILD_TAGS="netgo osusergo static_build nri_no_wasm exclude_graphdriver_btrfs" build_from_module "$module" "$version" "$bin" \
+    "-s -w -X $module/dockerversion.Version=$engine -X $module/dockerversion.GitCommit=$version" \
+    ./cmd/dockerd
 }
 
 install_registry() {
@@ -178,12 +218,22 @@ main() {
       install_azurite
       log "tools ready: $(bench_path)"
       ;;
+    engine)
+      install_apt_packages "${BENCH_APT_PACKAGES[@]}"
+      install_containerd
+      install_dockerd github.com/moby/moby/v2 "$ENGINE29_MODULE_VERSION" "$ENGINE29_VERSION" "$ENGINE29_BIN"
+      install_dockerd github.com/docker/docker "$ENGINE28_MODULE_VERSION" "$ENGINE28_VERSION" "$ENGINE28_BIN"
+      ;;
+    compat)
+      local v
+      for v in "${COMPAT_BUILDKIT_VERSIONS[@]}"; do install_buildkit "$v"; done
+      ;;
     lint)
       install_apt_packages "${LINT_APT_PACKAGES[@]}"
       install_staticcheck
       echo "$STATICCHECK_BIN"
       ;;
-    *) die "usage: $0 [bench|lint]" ;;
+    *) die "usage: $0 [bench|engine|compat|lint]" ;;
   esac
 }
 

@@ -1,0 +1,144 @@
+//go:build e2e
+
+package e2e
+
+// Builder kinds: the e2e tests run on buildkitd through buildx's remote
+// driver (the bench's own, kind "buildkitd"), and their core runs again on
+// Docker Engine through buildx's docker driver (scripts/bench/engine.sh,
+// which sets TOMLFRONT_BUILDER_KIND and DOCKER_HOST).
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client"
+)
+
+// builderKind says which kind of builder the tests run on.
+type builderKind string
+
+const (
+	kindBuildkitd       builderKind = "buildkitd"
+	kindEngineContainer builderKind = "engine29-containerd"
+	kindEngineGraph     builderKind = "engine29-graphdriver"
+	kindEngine28        builderKind = "engine28"
+)
+
+// engine reports whether the builder is a Docker Engine's own BuildKit.
+func (k builderKind) engine() bool { return k != kindBuildkitd }
+
+// graphdriver reports whether the builder is a Docker Engine whose images
+// live in the graphdriver store, which can neither export OCI layouts nor
+// merge layers.
+func (k builderKind) graphdriver() bool { return k == kindEngineGraph || k == kindEngine28 }
+
+// skipOn skips the test on the builder kinds for which cannot holds, with
+// the reason: what the kind lacks.
+func skipOn(t *testing.T, cannot func(builderKind) bool, reason string) {
+	t.Helper()
+	if cannot(bench.kind) {
+		t.Skipf("not on %s: %s", bench.kind, reason)
+	}
+}
+
+// onlyBuildkitd is for skipOn: tests that need a buildkitd of the bench's
+// own (buildctl, extra daemons, the s3 and azblob backends).
+func onlyBuildkitd(k builderKind) bool { return k.engine() }
+
+// buildkitClient connects to the builder for an in-process build: to
+// buildkitd's socket, or to a Docker Engine's BuildKit the way buildx's
+// docker driver does, through the engine API's /grpc and /session
+// endpoints upgraded to raw connections.
+func buildkitClient(ctx context.Context, host string) (*client.Client, error) {
+	if host != "" || !bench.kind.engine() {
+		if host == "" {
+			host = bench.host
+		}
+		return client.New(ctx, host)
+	}
+	return client.New(ctx, "",
+		client.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
+			return dockerUpgrade(ctx, "/grpc", "h2c", nil)
+		}),
+		client.WithSessionDialer(func(ctx context.Context, proto string, meta map[string][]string) (net.Conn, error) {
+			return dockerUpgrade(ctx, "/session", proto, meta)
+		}))
+}
+
+// dockerUpgrade opens a connection to the engine at DOCKER_HOST (a unix
+// socket), POSTs to path asking to upgrade to proto, and returns the
+// connection once the engine switched protocols.
+func dockerUpgrade(ctx context.Context, path, proto string, header http.Header) (net.Conn, error) {
+	sock, ok := strings.CutPrefix(os.Getenv("DOCKER_HOST"), "unix://")
+	if !ok {
+		return nil, fmt.Errorf("DOCKER_HOST %q is not a unix socket", os.Getenv("DOCKER_HOST"))
+	}
+	conn, err := (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://docker"+path, nil)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", proto)
+	if err := req.Write(conn); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		conn.Close()
+		return nil, fmt.Errorf("POST %s: %s", path, resp.Status)
+	}
+	return &bufferedConn{Conn: conn, r: br}, nil
+}
+
+// bufferedConn is a connection whose first bytes may already sit in r.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// freshBuilder returns a buildx builder with nothing in its cache. On
+// buildkitd it is a new buildkitd with an empty root (stopped with the
+// bench); a Docker Engine cannot have a second one beside it here (they
+// would share docker0), so its whole build cache, cache mounts too, is
+// pruned and its own builder returned. Only for tests that do not run in
+// parallel.
+func freshBuilder(t *testing.T, name string) string {
+	t.Helper()
+	if bench.kind.engine() {
+		mustDocker(t, "builder", "prune", "--all", "--force")
+		return os.Getenv("BUILDX_BUILDER")
+	}
+	addr := extraBuilder(t, name)
+	builder := "tf-" + name
+	mustDocker(t, "buildx", "create", "--name", builder, "--driver", "remote", addr)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = exec.CommandContext(ctx, "docker", "buildx", "rm", builder).Run()
+	})
+	return builder
+}
