@@ -100,19 +100,24 @@ func TestCacheSnapshots(t *testing.T) {
 	}
 	image := bench.registry + "/snapshots/e2e:" + ns
 	build(t, "", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=image,name="+image+",push=true")
-	layout := t.TempDir()
-	build(t, "", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=oci,dest="+layout+",tar=false")
-
-	// Each empty builder starts its cache from a snapshot.
-	var index ocispecs.Index
-	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(layout, "index.json"))), &index); err != nil || len(index.Manifests) == 0 {
-		t.Fatalf("oci layout index: %v", err)
-	}
-	for name, context := range map[string]string{
+	snapshots := map[string]string{
 		"local":        local,
 		"docker-image": "docker-image://" + image,
-		"oci-layout":   "oci-layout://" + layout + "@" + index.Manifests[0].Digest.String(),
-	} {
+	}
+	if bench.kind.graphdriver() {
+		t.Logf("no oci-layout snapshot on %s: buildx's docker driver has no OCI exporter on the graphdriver store", bench.kind)
+	} else {
+		layout := t.TempDir()
+		build(t, "", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=oci,dest="+layout+",tar=false")
+		var index ocispecs.Index
+		if err := json.Unmarshal([]byte(readFile(t, filepath.Join(layout, "index.json"))), &index); err != nil || len(index.Manifests) == 0 {
+			t.Fatalf("oci layout index: %v", err)
+		}
+		snapshots["oci-layout"] = "oci-layout://" + layout + "@" + index.Manifests[0].Digest.String()
+	}
+
+	// Each empty builder starts its cache from a snapshot.
+	for name, context := range snapshots {
 		t.Run(name, func(t *testing.T) {
 			builder := freshBuilder(t, "snap-"+name)
 			got, log := seen(t, builder, "--build-context", "tomlfront-cache="+context)

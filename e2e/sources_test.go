@@ -327,7 +327,9 @@ to = "/plain/"
 // TestSourcesCopyLink checks what `link = true` is for: when the base image
 // changes, the linked copy's layer is reused (CACHED) while a copy without
 // link, in the same situation, runs again. The steps after both copies run
-// again on the new base.
+// again on the new base. A Docker Engine on the graphdriver store has no
+// MergeOp: there the linked copy is a plain copy, which builds the same
+// files and runs again like the other.
 func TestSourcesCopyLink(t *testing.T) {
 	t.Parallel()
 	ctx := timeout(t, 8*time.Minute)
@@ -411,7 +413,10 @@ to = "/plain"
 
 	pushBase("base two " + token + "\n") // a different base under the same tag
 	second := parseProgress(t, build("base two "+token+"\n"))
-	if !second.cached(t, linkedCopy) {
+	switch linkReused := second.cached(t, linkedCopy); {
+	case bench.kind.graphdriver() && linkReused:
+		t.Errorf("%q is CACHED after the base changed, on a builder without MergeOp: the copy was not the plain copy it falls back to", linkedCopy)
+	case !bench.kind.graphdriver() && !linkReused:
 		t.Errorf("%q ran again after the base changed: link = true should reuse its layer", linkedCopy)
 	}
 	if second.cached(t, plainCopy) {
