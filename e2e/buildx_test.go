@@ -592,17 +592,18 @@ labels = { "org.example.nonce" = "${NONCE}" }
 	exports := t.TempDir()
 	ociTar, plainTar := filepath.Join(exports, "image-oci.tar"), filepath.Join(exports, "image.tar")
 	args := []string{"build", "-f", "build.toml", "--build-arg", "NONCE=" + nonce(t),
-		"--secret", "id=filetok,src=" + secretFile, "--secret", "id=envtok,env=TF_E2E_SECRET",
-		"--output", "type=tar,dest=" + plainTar, "--output", "type=image,name=" + image + ",push=true"}
+		"--secret", "id=filetok,src=" + secretFile, "--secret", "id=envtok,env=TF_E2E_SECRET"}
+	outputs := []string{"type=tar,dest=" + plainTar, "type=image,name=" + image + ",push=true"}
 	// The docker driver on the graphdriver store has neither attestations
 	// nor the OCI exporter: there, the image and its tar are searched.
 	withProvenance := !bench.kind.graphdriver()
 	if withProvenance {
-		args = append(args, "--provenance=mode=max", "--output", "type=oci,dest="+ociTar+",compression=uncompressed")
+		args = append(args, "--provenance=mode=max")
+		outputs = append(outputs, "type=oci,dest="+ociTar+",compression=uncompressed")
 	} else {
 		args = append(args, "--provenance=false")
 	}
-	log := mustBuildxWith(t, cmdOpt{env: []string{"TF_E2E_SECRET=" + envSecret}}, dir, append(args, ".")...)
+	log := buildxOutputs(t, cmdOpt{env: []string{"TF_E2E_SECRET=" + envSecret}}, dir, args, outputs...)
 
 	files := tarFileOf(t, plainTar)
 	for name, w := range map[string]string{"out/default.sha": fileSecret, "out/custom.sha": envSecret, "out/env.sha": fileSecret} {

@@ -114,9 +114,8 @@ func TestExamples(t *testing.T) {
 			}
 			out := t.TempDir()
 			image := bench.registry + "/examples/" + name + ":e2e"
-			mustBuildx(t, root, append(engineNetwork("build", "-f", file, "--build-arg", "NAME=e2e", "--label", "built-by=e2e", "--provenance=false",
-				"--output", "type=local,dest="+out, "--output", "type=image,name="+image+",push=true"),
-				filepath.Dir(file))...)
+			buildxOutputs(t, cmdOpt{}, filepath.Dir(file), engineNetwork("build", "-f", file, "--build-arg", "NAME=e2e", "--label", "built-by=e2e", "--provenance=false"),
+				"type=local,dest="+out, "type=image,name="+image+",push=true")
 			cfg := imageConfig(t, "examples/"+name, "e2e").Config
 			if cfg.Labels["built-by"] != "e2e" {
 				t.Errorf("--label missing from the config: %v", cfg.Labels)

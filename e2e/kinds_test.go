@@ -15,7 +15,10 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -141,4 +144,59 @@ func freshBuilder(t *testing.T, name string) string {
 		_ = exec.CommandContext(ctx, "docker", "buildx", "rm", builder).Run()
 	})
 	return builder
+}
+
+var builderVersion struct {
+	sync.Once
+	minor int
+	err   error
+}
+
+// buildkitMinor returns MINOR of the builder's BuildKit version v0.MINOR.x,
+// as `docker buildx inspect` reports it (a Docker Engine reports the
+// BuildKit it embeds).
+func buildkitMinor(t *testing.T) int {
+	t.Helper()
+	builderVersion.Do(func() {
+		out, err := docker(cmdOpt{timeout: time.Minute}, "", "buildx", "inspect", os.Getenv("BUILDX_BUILDER"))
+		if err != nil {
+			builderVersion.err = fmt.Errorf("docker buildx inspect: %v\n%s", err, out)
+			return
+		}
+		m := regexp.MustCompile(`(?m)^BuildKit version:\s+v0\.(\d+)\.`).FindStringSubmatch(out)
+		if m == nil {
+			builderVersion.err = fmt.Errorf("no BuildKit version v0.N.x in docker buildx inspect:\n%s", out)
+			return
+		}
+		builderVersion.minor, builderVersion.err = strconv.Atoi(m[1])
+	})
+	if builderVersion.err != nil {
+		t.Fatal(builderVersion.err)
+	}
+	return builderVersion.minor
+}
+
+// buildxOutputs runs `docker buildx build ARGS --output O ...` with every
+// output at once, or, on a BuildKit before v0.13, which takes one output
+// per build, once per output (the later builds come from the cache). It
+// returns the progress of every build.
+func buildxOutputs(t *testing.T, o cmdOpt, dir string, args []string, outputs ...string) string {
+	t.Helper()
+	var runs [][]string
+	if buildkitMinor(t) >= 13 {
+		run := args
+		for _, out := range outputs {
+			run = append(run, "--output", out)
+		}
+		runs = append(runs, run)
+	} else {
+		for _, out := range outputs {
+			runs = append(runs, append(append([]string(nil), args...), "--output", out))
+		}
+	}
+	var log strings.Builder
+	for _, run := range runs {
+		log.WriteString(mustBuildxWith(t, o, dir, append(run, ".")...))
+	}
+	return log.String()
 }
