@@ -922,6 +922,20 @@ func TestCapsFallbacks(t *testing.T) {
 			t.Errorf("exec %s", mustJSON(t, exec))
 		}
 	})
+	t.Run("a writable bind mount keeps its output without the no-output cap", func(t *testing.T) {
+		const spec = "[stages.a]\nfrom = \"busybox:1.36\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"bind\", source = \"conf\", target = \"/conf\", readonly = false }]\n"
+		for _, tc := range []struct {
+			caps       *apicaps.CapSet
+			skipOutput bool
+		}{{nil, true}, {capsWithout(pb.CapExecMountBindReadWriteNoOutput), false}} {
+			_, g := convert(t, spec, Options{LLBCaps: tc.caps})
+			op, _ := g.op("run true")
+			m := mount(t, op.GetExec(), "/conf")
+			if got := pb.OutputIndex(m.Output) == pb.SkipOutput; got != tc.skipOutput || m.Readonly {
+				t.Errorf("caps %v: the mount %s", tc.caps != nil, mustJSON(t, m))
+			}
+		}
+	})
 }
 
 const snapshotSpec = `

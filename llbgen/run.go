@@ -332,7 +332,7 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 		opts := []llb.MountOption{llb.SourcePath(path.Join("/", m.Source.Value))}
 		if !m.Readonly.Loc.Present() || m.Readonly.Value {
 			opts = append(opts, llb.Readonly)
-		} else {
+		} else if c.opt.supports(pb.CapExecMountBindReadWriteNoOutput) {
 			opts = append(opts, llb.ForceNoOutput) // writes are thrown away, as in a Dockerfile
 		}
 		return llb.AddMount(target, st, opts...), mounted{target: target}, nil
