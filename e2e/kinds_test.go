@@ -52,10 +52,6 @@ func skipOn(t *testing.T, cannot func(builderKind) bool, reason string) {
 	}
 }
 
-// onlyBuildkitd is for skipOn: tests that need a buildkitd of the bench's
-// own (buildctl, extra daemons, the s3 and azblob backends).
-func onlyBuildkitd(k builderKind) bool { return k.engine() }
-
 // buildkitClient connects to the builder for an in-process build: to
 // buildkitd's socket, or to a Docker Engine's BuildKit the way buildx's
 // docker driver does, through the engine API's /grpc and /session

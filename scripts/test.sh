@@ -6,7 +6,7 @@
 # and stop it at exit, so a bench started by `make demo` is left alone.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# shellcheck source=bench/lib.sh
+# shellcheck source=scripts/bench/lib.sh
 source scripts/bench/lib.sh
 
 part=${1:-all}
