@@ -111,6 +111,11 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		})
 	}
 
+	// Before anything runs: a template's required args must be given.
+	if err := s.CheckRequiredArgs(bc.BuildArgs); err != nil {
+		return nil, withSource(err, sm)
+	}
+
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (_ *dockerui.BuildResult, err error) {
 		defer crash.Recover(&err) // each platform builds in a goroutine of its own
 		injectPanic(c, "platform")

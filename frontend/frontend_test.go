@@ -12,6 +12,7 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
 	sublint "github.com/moby/buildkit/frontend/subrequests/lint"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
@@ -171,4 +172,31 @@ func TestSubrequests(t *testing.T) {
 			t.Errorf("sources %v", res.Sources)
 		}
 	})
+}
+
+// TestRequiredArgs: a build without a required arg fails before anything
+// runs, at the arg's declaration; the outline marks it required.
+func TestRequiredArgs(t *testing.T) {
+	const src = "[args]\nAPP = { required = true, description = \"the command to build\" }\n[stages.a]\nfrom = \"scratch\"\nargs = [\"APP\"]\n"
+	c := &fakeClient{opts: map[string]string{}, files: map[string]string{DefaultFilename: src}}
+	_, err := Build(context.Background(), c)
+	if err == nil || !strings.Contains(err.Error(), `build.toml:2:1: arg "APP" (the command to build) is required and not set: pass --build-arg APP=VALUE`) {
+		t.Fatalf("error %v", err)
+	}
+	if s := errdefs.Sources(err); len(s) != 1 || s[0].Ranges[0].Start.Line != 2 {
+		t.Errorf("sources %v", s)
+	}
+
+	c = &fakeClient{opts: map[string]string{"requestid": outline.SubrequestsOutlineDefinition.Name}, files: map[string]string{DefaultFilename: src}}
+	res, err := Build(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o outline.Outline
+	if err := json.Unmarshal(res.Metadata["result.json"], &o); err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Args) != 1 || o.Args[0].Description != "(required) the command to build" || o.Args[0].Value != "" {
+		t.Errorf("outline args %+v", o.Args)
+	}
 }

@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
@@ -59,7 +60,11 @@ func outlineOf(ctx context.Context, s *spec.Spec, sm *llb.SourceMap, opt llbgen.
 	}
 	for _, a := range s.Args {
 		if used[a.Name] {
-			o.Args = append(o.Args, outline.Arg{Name: a.Name, Value: res.Args[a.Name], Description: a.Description, Location: location(a.Value.Loc.Key.Join(a.Value.Loc.Value))})
+			desc := a.Description
+			if a.Required.Value { // the outline has no field for it
+				desc = strings.TrimSpace("(required) " + desc)
+			}
+			o.Args = append(o.Args, outline.Arg{Name: a.Name, Value: res.Args[a.Name], Description: desc, Location: location(a.Range())})
 		}
 	}
 	for _, u := range res.Uses.Secrets {

@@ -126,7 +126,7 @@ func sensitive(name string) bool {
 func (c *checker) secrets() {
 	for _, a := range c.spec.Args {
 		if sensitive(a.Name) {
-			c.add(SecretsUsedInArgOrEnv, a.Value.Loc.Key, "arg %q looks sensitive: pass it as a secret (--secret id=..., a `type = \"secret\"` mount)", a.Name)
+			c.add(SecretsUsedInArgOrEnv, a.Key, "arg %q looks sensitive: pass it as a secret (--secret id=..., a `type = \"secret\"` mount)", a.Name)
 		}
 	}
 	for _, st := range c.spec.Stages {
@@ -179,7 +179,7 @@ func Builtin(name string) bool {
 func (c *checker) unused() {
 	for _, a := range c.spec.Args {
 		if !c.spec.ArgUsed(a.Name) {
-			c.add(UnusedArg, a.Value.Loc.Key, "arg %q is declared but no stage lists it in `args` and no field uses ${%s}", a.Name, a.Name)
+			c.add(UnusedArg, a.Key, "arg %q is declared but no stage lists it in `args` and no field uses ${%s}", a.Name, a.Name)
 		}
 	}
 	used := map[string]bool{c.spec.DefaultStage().Name: true}

@@ -158,11 +158,17 @@ var specFields = fields[Spec]{
 		}
 		for _, k := range n.keys {
 			v := n.fields[k]
-			if v.kind != kindString {
-				d.at(v.rng, "arg %q must be a string, found %s (quote it: %s = \"%s\")", k, v.kind, k, v.str)
+			a := &Arg{Name: k, Key: v.key, Description: d.description(v.key)}
+			switch v.kind {
+			case kindString:
+				a.Value = String{Value: v.str, Loc: loc(v)}
+			case kindTable:
+				decodeTable(d, v, fmt.Sprintf("arg %q", k), a, argFields)
+			default:
+				d.at(v.rng, "arg %q must be a string or a table of default, required and description, found %s (quote it: %s = \"%s\")", k, v.kind, k, v.str)
 				continue
 			}
-			s.Args = append(s.Args, &Arg{Name: k, Value: String{Value: v.str, Loc: loc(v)}, Description: d.description(v.key)})
+			s.Args = append(s.Args, a)
 		}
 	},
 	"caches": func(d *decoder, s *Spec, n *node) {
@@ -176,6 +182,18 @@ var specFields = fields[Spec]{
 		d.namedTables(n, "stages", func(name string, t *node) {
 			s.Stages = append(s.Stages, d.stage(name, t))
 		})
+	},
+}
+
+var argFields = fields[Arg]{
+	"default":  func(d *decoder, a *Arg, n *node) { d.str(&a.Value, "default", n) },
+	"required": func(d *decoder, a *Arg, n *node) { d.boolean(&a.Required, "required", n) },
+	"description": func(d *decoder, a *Arg, n *node) {
+		var desc String
+		d.str(&desc, "description", n)
+		if desc.Loc.Present() {
+			a.Description = desc.Value
+		}
 	},
 }
 

@@ -187,7 +187,17 @@ var invalidSpecs = []struct {
 		"build.toml:3:11: unclosed variable in \"/src/${X\": write ${NAME}, or \\$ for a literal $",
 	}},
 	{"arg not a string", "[args]\nJOBS = 4\n[stages.a]\nfrom = \"busybox\"\n", []string{
-		"build.toml:2:8: arg \"JOBS\" must be a string, found an integer (quote it: JOBS = \"4\")",
+		"build.toml:2:8: arg \"JOBS\" must be a string or a table of default, required and description, found an integer (quote it: JOBS = \"4\")",
+	}},
+	{"required arg with a default", "[args]\nAPP = { required = true, default = \"api\" }\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:2:20: arg \"APP\" is required and has a default: a required arg has no default (drop one of them)",
+	}},
+	{"unknown key in an arg table", "[args]\nAPP = { requried = true }\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:2:9: unknown key \"requried\" in arg \"APP\" (did you mean \"required\"?); allowed: default, description, required",
+	}},
+	{"arg table of wrong types", "[args]\nAPP = { required = \"yes\", description = 1 }\n[stages.a]\nfrom = \"busybox\"\n", []string{
+		"build.toml:2:20: \"required\" must be true or false, found a string",
+		"build.toml:2:41: \"description\" must be a string, found an integer",
 	}},
 	{"invalid arg name", "[args]\n\"MY-ARG\" = \"x\"\n[stages.a]\nfrom = \"busybox\"\n", []string{
 		"build.toml:2:1: invalid arg name \"MY-ARG\": use letters, digits and _, not starting with a digit",

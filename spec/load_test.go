@@ -186,3 +186,52 @@ func TestErrorKeepsCause(t *testing.T) {
 		t.Errorf("an invalid date keeps no cause: %v", lerr)
 	}
 }
+
+// TestArgTables: an arg written as a table has its default, required flag
+// and description; a required arg without a --build-arg fails at its key.
+func TestArgTables(t *testing.T) {
+	const src = `[args]
+# the comment
+APP = { required = true, description = "the command under ./cmd to build" }
+PORT = { default = "8080" }
+# the log level
+LEVEL = "info"
+[stages.a]
+from = "busybox"
+args = ["APP", "PORT", "LEVEL"]
+`
+	s, err := Load("build.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type arg struct {
+		Name, Default, Description string
+		Required                   bool
+		Key                        Pos
+	}
+	var got []arg
+	for _, a := range s.Args {
+		got = append(got, arg{a.Name, a.Value.Value, a.Description, a.Required.Value, a.Key.Start})
+	}
+	want := []arg{
+		{"APP", "", "the command under ./cmd to build", true, Pos{3, 1}},
+		{"PORT", "8080", "", false, Pos{4, 1}},
+		{"LEVEL", "info", "the log level", false, Pos{6, 1}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("args\n got %+v\nwant %+v", got, want)
+	}
+	for _, tc := range []struct {
+		buildArgs map[string]string
+		want      string
+	}{
+		{nil, `build.toml:3:1: arg "APP" (the command under ./cmd to build) is required and not set: pass --build-arg APP=VALUE, or set it in the [args] of a spec that includes this one`},
+		{map[string]string{"PORT": "1"}, `build.toml:3:1: arg "APP" (the command under ./cmd to build) is required and not set: pass --build-arg APP=VALUE, or set it in the [args] of a spec that includes this one`},
+		{map[string]string{"APP": "api"}, ""},
+		{map[string]string{"APP": ""}, ""}, // set, if empty: as a Dockerfile ARG
+	} {
+		if got := errStr(s.CheckRequiredArgs(tc.buildArgs)); got != tc.want {
+			t.Errorf("CheckRequiredArgs(%v) = %q, want %q", tc.buildArgs, got, tc.want)
+		}
+	}
+}

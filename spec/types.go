@@ -117,6 +117,26 @@ func (s *Spec) ArgUsed(name string) bool {
 	return false
 }
 
+// CheckRequiredArgs fails, at each declaration, for the required args that
+// buildArgs (--build-arg) leave without a value.
+func (s *Spec) CheckRequiredArgs(buildArgs map[string]string) error {
+	var errs Errors
+	for _, a := range s.Args {
+		if _, set := buildArgs[a.Name]; !a.Required.Value || set {
+			continue
+		}
+		what := ""
+		if a.Description != "" {
+			what = " (" + a.Description + ")"
+		}
+		errs = append(errs, s.ErrorAt(a.Key, "arg %q%s is required and not set: pass --build-arg %s=VALUE, or set it in the [args] of a spec that includes this one", a.Name, what, a.Name))
+	}
+	if errs == nil {
+		return nil
+	}
+	return errs
+}
+
 // Arg returns the declared arg name, or nil.
 func (s *Spec) Arg(name string) *Arg { return s.args[name] }
 
@@ -135,11 +155,25 @@ func (s *Spec) DefaultStage() *Stage {
 	return s.Stages[len(s.Stages)-1]
 }
 
-// Arg is a declared build argument with its default value.
+// Arg is a declared build argument with its default value: `NAME =
+// "default"`, or `NAME = { default = "...", required = true, description =
+// "..." }`.
 type Arg struct {
-	Name        string
+	Name string
+	Key  Range // the key that declares it
+	// Value is the default; unset (no Loc) for an arg declared by a table
+	// without a default.
 	Value       String
-	Description string // the comment line directly above the key
+	Required    Bool
+	Description string // `description`, else the comment line directly above the key
+}
+
+// Range is the arg's declaration, from its key to its value.
+func (a *Arg) Range() Range {
+	if a.Value.Loc.Present() {
+		return a.Key.Join(a.Value.Loc.Value)
+	}
+	return a.Key
 }
 
 // Stage is one `[stages.NAME]` table.

@@ -48,10 +48,13 @@ func (v *validator) validate() {
 	v.refs = map[string]bool{}
 	for _, a := range s.Args {
 		if !argPattern.MatchString(a.Name) {
-			v.at(a.Value.Loc.Key, "invalid arg name %q: use letters, digits and _, not starting with a digit", a.Name)
+			v.at(a.Key, "invalid arg name %q: use letters, digits and _, not starting with a digit", a.Name)
 		}
 		if isPlatformArg(a.Name) {
-			v.at(a.Value.Loc.Key, "arg %q is a platform arg, set from --platform; it cannot be declared", a.Name)
+			v.at(a.Key, "arg %q is a platform arg, set from --platform; it cannot be declared", a.Name)
+		}
+		if a.Required.Value && a.Value.Loc.Present() {
+			v.at(a.Required.Loc.Value, "arg %q is required and has a default: a required arg has no default (drop one of them)", a.Name)
 		}
 		v.checkVars(a.Value, v.args) // a default sees the args above it
 		v.args.Set(a.Name, "x")

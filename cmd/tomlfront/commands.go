@@ -145,9 +145,13 @@ func runLLB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
-	_, res, code := flags.convert(ctx, "llb", stderr)
+	s, res, code := flags.convert(ctx, "llb", stderr)
 	if res == nil {
 		return code
+	}
+	if err := s.CheckRequiredArgs(flags.args); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
 	}
 	// A unique id from the spec's path, not a random one, keeps the output
 	// deterministic while local sources of other projects stay apart.
