@@ -104,14 +104,21 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	if err := loaded(); err != nil {
 		return nil, err
 	}
-	findings := lint.Check(s, lintOpt)
+	findings, err := lint.Check(s, lintOpt)
+	if err != nil {
+		return nil, withSource(err, sm)
+	}
 	for _, f := range findings {
 		src.Warn(ctx, fmt.Sprintf("%s: %s (line %d)", f.Rule.Name, f.Msg, f.Range.Start.Line), client.WarnOpts{
 			Range: pbRanges(f.Error(sm.Filename)), Detail: [][]byte{[]byte(f.Rule.Description)}, URL: f.Rule.DocsURL(),
 		})
 	}
 
-	// Before anything runs: a template's required args must be given.
+	// Before anything runs: findings of the rules the spec makes errors,
+	// and a template's required args.
+	if err := lint.Failing(sm.Filename, findings); err != nil {
+		return nil, withSource(err, sm)
+	}
 	if err := s.CheckRequiredArgs(bc.BuildArgs); err != nil {
 		return nil, withSource(err, sm)
 	}

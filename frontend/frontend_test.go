@@ -200,3 +200,39 @@ func TestRequiredArgs(t *testing.T) {
 		t.Errorf("outline args %+v", o.Args)
 	}
 }
+
+// TestLintPolicy: a finding of a rule the spec's [lint] makes an error
+// fails the build at its range, and fails --call=check; TOMLFRONT_CHECK
+// overrides [lint].
+func TestLintPolicy(t *testing.T) {
+	const src = "[stages.a]\nfrom = \"busybox\"\n[lint]\nerror = [\"UnpinnedBaseImage\"]\n"
+	const want = `build.toml:2:8: image "busybox" has no tag: pin a version, e.g. "busybox:1.2" (UnpinnedBaseImage, an error by the spec's [lint] or TOMLFRONT_CHECK)`
+	c := &fakeClient{opts: map[string]string{}, files: map[string]string{DefaultFilename: src}}
+	_, err := Build(context.Background(), c)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want %s", err, want)
+	}
+	if s := errdefs.Sources(err); len(s) != 1 || s[0].Ranges[0].Start.Line != 2 {
+		t.Errorf("sources %v", s)
+	}
+
+	c = &fakeClient{opts: map[string]string{"requestid": sublint.SubrequestLintDefinition.Name}, files: map[string]string{DefaultFilename: src}}
+	res, err := Build(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lr sublint.LintResults
+	if err := json.Unmarshal(res.Metadata["result.json"], &lr); err != nil {
+		t.Fatal(err)
+	}
+	if lr.Error == nil || lr.Error.Message != want || len(lr.Warnings) != 1 {
+		t.Errorf("check: error %+v, warnings %+v", lr.Error, lr.Warnings)
+	}
+
+	// TOMLFRONT_CHECK skips the rule: the build goes past the check (and
+	// fails later, at the fake client's solve, which this test has not).
+	c = &fakeClient{opts: map[string]string{"build-arg:TOMLFRONT_CHECK": "skip=UnpinnedBaseImage"}, files: map[string]string{DefaultFilename: src}}
+	if _, err := Build(context.Background(), c); err != nil && strings.Contains(err.Error(), "UnpinnedBaseImage") {
+		t.Errorf("TOMLFRONT_CHECK did not override [lint]: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -89,9 +90,16 @@ func lintResults(report *speclint.Report, sm *llb.SourceMap) *lint.LintResults {
 	res := &lint.LintResults{Warnings: []lint.Warning{}, Sources: []*pb.SourceInfo{{
 		Filename: sm.Filename, Data: sm.Data, Language: sm.Language, Definition: sm.Definition.ToPB(),
 	}}}
-	if len(report.Errors) > 0 {
-		res.Error = &lint.BuildError{Message: report.Errors.Error()}
-		for _, e := range report.Errors {
+	errs := report.Errors
+	if len(errs) == 0 { // the findings of rules the spec makes errors
+		var failing spec.Errors
+		if errors.As(speclint.Failing(sm.Filename, report.Findings), &failing) {
+			errs = failing
+		}
+	}
+	if len(errs) > 0 {
+		res.Error = &lint.BuildError{Message: errs.Error()}
+		for _, e := range errs {
 			res.Error.Location.Ranges = append(res.Error.Location.Ranges, pbRanges(e)...)
 		}
 	}

@@ -73,17 +73,47 @@ type Finding struct {
 	Rule  Rule
 	Msg   string
 	Range spec.Range
+	// Fails is set when the spec's [lint] (or TOMLFRONT_CHECK) makes the
+	// rule an error: the finding fails the build.
+	Fails bool
 }
 
-// Error renders the finding as a warning of the spec's file.
+// Error renders the finding as a problem of the spec's file: a warning,
+// or an error when it fails the build.
 func (f Finding) Error(file string) *spec.Error {
-	return &spec.Error{File: file, Pos: f.Range.Start, Range: f.Range, Severity: spec.SeverityWarning,
+	e := &spec.Error{File: file, Pos: f.Range.Start, Range: f.Range, Severity: spec.SeverityWarning,
 		Msg: fmt.Sprintf("%s (%s)", f.Msg, f.Rule.Name)}
+	if f.Fails {
+		e.Severity = spec.SeverityError
+		e.Msg = fmt.Sprintf("%s (%s, an error by the spec's [lint] or %s)", f.Msg, f.Rule.Name, CheckArg)
+	}
+	return e
 }
 
-// Check runs every rule on s for a build with opt. Findings are sorted by
-// position.
-func Check(s *spec.Spec, opt Options) []Finding {
+// Failing returns the findings that fail the build, as errors of the
+// spec's file; nil when there are none.
+func Failing(file string, findings []Finding) error {
+	var errs spec.Errors
+	for _, f := range findings {
+		if f.Fails {
+			errs = append(errs, f.Error(file))
+		}
+	}
+	if errs == nil {
+		return nil
+	}
+	return errs
+}
+
+// Check runs every rule on s for a build with opt, less those the spec's
+// [lint] (or the build's TOMLFRONT_CHECK) skips; a finding of a rule they
+// make an error Fails. Findings are sorted by position. The error is an
+// unknown rule name in [lint] or an invalid TOMLFRONT_CHECK.
+func Check(s *spec.Spec, opt Options) ([]Finding, error) {
+	p, err := policyOf(s, opt.BuildArgs)
+	if err != nil {
+		return nil, err
+	}
 	c := checker{spec: s}
 	c.secrets()
 	c.buildArgs(opt.BuildArgs)
@@ -100,7 +130,15 @@ func Check(s *spec.Spec, opt Options) []Finding {
 	}
 	sort.SliceStable(c.findings, func(i, j int) bool { return c.findings[i].Range.Start.Before(c.findings[j].Range.Start) })
 	// A stage's caches apply to each of its steps: say each finding once.
-	return slices.CompactFunc(c.findings, func(a, b Finding) bool { return a == b })
+	found := slices.CompactFunc(c.findings, func(a, b Finding) bool { return a == b })
+	kept := found[:0]
+	for _, f := range found {
+		if !p.skips(f.Rule) {
+			f.Fails = p.fails(f.Rule)
+			kept = append(kept, f)
+		}
+	}
+	return kept, nil
 }
 
 type checker struct {

@@ -186,6 +186,26 @@ from = "cross"
 			`build.toml:9:11: warning: stage "build" runs once per platform, and every platform writes cache "target" at once: put ${TARGETPLATFORM} in its ` + "`id`" + `, or set sharing = "locked" (CacheSharedAcrossPlatforms)`,
 			`build.toml:12:11: warning: stage "build" runs once per platform, and every platform writes cache "/src/node_modules" at once: put ${TARGETPLATFORM} in its ` + "`id`" + `, or set sharing = "locked" (CacheSharedAcrossPlatforms)`,
 		}},
+		{"[lint] skips a rule and makes another an error", policySpec + `[lint]
+skip = ["UnusedArg"]
+error = ["UnpinnedBaseImage"]
+`, nil, false, []string{
+			`build.toml:4:8: image "busybox" has no tag: pin a version, e.g. "busybox:1.2" (UnpinnedBaseImage, an error by the spec's [lint] or TOMLFRONT_CHECK)`,
+		}},
+		{"[lint] error = true", policySpec + "[lint]\nerror = true\n", nil, false, []string{
+			`build.toml:2:1: arg "UNUSED" is declared but no stage lists it in ` + "`args`" + ` and no field uses ${UNUSED} (UnusedArg, an error by the spec's [lint] or TOMLFRONT_CHECK)`,
+			`build.toml:4:8: image "busybox" has no tag: pin a version, e.g. "busybox:1.2" (UnpinnedBaseImage, an error by the spec's [lint] or TOMLFRONT_CHECK)`,
+		}},
+		{"TOMLFRONT_CHECK replaces [lint]", policySpec + "[lint]\nerror = true\n", map[string]string{"TOMLFRONT_CHECK": "skip=UnpinnedBaseImage"}, false, []string{
+			`build.toml:2:1: warning: arg "UNUSED" is declared but no stage lists it in ` + "`args`" + ` and no field uses ${UNUSED} (UnusedArg)`,
+		}},
+		{"TOMLFRONT_CHECK skip=all", policySpec, map[string]string{"TOMLFRONT_CHECK": "skip=all"}, false, nil},
+		{"unknown rule in [lint]", policySpec + "[lint]\nskip = [\"UnusedArgs\"]\n", nil, false, []string{
+			`build.toml:6:9: unknown lint rule "UnusedArgs" (did you mean "UnusedArg"?); rules: ` + strings.Join(ruleNames(), ", "),
+		}},
+		{"unknown rule in TOMLFRONT_CHECK", policySpec, map[string]string{"TOMLFRONT_CHECK": "skip=UnusedStages"}, false, []string{
+			`--build-arg TOMLFRONT_CHECK="skip=UnusedStages": unknown rule "UnusedStages" (did you mean "UnusedStage"?); rules: ` + strings.Join(ruleNames(), ", "),
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -194,7 +214,11 @@ from = "cross"
 				t.Fatal(err)
 			}
 			var got []string
-			for _, f := range Check(s, Options{BuildArgs: tc.args, Platforms: platformsOf(tc.multi)}) {
+			findings, err := Check(s, Options{BuildArgs: tc.args, Platforms: platformsOf(tc.multi)})
+			if err != nil {
+				got = append(got, err.Error())
+			}
+			for _, f := range findings {
 				got = append(got, f.Error(s.File).Error())
 			}
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
@@ -203,6 +227,14 @@ from = "cross"
 		})
 	}
 }
+
+// policySpec breaks two rules: an unused arg (line 2) and an untagged
+// base image (line 4).
+const policySpec = `[args]
+UNUSED = "x"
+[stages.a]
+from = "busybox"
+`
 
 // TestRulesDocumented checks that docs/lint.md has a section for each rule.
 func TestRulesDocumented(t *testing.T) {

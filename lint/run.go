@@ -46,7 +46,14 @@ func Run(ctx context.Context, file string, src []byte, opt Options) (*Report, er
 		}
 		return &Report{Errors: errs}, nil
 	}
-	r := &Report{Spec: s, Findings: Check(s, opt)}
+	findings, err := Check(s, opt)
+	var policyErrs spec.Errors
+	switch {
+	case errors.As(err, &policyErrs): // unknown rules in [lint]
+	case err != nil:
+		return nil, err
+	}
+	r := &Report{Spec: s, Findings: findings, Errors: policyErrs}
 	targets := opt.Platforms
 	if len(targets) == 0 {
 		targets = []ocispecs.Platform{{}} // llbgen's default: this machine's

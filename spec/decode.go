@@ -171,6 +171,13 @@ var specFields = fields[Spec]{
 			s.Args = append(s.Args, a)
 		}
 	},
+	"lint": func(d *decoder, s *Spec, n *node) {
+		if n.kind != kindTable {
+			d.wrongType(n, "lint", "a table")
+			return
+		}
+		decodeTable(d, n, "[lint]", &s.Lint, lintFields)
+	},
 	"caches": func(d *decoder, s *Spec, n *node) {
 		d.namedTables(n, "caches", func(name string, t *node) {
 			c := &Cache{Name: name, Header: t.key}
@@ -182,6 +189,21 @@ var specFields = fields[Spec]{
 		d.namedTables(n, "stages", func(name string, t *node) {
 			s.Stages = append(s.Stages, d.stage(name, t))
 		})
+	},
+}
+
+var lintFields = fields[Lint]{
+	"skip": func(d *decoder, l *Lint, n *node) { d.strs(&l.Skip, "skip", false, n) },
+	"error": func(d *decoder, l *Lint, n *node) {
+		if n.kind == kindBool {
+			d.boolean(&l.ErrorAll, "error", n)
+			return
+		}
+		if n.kind != kindArray {
+			d.wrongType(n, "error", "true, false or an array of rule names")
+			return
+		}
+		d.strs(&l.Error, "error", false, n)
 	},
 }
 

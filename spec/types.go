@@ -78,6 +78,7 @@ type Spec struct {
 
 	Version Int
 	Default String
+	Lint    Lint
 	Args    []*Arg   // in document order
 	Caches  []*Cache // in document order
 	Stages  []*Stage // in document order
@@ -153,6 +154,14 @@ func (s *Spec) DefaultStage() *Stage {
 		return s.stages[s.Default.Value]
 	}
 	return s.Stages[len(s.Stages)-1]
+}
+
+// Lint is the `[lint]` table: a team's choice of rules. The rule names
+// are checked by package lint, which knows them.
+type Lint struct {
+	Skip     Strings // rules not reported
+	Error    Strings // rules whose findings fail the build
+	ErrorAll Bool    // `error = true`: every finding fails the build
 }
 
 // Arg is a declared build argument with its default value: `NAME =

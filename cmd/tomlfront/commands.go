@@ -131,7 +131,12 @@ func (f convertFlags) convert(ctx context.Context, cmd string, stderr io.Writer)
 		fmt.Fprintln(stderr, err)
 		return nil, nil, 1
 	}
-	for _, f := range lint.Check(s, lint.Options{BuildArgs: f.args}) {
+	findings, err := lint.Check(s, lint.Options{BuildArgs: f.args})
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, nil, 1
+	}
+	for _, f := range findings {
 		if f.Rule == lint.UndeclaredBuildArg {
 			fmt.Fprintln(stderr, f.Error(s.File))
 		}
@@ -253,7 +258,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, p := range report.Problems(*file) {
 		fmt.Fprintln(stdout, p)
 	}
-	if len(report.Errors) > 0 {
+	if len(report.Errors) > 0 || lint.Failing(*file, report.Findings) != nil {
 		return 1
 	}
 	return 0

@@ -1,0 +1,79 @@
+package lint
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/tomlfront/tomlfront/spec"
+)
+
+// CheckArg is the build arg that overrides a spec's [lint] for one build,
+// in the form of the Dockerfile's BUILDKIT_DOCKERFILE_CHECK:
+// "skip=A,B;error=true" (or "skip=all").
+const CheckArg = "TOMLFRONT_CHECK"
+
+// policy says which rules are reported and which fail the build.
+type policy struct {
+	skipAll  bool
+	skip     map[string]bool
+	errorAll bool
+	errors   map[string]bool
+}
+
+func (p policy) skips(r Rule) bool { return p.skipAll || p.skip[r.Name] }
+func (p policy) fails(r Rule) bool { return p.errorAll || p.errors[r.Name] }
+
+// policyOf is the spec's [lint], or the build's TOMLFRONT_CHECK when given
+// (parsed by BuildKit's own parser of the Dockerfile's check options).
+// Unknown rule names are errors, at the name in the spec.
+func policyOf(s *spec.Spec, buildArgs map[string]string) (policy, error) {
+	p := policy{skip: map[string]bool{}, errors: map[string]bool{}}
+	if check, ok := buildArgs[CheckArg]; ok {
+		cfg, err := linter.ParseLintOptions(check)
+		if err != nil {
+			return p, fmt.Errorf("--build-arg %s=%q: %w", CheckArg, check, err)
+		}
+		for _, name := range cfg.SkipRules {
+			if RuleNamed(name) == nil {
+				return p, fmt.Errorf("--build-arg %s=%q: unknown rule %q%s; rules: %s", CheckArg, check, name, spec.DidYouMean(name, ruleNames()), strings.Join(ruleNames(), ", "))
+			}
+			p.skip[name] = true
+		}
+		p.skipAll, p.errorAll = cfg.SkipAll, cfg.ReturnAsError
+		return p, nil
+	}
+	var errs spec.Errors
+	names := func(list spec.Strings, into map[string]bool) {
+		for _, n := range list.Values {
+			if RuleNamed(n.Value) == nil {
+				errs = append(errs, s.ErrorAt(n.Loc.Value, "unknown lint rule %q%s; rules: %s", n.Value, spec.DidYouMean(n.Value, ruleNames()), strings.Join(ruleNames(), ", ")))
+			}
+			into[n.Value] = true
+		}
+	}
+	names(s.Lint.Skip, p.skip)
+	names(s.Lint.Error, p.errors)
+	p.errorAll = s.Lint.ErrorAll.Value
+	if errs != nil {
+		return p, errs
+	}
+	return p, nil
+}
+
+// RuleNamed returns the rule of that name, or nil.
+func RuleNamed(name string) *Rule {
+	if i := slices.IndexFunc(Rules, func(r Rule) bool { return r.Name == name }); i >= 0 {
+		return &Rules[i]
+	}
+	return nil
+}
+
+func ruleNames() []string {
+	names := make([]string, len(Rules))
+	for i, r := range Rules {
+		names[i] = r.Name
+	}
+	return names
+}
