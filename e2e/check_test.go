@@ -5,6 +5,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -111,5 +112,52 @@ func TestInternalErrorReported(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTeamRules: through buildx, a rule the spec's [lint] makes an error
+// fails the build and --call=check at the finding's line, TOMLFRONT_CHECK
+// overrides it, and a required arg that is not set fails the build at its
+// declaration until --build-arg sets it.
+func TestTeamRules(t *testing.T) {
+	t.Parallel()
+	buildFrontendImage(t)
+	dir := writeTree(t, map[string]string{"build.toml": syntaxLine + `[args]
+APP = { required = true, description = "who to greet" }
+[lint]
+error = ["UnpinnedBaseImage"]
+[stages.a]
+from = "busybox"
+args = ["APP"]
+[[stages.a.steps]]
+run = "echo hello $APP > /greeting"
+[stages.out]
+from = "scratch"
+[[stages.out.steps]]
+copy = "/greeting"
+from = "a"
+`})
+	const lintErr = `build.toml:7:8: image "busybox" has no tag: pin a version, e.g. "busybox:1.2" (UnpinnedBaseImage, an error by the spec's [lint] or TOMLFRONT_CHECK)`
+	const argErr = `build.toml:3:1: arg "APP" (who to greet) is required and not set: pass --build-arg APP=VALUE`
+	skip := "TOMLFRONT_CHECK=skip=UnpinnedBaseImage"
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"lint error fails the build", []string{"--build-arg", "APP=e2e"}, lintErr},
+		{"lint error fails the check", []string{"--call=check"}, lintErr},
+		{"required arg missing", []string{"--build-arg", skip}, argErr},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := buildx(dir, append(append([]string{"build", "-f", "build.toml"}, tc.args...), ".")...)
+			if err == nil || !strings.Contains(out, tc.want) {
+				t.Errorf("want a failure with %s: %v\n%s", tc.want, err, out)
+			}
+		})
+	}
+	out := buildLocal(t, dir, "--build-arg", skip, "--build-arg", "APP=e2e")
+	if got := readFile(t, filepath.Join(out, "greeting")); got != "hello e2e\n" {
+		t.Errorf("greeting %q", got)
 	}
 }
