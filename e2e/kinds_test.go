@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -178,20 +179,19 @@ func buildkitMinor(t *testing.T) int {
 // returns the progress of every build.
 func buildxOutputs(t *testing.T, o cmdOpt, dir string, args []string, outputs ...string) string {
 	t.Helper()
-	var runs [][]string
-	if buildkitMinor(t) >= 13 {
-		run := args
+	groups := [][]string{outputs}
+	if buildkitMinor(t) < 13 {
+		groups = nil
 		for _, out := range outputs {
-			run = append(run, "--output", out)
-		}
-		runs = append(runs, run)
-	} else {
-		for _, out := range outputs {
-			runs = append(runs, append(append([]string(nil), args...), "--output", out))
+			groups = append(groups, []string{out})
 		}
 	}
 	var log strings.Builder
-	for _, run := range runs {
+	for _, group := range groups {
+		run := slices.Clone(args)
+		for _, out := range group {
+			run = append(run, "--output", out)
+		}
 		log.WriteString(mustBuildxWith(t, o, dir, append(run, ".")...))
 	}
 	return log.String()

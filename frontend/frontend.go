@@ -116,8 +116,8 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 
 	// Before anything runs: findings of the rules the spec makes errors,
 	// and a template's required args.
-	if err := lint.Failing(sm.Filename, findings); err != nil {
-		return nil, withSource(err, sm)
+	if failing := lint.Failing(sm.Filename, findings); len(failing) > 0 {
+		return nil, withSource(failing, sm)
 	}
 	if err := s.CheckRequiredArgs(bc.BuildArgs); err != nil {
 		return nil, withSource(err, sm)

@@ -127,18 +127,21 @@ func TestSourceErrors(t *testing.T) {
 	}
 }
 
-func TestSubrequests(t *testing.T) {
-	answer := func(t *testing.T, request, src string, v any) {
-		t.Helper()
-		c := &fakeClient{opts: map[string]string{"requestid": request}, files: map[string]string{DefaultFilename: src}}
-		res, err := Build(context.Background(), c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(res.Metadata["result.json"], v); err != nil {
-			t.Fatalf("%v: %s", err, res.Metadata["result.json"])
-		}
+// answer runs the subrequest request on a spec and decodes its result
+// into v.
+func answer(t *testing.T, request, src string, v any) {
+	t.Helper()
+	c := &fakeClient{opts: map[string]string{"requestid": request}, files: map[string]string{DefaultFilename: src}}
+	res, err := Build(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if err := json.Unmarshal(res.Metadata["result.json"], v); err != nil {
+		t.Fatalf("%v: %s", err, res.Metadata["result.json"])
+	}
+}
+
+func TestSubrequests(t *testing.T) {
 	t.Run("targets", func(t *testing.T) {
 		var list targets.List
 		answer(t, targets.SubrequestsTargetsDefinition.Name, validSpec, &list)
@@ -187,15 +190,8 @@ func TestRequiredArgs(t *testing.T) {
 		t.Errorf("sources %v", s)
 	}
 
-	c = &fakeClient{opts: map[string]string{"requestid": outline.SubrequestsOutlineDefinition.Name}, files: map[string]string{DefaultFilename: src}}
-	res, err := Build(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var o outline.Outline
-	if err := json.Unmarshal(res.Metadata["result.json"], &o); err != nil {
-		t.Fatal(err)
-	}
+	answer(t, outline.SubrequestsOutlineDefinition.Name, src, &o)
 	if len(o.Args) != 1 || o.Args[0].Description != "(required) the command to build" || o.Args[0].Value != "" {
 		t.Errorf("outline args %+v", o.Args)
 	}
@@ -216,15 +212,8 @@ func TestLintPolicy(t *testing.T) {
 		t.Errorf("sources %v", s)
 	}
 
-	c = &fakeClient{opts: map[string]string{"requestid": sublint.SubrequestLintDefinition.Name}, files: map[string]string{DefaultFilename: src}}
-	res, err := Build(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var lr sublint.LintResults
-	if err := json.Unmarshal(res.Metadata["result.json"], &lr); err != nil {
-		t.Fatal(err)
-	}
+	answer(t, sublint.SubrequestLintDefinition.Name, src, &lr)
 	if lr.Error == nil || lr.Error.Message != want || len(lr.Warnings) != 1 {
 		t.Errorf("check: error %+v, warnings %+v", lr.Error, lr.Warnings)
 	}

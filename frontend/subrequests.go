@@ -2,7 +2,6 @@ package frontend
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 
@@ -92,10 +91,7 @@ func lintResults(report *speclint.Report, sm *llb.SourceMap) *lint.LintResults {
 	}}}
 	errs := report.Errors
 	if len(errs) == 0 { // the findings of rules the spec makes errors
-		var failing spec.Errors
-		if errors.As(speclint.Failing(sm.Filename, report.Findings), &failing) {
-			errs = failing
-		}
+		errs = speclint.Failing(sm.Filename, report.Findings)
 	}
 	if len(errs) > 0 {
 		res.Error = &lint.BuildError{Message: errs.Error()}

@@ -91,16 +91,13 @@ func (f Finding) Error(file string) *spec.Error {
 }
 
 // Failing returns the findings that fail the build, as errors of the
-// spec's file; nil when there are none.
-func Failing(file string, findings []Finding) error {
+// spec's file; none when no finding fails.
+func Failing(file string, findings []Finding) spec.Errors {
 	var errs spec.Errors
 	for _, f := range findings {
 		if f.Fails {
 			errs = append(errs, f.Error(file))
 		}
-	}
-	if errs == nil {
-		return nil
 	}
 	return errs
 }

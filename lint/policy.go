@@ -36,7 +36,7 @@ func policyOf(s *spec.Spec, buildArgs map[string]string) (policy, error) {
 			return p, fmt.Errorf("--build-arg %s=%q: %w", CheckArg, check, err)
 		}
 		for _, name := range cfg.SkipRules {
-			if RuleNamed(name) == nil {
+			if ruleNamed(name) == nil {
 				return p, fmt.Errorf("--build-arg %s=%q: unknown rule %q%s; rules: %s", CheckArg, check, name, spec.DidYouMean(name, ruleNames()), strings.Join(ruleNames(), ", "))
 			}
 			p.skip[name] = true
@@ -47,7 +47,7 @@ func policyOf(s *spec.Spec, buildArgs map[string]string) (policy, error) {
 	var errs spec.Errors
 	names := func(list spec.Strings, into map[string]bool) {
 		for _, n := range list.Values {
-			if RuleNamed(n.Value) == nil {
+			if ruleNamed(n.Value) == nil {
 				errs = append(errs, s.ErrorAt(n.Loc.Value, "unknown lint rule %q%s; rules: %s", n.Value, spec.DidYouMean(n.Value, ruleNames()), strings.Join(ruleNames(), ", ")))
 			}
 			into[n.Value] = true
@@ -62,8 +62,8 @@ func policyOf(s *spec.Spec, buildArgs map[string]string) (policy, error) {
 	return p, nil
 }
 
-// RuleNamed returns the rule of that name, or nil.
-func RuleNamed(name string) *Rule {
+// ruleNamed returns the rule of that name, or nil.
+func ruleNamed(name string) *Rule {
 	if i := slices.IndexFunc(Rules, func(r Rule) bool { return r.Name == name }); i >= 0 {
 		return &Rules[i]
 	}

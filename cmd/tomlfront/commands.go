@@ -258,7 +258,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, p := range report.Problems(*file) {
 		fmt.Fprintln(stdout, p)
 	}
-	if len(report.Errors) > 0 || lint.Failing(*file, report.Findings) != nil {
+	if len(report.Errors) > 0 || len(lint.Failing(*file, report.Findings)) > 0 {
 		return 1
 	}
 	return 0
