@@ -45,15 +45,13 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		return nil, err
 	}
 	sm := src.SourceMap
-	s, loadErr := spec.Load(sm.Filename, sm.Data)
-	loaded := func() error { return withSource(loadErr, sm) }
-	lintOpt := lint.Options{BuildArgs: bc.BuildArgs, Platforms: bc.TargetPlatforms, BuildPlatform: &bc.BuildPlatforms[0]}
 	cacheExport, err := CacheExportRequested(bc.BuildArgs)
 	if err != nil {
 		return nil, err
 	}
 	runID := identity.NewID() // one build, every platform
 	llbCaps := c.BuildOpts().LLBCaps
+	res := &resolver{bc: bc, client: c, multiPlatform: bc.MultiPlatformRequested}
 	options := func(platform *ocispecs.Platform) llbgen.Options {
 		return llbgen.Options{
 			RunID:           runID,
@@ -71,10 +69,16 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 				ExtraHosts: bc.ExtraHosts, Ulimits: bc.Ulimits, ShmSize: bc.ShmSize,
 				CgroupParent: bc.CgroupParent, Devices: bc.Devices,
 			},
-			Resolver: &resolver{bc: bc, client: c, multiPlatform: bc.MultiPlatformRequested},
+			Resolver: res,
 			LLBCaps:  &llbCaps,
 		}
 	}
+	inc := &includes{bc: bc, client: c, main: sm.Filename, platform: bc.BuildPlatforms[0],
+		opt: &llbgen.Options{Resolver: res, LLBCaps: &llbCaps}}
+	s, loadErr := spec.LoadWith(ctx, sm.Filename, sm.Data, inc.read)
+	loaded := func() error { return withSource(loadErr, sm) }
+	lintOpt := lint.Options{BuildArgs: bc.BuildArgs, Platforms: bc.TargetPlatforms, BuildPlatform: &bc.BuildPlatforms[0],
+		Contexts: givenContexts(c.BuildOpts().Opts), Read: inc.read}
 	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
 		ListTargets: func(context.Context) (*targets.List, error) {
 			if err := loaded(); err != nil {
@@ -108,15 +112,19 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	if err != nil {
 		return nil, withSource(err, sm)
 	}
+	srcs := newSources(sm)
 	for _, f := range findings {
-		src.Warn(ctx, fmt.Sprintf("%s: %s (line %d)", f.Rule.Name, f.Msg, f.Range.Start.Line), client.WarnOpts{
-			Range: pbRanges(f.Error(sm.Filename)), Detail: [][]byte{[]byte(f.Rule.Description)}, URL: f.Rule.DocsURL(),
-		})
+		e := f.Error(s.Files)
+		opts := client.WarnOpts{Range: pbRanges(e), Detail: [][]byte{[]byte(f.Rule.Description)}, URL: f.Rule.DocsURL()}
+		if e.Range.File != 0 { // the warning shows its own file's lines
+			opts.SourceInfo = srcs.info(e)
+		}
+		src.Warn(ctx, fmt.Sprintf("%s: %s (%s:%d)", f.Rule.Name, f.Msg, e.File, f.Range.Start.Line), opts)
 	}
 
 	// Before anything runs: findings of the rules the spec makes errors,
 	// and a template's required args.
-	if failing := lint.Failing(sm.Filename, findings); len(failing) > 0 {
+	if failing := lint.Failing(s.Files, findings); len(failing) > 0 {
 		return nil, withSource(failing, sm)
 	}
 	if err := s.CheckRequiredArgs(bc.BuildArgs); err != nil {
@@ -214,8 +222,9 @@ func (c withDefaultFilename) BuildOpts() client.BuildOpts {
 	return opts
 }
 
-// withSource attaches the spec's text and the ranges of its problems to
-// err, so buildx and buildctl print FILE:LINE and the snippet.
+// withSource attaches the text of the spec's files and the ranges of its
+// problems to err, so buildx and buildctl print FILE:LINE and the snippet
+// of the file each problem is in.
 func withSource(err error, sm *llb.SourceMap) error {
 	var list spec.Errors
 	var one *spec.Error
@@ -230,25 +239,14 @@ func withSource(err error, sm *llb.SourceMap) error {
 	}
 	// The first problem innermost, as the Dockerfile frontend wraps its
 	// locations: errdefs.Sources then lists them in the order of the file.
+	srcs := newSources(sm)
 	for _, e := range list {
-		err = errdefs.WithSource(err, &errdefs.Source{
-			Info: &pb.SourceInfo{
-				Data:       sm.Data,
-				Filename:   sm.Filename,
-				Language:   sm.Language,
-				Definition: sm.Definition.ToPB(),
-			},
-			Ranges: pbRanges(e),
-		})
+		err = errdefs.WithSource(err, &errdefs.Source{Info: srcs.info(e), Ranges: pbRanges(e)})
 	}
 	return err
 }
 
 // pbRanges is where a problem is, for BuildKit: its range, or its position.
 func pbRanges(e *spec.Error) []*pb.Range {
-	r := e.Range
-	if r.Start.Line == 0 {
-		r = spec.Range{Start: e.Pos, End: e.Pos}
-	}
-	return []*pb.Range{llbgen.PBRange(r)}
+	return []*pb.Range{llbgen.PBRange(orPos(e.Range, e.Pos))}
 }

@@ -34,7 +34,7 @@ func (r *resolver) Image(ctx context.Context, ref string, platform ocispecs.Plat
 		return llb.State{}, nil, fmt.Errorf("invalid image reference %q: %w", ref, err)
 	}
 	named = reference.TagNameOnly(named)
-	if st, img, ok, err := r.namedContext(ctx, ref, platform); err != nil || ok {
+	if st, img, ok, err := r.NamedContext(ctx, ref, platform); err != nil || ok {
 		return st, img, err
 	}
 
@@ -73,16 +73,9 @@ func (r *resolver) Image(ctx context.Context, ref string, platform ocispecs.Plat
 	return st, &img, nil
 }
 
-// NamedContext returns --build-context name.
-func (r *resolver) NamedContext(ctx context.Context, name string, platform ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, error) {
-	st, img, ok, err := r.namedContext(ctx, name, platform)
-	if err == nil && !ok {
-		err = fmt.Errorf("the build has no context named %q: pass --build-context %s=<dir|docker-image://ref|oci-layout://...>", name, name)
-	}
-	return st, img, err
-}
-
-func (r *resolver) namedContext(ctx context.Context, name string, platform ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, bool, error) {
+// NamedContext returns --build-context name; ok is false when the build
+// has none of that name.
+func (r *resolver) NamedContext(ctx context.Context, name string, platform ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, bool, error) {
 	nc, err := r.bc.NamedContext(name, dockerui.ContextOpt{Platform: &platform, ResolveMode: r.bc.ImageResolveMode.String()})
 	if err != nil || nc == nil {
 		return llb.State{}, nil, false, err

@@ -17,11 +17,13 @@ import (
 
 // The subrequests answer `docker buildx build --call=targets|outline|check`
 // from the spec, as the Dockerfile frontend answers them from a Dockerfile.
-// Every location points into the one source, the spec (index 0).
+// Locations point into the spec's files: the main one is source 0, and an
+// included file is listed once a location points into it.
 
 // listTargets lists every stage, the default marked.
 func listTargets(s *spec.Spec, sm *llb.SourceMap) *targets.List {
-	list := &targets.List{Sources: [][]byte{sm.Data}}
+	srcs := newSources(sm)
+	list := &targets.List{}
 	def := s.DefaultStage()
 	for _, st := range s.Stages {
 		list.Targets = append(list.Targets, targets.Target{
@@ -30,9 +32,10 @@ func listTargets(s *spec.Spec, sm *llb.SourceMap) *targets.List {
 			Description: st.Description,
 			Base:        st.From.Value,
 			Platform:    st.Platform.Value,
-			Location:    location(st.Header),
+			Location:    srcs.location(s.Files, st.Header),
 		})
 	}
+	list.Sources = srcs.data()
 	return list
 }
 
@@ -44,7 +47,9 @@ func outlineOf(ctx context.Context, s *spec.Spec, sm *llb.SourceMap, opt llbgen.
 	if err != nil {
 		return nil, err
 	}
-	o := &outline.Outline{Name: res.Stage.Name, Description: res.Stage.Description, Sources: [][]byte{sm.Data}}
+	srcs := newSources(sm)
+	location := func(r spec.Range) *pb.Location { return srcs.location(s.Files, r) }
+	o := &outline.Outline{Name: res.Stage.Name, Description: res.Stage.Description}
 	used := map[string]bool{}
 	for _, st := range res.Uses.Stages {
 		for _, name := range st.Refs {
@@ -79,6 +84,7 @@ func outlineOf(ctx context.Context, s *spec.Spec, sm *llb.SourceMap, opt llbgen.
 		}
 		o.Cache = append(o.Cache, outline.CacheMount{ID: cu.ID, Location: location(cu.Steps[0].Range)})
 	}
+	o.Sources = srcs.data()
 	return o, nil
 }
 
@@ -86,17 +92,21 @@ func outlineOf(ctx context.Context, s *spec.Spec, sm *llb.SourceMap, opt llbgen.
 // them. LintResults holds one error: it says every problem, one a line, and
 // its location covers all of their ranges.
 func lintResults(report *speclint.Report, sm *llb.SourceMap) *lint.LintResults {
-	res := &lint.LintResults{Warnings: []lint.Warning{}, Sources: []*pb.SourceInfo{{
-		Filename: sm.Filename, Data: sm.Data, Language: sm.Language, Definition: sm.Definition.ToPB(),
-	}}}
+	srcs := newSources(sm)
+	res := &lint.LintResults{Warnings: []lint.Warning{}}
 	errs := report.Errors
-	if len(errs) == 0 { // the findings of rules the spec makes errors
-		errs = speclint.Failing(sm.Filename, report.Findings)
+	if len(errs) == 0 && report.Spec != nil { // the findings of rules the spec makes errors
+		errs = speclint.Failing(report.Spec.Files, report.Findings)
 	}
 	if len(errs) > 0 {
+		// One location: the ranges of the problems in the first one's file.
 		res.Error = &lint.BuildError{Message: errs.Error()}
+		first := srcs.info(errs[0])
+		res.Error.Location.SourceIndex = srcs.index[first.Filename]
 		for _, e := range errs {
-			res.Error.Location.Ranges = append(res.Error.Location.Ranges, pbRanges(e)...)
+			if srcs.info(e) == first {
+				res.Error.Location.Ranges = append(res.Error.Location.Ranges, pbRanges(e)...)
+			}
 		}
 	}
 	for _, f := range report.Findings {
@@ -105,12 +115,9 @@ func lintResults(report *speclint.Report, sm *llb.SourceMap) *lint.LintResults {
 			Description: f.Rule.Description,
 			URL:         f.Rule.DocsURL(),
 			Detail:      f.Msg,
-			Location:    location(f.Range),
+			Location:    srcs.location(report.Spec.Files, f.Range),
 		})
 	}
+	res.Sources = srcs.infos
 	return res
-}
-
-func location(r spec.Range) *pb.Location {
-	return &pb.Location{Ranges: pbRanges(&spec.Error{Range: r, Pos: r.Start})}
 }

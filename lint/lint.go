@@ -66,6 +66,10 @@ type Options struct {
 	Platforms []ocispecs.Platform
 	// BuildPlatform is the builder's platform; nil for this machine's.
 	BuildPlatform *ocispecs.Platform
+	// Contexts are the names of the build's --build-context values.
+	Contexts []string
+	// Read reads the files the spec includes; nil when it includes none.
+	Read spec.ReadFunc
 }
 
 // Finding is one warning: a rule broken at a range of the spec.
@@ -78,11 +82,11 @@ type Finding struct {
 	Fails bool
 }
 
-// Error renders the finding as a problem of the spec's file: a warning,
-// or an error when it fails the build.
-func (f Finding) Error(file string) *spec.Error {
-	e := &spec.Error{File: file, Pos: f.Range.Start, Range: f.Range, Severity: spec.SeverityWarning,
-		Msg: fmt.Sprintf("%s (%s)", f.Msg, f.Rule.Name)}
+// Error renders the finding as a problem of the spec file it is in: a
+// warning, or an error when it fails the build.
+func (f Finding) Error(files spec.Files) *spec.Error {
+	e := files.ErrorAt(f.Range, "%s (%s)", f.Msg, f.Rule.Name)
+	e.Severity = spec.SeverityWarning
 	if f.Fails {
 		e.Severity = spec.SeverityError
 		e.Msg = fmt.Sprintf("%s (%s, an error by the spec's [lint] or %s)", f.Msg, f.Rule.Name, CheckArg)
@@ -91,12 +95,12 @@ func (f Finding) Error(file string) *spec.Error {
 }
 
 // Failing returns the findings that fail the build, as errors of the
-// spec's file; none when no finding fails.
-func Failing(file string, findings []Finding) spec.Errors {
+// spec's files; none when no finding fails.
+func Failing(files spec.Files, findings []Finding) spec.Errors {
 	var errs spec.Errors
 	for _, f := range findings {
 		if f.Fails {
-			errs = append(errs, f.Error(file))
+			errs = append(errs, f.Error(files))
 		}
 	}
 	return errs
@@ -125,7 +129,10 @@ func Check(s *spec.Spec, opt Options) ([]Finding, error) {
 	for _, cache := range s.Caches {
 		c.from(cache.From)
 	}
-	sort.SliceStable(c.findings, func(i, j int) bool { return c.findings[i].Range.Start.Before(c.findings[j].Range.Start) })
+	sort.SliceStable(c.findings, func(i, j int) bool {
+		a, b := c.findings[i].Range, c.findings[j].Range
+		return a.File < b.File || a.File == b.File && a.Start.Before(b.Start)
+	})
 	// A stage's caches apply to each of its steps: say each finding once.
 	found := slices.CompactFunc(c.findings, func(a, b Finding) bool { return a == b })
 	kept := found[:0]

@@ -219,7 +219,7 @@ error = ["UnpinnedBaseImage"]
 				got = append(got, err.Error())
 			}
 			for _, f := range findings {
-				got = append(got, f.Error(s.File).Error())
+				got = append(got, f.Error(s.Files).Error())
 			}
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 				t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))

@@ -21,12 +21,12 @@ type Report struct {
 	Findings []Finding
 }
 
-// Problems lists the errors and the findings, as errors of the spec's file,
-// sorted by position.
-func (r *Report) Problems(file string) spec.Errors {
+// Problems lists the errors and the findings, as errors of the spec's
+// files, sorted by file and position.
+func (r *Report) Problems() spec.Errors {
 	all := append(spec.Errors{}, r.Errors...)
 	for _, f := range r.Findings {
-		all = append(all, f.Error(file))
+		all = append(all, f.Error(r.Spec.Files))
 	}
 	all.Sort()
 	return all
@@ -38,7 +38,7 @@ func (r *Report) Problems(file string) spec.Errors {
 // conversion finds show too. Errors that are not the spec's own (a
 // cancelled ctx) are returned as the error.
 func Run(ctx context.Context, file string, src []byte, opt Options) (*Report, error) {
-	s, err := spec.Load(file, src)
+	s, err := spec.LoadWith(ctx, file, src, opt.Read)
 	if err != nil {
 		var errs spec.Errors
 		if !errors.As(err, &errs) {
@@ -61,7 +61,8 @@ func Run(ctx context.Context, file string, src []byte, opt Options) (*Report, er
 	seen := map[string]bool{}
 	for _, st := range s.Stages {
 		for _, p := range targets {
-			copt := llbgen.Options{Target: st.Name, BuildArgs: opt.BuildArgs, BuildPlatform: opt.BuildPlatform}
+			copt := llbgen.Options{Target: st.Name, BuildArgs: opt.BuildArgs, BuildPlatform: opt.BuildPlatform,
+				Resolver: llbgen.Offline{Contexts: opt.Contexts}}
 			if p.OS != "" {
 				copt.TargetPlatform = &p
 			}

@@ -59,7 +59,7 @@ func TestRun(t *testing.T) {
 			if strings.Join(rules, ",") != strings.Join(tc.findings, ",") {
 				t.Errorf("findings %v, want %v", rules, tc.findings)
 			}
-			if got, want := len(r.Problems("b.toml")), len(r.Errors)+len(r.Findings); got != want {
+			if got, want := len(r.Problems()), len(r.Errors)+len(r.Findings); got != want {
 				t.Errorf("%d problems, want %d", got, want)
 			}
 		})

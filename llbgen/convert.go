@@ -77,10 +77,18 @@ var capSince = map[apicaps.CapID]string{
 
 // require fails, at r, a feature whose capability the daemon lacks.
 func (c *converter) require(id apicaps.CapID, r spec.Range, feature string) error {
-	if c.opt.supports(id) {
+	if err := c.opt.require(id, feature); err != nil {
+		return c.spec.ErrorAt(r, "%w", err)
+	}
+	return nil
+}
+
+// require fails a feature whose capability the daemon lacks.
+func (o *Options) require(id apicaps.CapID, feature string) error {
+	if o.supports(id) {
 		return nil
 	}
-	return c.spec.ErrorAt(r, "%s needs BuildKit %s or later (LLB capability %s), which this builder does not have: "+
+	return fmt.Errorf("%s needs BuildKit %s or later (LLB capability %s), which this builder does not have: "+
 		"upgrade BuildKit or Docker Engine (docker buildx inspect shows the builder's version), or leave it out", feature, capSince[id], id)
 }
 
@@ -176,15 +184,15 @@ func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 
 // converter holds the state of one conversion.
 type converter struct {
-	spec      *spec.Spec
-	opt       Options
-	resolver  Resolver
-	target    ocispecs.Platform
-	build     ocispecs.Platform
-	args      *spec.Vars // declared args with their values, and platform args
-	sourceMap *llb.SourceMap
-	stages    map[*spec.Stage]*stageState
-	images    map[string]imageResult // resolved images by ref and platform
+	spec       *spec.Spec
+	opt        Options
+	resolver   Resolver
+	target     ocispecs.Platform
+	build      ocispecs.Platform
+	args       *spec.Vars       // declared args with their values, and platform args
+	sourceMaps []*llb.SourceMap // of each file of the spec
+	stages     map[*spec.Stage]*stageState
+	images     map[string]imageResult // resolved images by ref and platform
 	// namedCaches are the converted caches of each stage, by stage and name.
 	namedCaches map[string]cacheOpts
 	proxy       *llb.ProxyEnv // from the proxy build args
@@ -212,7 +220,9 @@ func newConverter(s *spec.Spec, opt Options) (*converter, error) {
 		namedCaches: map[string]cacheOpts{},
 		mainContext: &lateOutput{},
 		ctxPaths:    map[string]struct{}{},
-		sourceMap:   llb.NewSourceMap(nil, s.File, "toml", s.Source),
+	}
+	for _, f := range s.Files {
+		c.sourceMaps = append(c.sourceMaps, llb.NewSourceMap(nil, f.Name, "toml", f.Source))
 	}
 	if c.resolver == nil {
 		c.resolver = Offline{}
@@ -254,9 +264,9 @@ func (c *converter) resolveArgs() error {
 }
 
 // location attaches a spec range to an op, so BuildKit can show the TOML of
-// a failing step.
+// a failing step, from the file that defined it.
 func (c *converter) location(r spec.Range) llb.ConstraintsOpt {
-	return c.sourceMap.Location([]*pb.Range{PBRange(r)})
+	return c.sourceMaps[r.File].Location([]*pb.Range{PBRange(r)})
 }
 
 // PBRange is r as BuildKit's source maps and errors take it: 1-based lines,

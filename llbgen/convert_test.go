@@ -521,11 +521,55 @@ func TestProgressNames(t *testing.T) {
 }
 
 func TestNamedContextsAndScratch(t *testing.T) {
-	_, g := convert(t, "[stages.a]\nfrom = \"context:base\"\n[[stages.a.steps]]\ncopy = [\"/x\"]\nfrom = \"context:assets\"\n[stages.b]\nfrom = \"scratch\"\n[[stages.b.steps]]\ncopy = [\"/\"]\nfrom = \"a\"\n", Options{})
+	_, g := convert(t, "[stages.a]\nfrom = \"context:base\"\n[[stages.a.steps]]\ncopy = [\"/x\"]\nfrom = \"context:assets\"\n[stages.b]\nfrom = \"scratch\"\n[[stages.b.steps]]\ncopy = [\"/\"]\nfrom = \"a\"\n", Options{Resolver: Offline{Contexts: []string{"base", "assets"}}})
 	for _, id := range []string{"local://base", "local://assets"} {
 		if _, ok := g.sources()[id]; !ok {
 			t.Errorf("no source %s in %v", id, g.allNames())
 		}
+	}
+}
+
+// TestDeclaredContexts checks that [contexts] gives each kind of source as
+// the default, that --build-context replaces it, and that an undeclared
+// context not given is an error saying how to give it.
+func TestDeclaredContexts(t *testing.T) {
+	const commit = "0123456789abcdef0123456789abcdef01234567"
+	src := `[contexts]
+specs = { source = "https://github.com/org/specs.git#v1:go", checksum = "` + commit + `" }
+assets = "docker-image://busybox:1.36"
+tools = { source = "https://example.com/tools.tar.gz", checksum = "sha256:` + strings.Repeat("a", 64) + `" }
+[stages.a]
+from = "context:assets"
+[[stages.a.steps]]
+copy = ["/x"]
+from = "context:specs"
+[[stages.a.steps]]
+copy = ["/bin/tool"]
+from = "context:tools"
+`
+	_, g := convert(t, src, Options{})
+	sources := g.sources()
+	git := sources["git://github.com/org/specs.git#v1:go"]
+	if git == nil || git.Attrs[pb.AttrGitChecksum] != commit {
+		t.Errorf("git context: %v (sources %v)", git, sources)
+	}
+	for _, id := range []string{"docker-image://docker.io/library/busybox:1.36", "https://example.com/tools.tar.gz"} {
+		if sources[id] == nil {
+			t.Errorf("no source %s in %v", id, sources)
+		}
+	}
+	_, g = convert(t, src, Options{Resolver: Offline{Contexts: []string{"specs"}}})
+	if sources := g.sources(); sources["local://specs"] == nil || sources["git://github.com/org/specs.git#v1:go"] != nil {
+		t.Errorf("--build-context specs does not replace the default: %v", sources)
+	}
+
+	s, err := spec.Load("build.toml", []byte("[stages.a]\nfrom = \"context:base\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Convert(context.Background(), s, Options{})
+	if want := `build.toml:2:8: stage "a": the build has no context named "base": declare it in [contexts], or pass --build-context base=<dir|docker-image://ref|git URL>`; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
 	}
 }
 

@@ -3,7 +3,6 @@ package llbgen
 import (
 	"context"
 	"github.com/moby/buildkit/solver/pb"
-	"github.com/moby/buildkit/util/apicaps"
 	"net/url"
 	"os"
 	"path"
@@ -11,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
-	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/tomlfront/tomlfront/spec"
 )
@@ -148,43 +146,11 @@ func (c *converter) remote(s *stageState, step *spec.Step, at spec.String, src s
 	}
 	kind := spec.SourceKindOf(src)
 	if kind == spec.SourceGit {
-		ref, _, err := dfgitutil.ParseGitRef(src)
+		st, err := gitState(src, checksum, step.KeepGitDir.Value, &c.opt, llb.WithCustomName(name), c.location(step.Range))
 		if err != nil {
-			return llb.State{}, "", false, c.spec.ErrorAt(at.Loc.Value, "invalid git source %q: %w", src, err)
+			return llb.State{}, "", false, c.spec.ErrorAt(at.Loc.Value, "%w", err)
 		}
-		opts := []llb.GitOption{llb.WithCustomName(name), c.location(step.Range)}
-		if ref.Ref != "" {
-			opts = append(opts, llb.GitRef(ref.Ref))
-		}
-		if ref.SubDir != "" {
-			opts = append(opts, llb.GitSubDir(ref.SubDir))
-		}
-		if step.KeepGitDir.Value || (ref.KeepGitDir != nil && *ref.KeepGitDir) {
-			opts = append(opts, llb.KeepGitDir())
-		}
-		if checksum == "" {
-			checksum = ref.Checksum // the URL's own ?checksum= or ?commit=
-		}
-		for _, f := range []struct {
-			on      bool
-			cap     apicaps.CapID
-			feature string
-			opt     llb.GitOption
-		}{
-			{checksum != "", pb.CapSourceGitChecksum, "the checksum of a git source", llb.GitChecksum(checksum)},
-			{ref.Submodules != nil && !*ref.Submodules, pb.CapSourceGitSkipSubmodules, "submodules=false on a git source", llb.GitSkipSubmodules()},
-			{ref.FetchByCommit, pb.CapSourceGitFetchByCommit, "fetching a git source by commit", llb.GitFetchByCommit()},
-			{ref.MTime != "", pb.CapSourceGitMTime, "mtime on a git source", llb.GitMTime(ref.MTime)},
-		} {
-			if !f.on {
-				continue
-			}
-			if err := c.require(f.cap, at.Loc.Value, f.feature); err != nil {
-				return llb.State{}, "", false, err
-			}
-			opts = append(opts, f.opt)
-		}
-		return llb.Git(ref.Remote, "", opts...), "/", true, nil
+		return st, "/", true, nil
 	}
 	if kind != spec.SourceHTTP {
 		return llb.State{}, "", false, nil

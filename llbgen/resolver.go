@@ -2,6 +2,7 @@ package llbgen
 
 import (
 	"context"
+	"slices"
 
 	"github.com/moby/buildkit/client/llb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
@@ -14,9 +15,11 @@ type Resolver interface {
 	// Image returns the state of an image for a platform and its config;
 	// a nil config means the config is unknown.
 	Image(ctx context.Context, ref string, platform ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, error)
-	// NamedContext returns the build context called name (`context:NAME`),
-	// with its config when it is an image.
-	NamedContext(ctx context.Context, name string, platform ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, error)
+	// NamedContext returns the build context called name (`context:NAME`)
+	// as the build was given it (--build-context), with its config when it
+	// is an image; ok is false when the build was not given it, and the
+	// spec's [contexts] default applies.
+	NamedContext(ctx context.Context, name string, platform ocispecs.Platform) (st llb.State, img *dockerspec.DockerOCIImage, ok bool, err error)
 	// MainContext returns the build context, restricted by opts.
 	MainContext(ctx context.Context, opts ...llb.LocalOption) (llb.State, error)
 }
@@ -26,9 +29,12 @@ type Resolver interface {
 const MainContextName = "context"
 
 // Offline resolves without a registry or a session: images by name only, so
-// their config does not apply, and contexts as local sources of the same
-// name. It is what `tomlfront llb` uses.
-type Offline struct{}
+// their config does not apply, and the named contexts it lists as local
+// sources of the same name. It is what `tomlfront llb` uses.
+type Offline struct {
+	// Contexts are the names given with --build-context.
+	Contexts []string
+}
 
 // Image implements Resolver.
 func (Offline) Image(_ context.Context, ref string, platform ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, error) {
@@ -36,8 +42,11 @@ func (Offline) Image(_ context.Context, ref string, platform ocispecs.Platform) 
 }
 
 // NamedContext implements Resolver.
-func (Offline) NamedContext(_ context.Context, name string, _ ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, error) {
-	return llb.Local(name, llb.SharedKeyHint(name)), nil, nil
+func (o Offline) NamedContext(_ context.Context, name string, _ ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, bool, error) {
+	if !slices.Contains(o.Contexts, name) {
+		return llb.State{}, nil, false, nil
+	}
+	return llb.Local(name, llb.SharedKeyHint(name)), nil, true, nil
 }
 
 // MainContext implements Resolver.

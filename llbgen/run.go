@@ -417,7 +417,7 @@ func (c *converter) ref(ctx context.Context, s *stageState, from string, at spec
 		return d.state, nil
 	}
 	if name, ok := strings.CutPrefix(from, "context:"); ok {
-		st, _, err := c.resolver.NamedContext(ctx, name, s.platform)
+		st, _, err := c.namedContext(ctx, name, s.platform)
 		if err != nil {
 			return llb.State{}, c.spec.ErrorAt(at.Loc.Value, "context %q: %w", name, err)
 		}

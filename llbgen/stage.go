@@ -144,7 +144,7 @@ func (c *converter) base(ctx context.Context, s *stageState, platform ocispecs.P
 	case from == "scratch":
 		s.state = llb.Scratch()
 	case strings.HasPrefix(from, "context:"):
-		s.state, cfg, err = c.resolver.NamedContext(ctx, strings.TrimPrefix(from, "context:"), platform)
+		s.state, cfg, err = c.namedContext(ctx, strings.TrimPrefix(from, "context:"), platform)
 	default:
 		var r imageResult
 		r, err = c.image(ctx, from, platform)

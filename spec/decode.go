@@ -14,7 +14,7 @@ import (
 // and wrong types; the rules between values are validate's job.
 type decoder struct {
 	problems
-	comments map[int]string
+	comments []map[int]string // of each file: line → comment
 }
 
 // fields maps the keys a table of type T allows to the functions that decode
@@ -145,7 +145,10 @@ func (d *decoder) namedTables(n *node, key string, each func(name string, t *nod
 
 // description is the comment on the line directly above a key or header.
 func (d *decoder) description(at Range) string {
-	return d.comments[at.Start.Line-1]
+	if at.File >= len(d.comments) {
+		return ""
+	}
+	return d.comments[at.File][at.Start.Line-1]
 }
 
 var specFields = fields[Spec]{
@@ -171,6 +174,8 @@ var specFields = fields[Spec]{
 			s.Args = append(s.Args, a)
 		}
 	},
+	"contexts": func(d *decoder, s *Spec, n *node) { d.decodeContexts(&s.Contexts, n) },
+	"include":  func(*decoder, *Spec, *node) {}, // read and merged by the loader, which removes it
 	"lint": func(d *decoder, s *Spec, n *node) {
 		if n.kind != kindTable {
 			d.wrongType(n, "lint", "a table")

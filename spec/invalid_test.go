@@ -32,7 +32,7 @@ var invalidSpecs = []struct {
 		"build.toml:1:11: invalid TOML: integer 99999999999999999999 is out of range",
 	}},
 	{"unknown top-level key", "verison = 1\n[stages.a]\nfrom = \"busybox\"\n", []string{
-		"build.toml:1:1: unknown key \"verison\" in the top level (did you mean \"version\"?); allowed: args, caches, default, lint, stages, version",
+		"build.toml:1:1: unknown key \"verison\" in the top level (did you mean \"version\"?); allowed: args, caches, contexts, default, include, lint, stages, version",
 	}},
 	{"version other than 1", "version = 2\n[stages.a]\nfrom = \"busybox\"\n", []string{
 		"build.toml:1:11: unsupported version 2: the only version is 1",

@@ -75,17 +75,17 @@ func TestPositions(t *testing.T) {
 		got  Range
 		want Range
 	}{
-		{"stage header", build.Header, Range{Pos{14, 1}, Pos{14, 14}}},
-		{"from key", build.From.Loc.Key, Range{Pos{15, 1}, Pos{15, 5}}},
-		{"from value", build.From.Loc.Value, Range{Pos{15, 8}, Pos{15, 30}}},
-		{"env value", build.Env[0].Value.Loc.Value, Range{Pos{16, 23}, Pos{16, 26}}},
-		{"env key", build.Env[0].Value.Loc.Key, Range{Pos{16, 9}, Pos{16, 20}}},
-		{"inline step", build.Steps[1].Range, Range{Pos{19, 3}, Pos{19, 48}}},
-		{"list item", build.Steps[1].Caches.Values[0].Loc.Value, Range{Pos{19, 40}, Pos{19, 47}}},
-		{"array-of-tables step", runtime.Steps[0].Range, Range{Pos{25, 1}, Pos{27, 15}}},
-		{"stage range covers its steps", runtime.Range, Range{Pos{22, 1}, Pos{27, 15}}},
-		{"cache header", s.Cache("gomod").Header, Range{Pos{9, 9}, Pos{9, 14}}},
-		{"arg value", s.Arg("OUT").Value.Loc.Value, Range{Pos{7, 7}, Pos{7, 27}}},
+		{"stage header", build.Header, Range{Start: Pos{14, 1}, End: Pos{14, 14}}},
+		{"from key", build.From.Loc.Key, Range{Start: Pos{15, 1}, End: Pos{15, 5}}},
+		{"from value", build.From.Loc.Value, Range{Start: Pos{15, 8}, End: Pos{15, 30}}},
+		{"env value", build.Env[0].Value.Loc.Value, Range{Start: Pos{16, 23}, End: Pos{16, 26}}},
+		{"env key", build.Env[0].Value.Loc.Key, Range{Start: Pos{16, 9}, End: Pos{16, 20}}},
+		{"inline step", build.Steps[1].Range, Range{Start: Pos{19, 3}, End: Pos{19, 48}}},
+		{"list item", build.Steps[1].Caches.Values[0].Loc.Value, Range{Start: Pos{19, 40}, End: Pos{19, 47}}},
+		{"array-of-tables step", runtime.Steps[0].Range, Range{Start: Pos{25, 1}, End: Pos{27, 15}}},
+		{"stage range covers its steps", runtime.Range, Range{Start: Pos{22, 1}, End: Pos{27, 15}}},
+		{"cache header", s.Cache("gomod").Header, Range{Start: Pos{9, 9}, End: Pos{9, 14}}},
+		{"arg value", s.Arg("OUT").Value.Loc.Value, Range{Start: Pos{7, 7}, End: Pos{7, 27}}},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {
@@ -172,7 +172,7 @@ from = "busybox:1.36"
 }
 
 func TestErrorKeepsCause(t *testing.T) {
-	sp := &Spec{File: "b.toml"}
+	sp := &Spec{Files: Files{{Name: "b.toml"}}}
 	err := sp.ErrorAt(Range{Start: Pos{2, 3}}, "image %q: %w", "x", context.Canceled)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("%v does not unwrap to context.Canceled", err)

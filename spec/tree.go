@@ -76,14 +76,16 @@ func (l lineIndex) pos(offset int) Pos {
 	return Pos{Line: line + 1, Column: offset - l[line] + 1}
 }
 
-func (l lineIndex) rng(r unstable.Range) Range {
-	return Range{Start: l.pos(int(r.Offset)), End: l.pos(int(r.Offset + r.Length))}
+// rng is the range of r in the file being built.
+func (b *treeBuilder) rng(r unstable.Range) Range {
+	return Range{File: b.file, Start: b.lines.pos(int(r.Offset)), End: b.lines.pos(int(r.Offset + r.Length))}
 }
 
-// parseTree parses src into a positioned tree and the comment lines of the
-// file (line → text), used for descriptions of stages and args.
-func parseTree(file string, src []byte) (*node, map[int]string, *Error) {
-	b := treeBuilder{src: src, lines: newLineIndex(src), comments: map[int]string{}}
+// parseTree parses src, the file of index file, into a positioned tree and
+// the comment lines of the file (line → text), used for descriptions of
+// stages and args. An error is not yet placed in its file (Files.place).
+func parseTree(file int, src []byte) (*node, map[int]string, *Error) {
+	b := treeBuilder{src: src, file: file, lines: newLineIndex(src), comments: map[int]string{}}
 	b.root = &node{kind: kindTable, origin: header, fields: map[string]*node{}}
 	b.current = b.root
 	p := unstable.Parser{KeepComments: true}
@@ -92,17 +94,16 @@ func parseTree(file string, src []byte) (*node, map[int]string, *Error) {
 		b.expression(p.Expression())
 	}
 	if err := p.Error(); err != nil {
-		return nil, nil, b.parseError(file, err)
+		return nil, nil, b.parseError(err)
 	}
 	if b.err != nil {
-		b.err.File = file
 		return nil, nil, b.err
 	}
 	return b.root, b.comments, nil
 }
 
-func (b *treeBuilder) parseError(file string, err error) *Error {
-	e := &Error{File: file, Pos: Pos{1, 1}, Msg: "invalid TOML: " + err.Error(), Err: err}
+func (b *treeBuilder) parseError(err error) *Error {
+	e := &Error{Pos: Pos{1, 1}, Msg: "invalid TOML: " + err.Error(), Err: err}
 	var pe *unstable.ParserError
 	if errors.As(err, &pe) {
 		e.Msg = "invalid TOML: " + pe.Message
@@ -116,6 +117,7 @@ func (b *treeBuilder) parseError(file string, err error) *Error {
 
 type treeBuilder struct {
 	src      []byte
+	file     int
 	lines    lineIndex
 	root     *node
 	current  *node // the table the latest header opened
@@ -128,14 +130,14 @@ type treeBuilder struct {
 
 func (b *treeBuilder) fail(r Range, format string, args ...any) {
 	if b.err == nil {
-		b.err = newError("", r, "invalid TOML: "+format, args...)
+		b.err = Files(nil).ErrorAt(r, "invalid TOML: "+format, args...)
 	}
 }
 
 func (b *treeBuilder) expression(e *unstable.Node) {
 	switch e.Kind {
 	case unstable.Comment:
-		r := b.lines.rng(e.Raw)
+		r := b.rng(e.Raw)
 		b.comments[r.Start.Line] = strings.TrimSpace(strings.TrimPrefix(string(e.Data), "#"))
 	case unstable.KeyValue:
 		b.keyValue(b.current, e)
@@ -155,7 +157,7 @@ func (b *treeBuilder) table(e *unstable.Node) {
 	}
 	last, lastRange := keys[len(keys)-1], ranges[len(keys)-1]
 	name := strings.Join(keys, ".")
-	hdr := Range{Start: ranges[0].Start, End: lastRange.End}
+	hdr := Range{File: b.file, Start: ranges[0].Start, End: lastRange.End}
 	hdr.Start.Column-- // the opening bracket
 	existing := t.fields[last]
 	if e.Kind == unstable.ArrayTable {
@@ -226,7 +228,7 @@ func (b *treeBuilder) keyParts(it unstable.Iterator) ([]string, []Range) {
 	for it.Next() {
 		k := it.Node()
 		b.keyBuf = append(b.keyBuf, string(k.Data))
-		b.rangeBuf = append(b.rangeBuf, b.lines.rng(k.Raw))
+		b.rangeBuf = append(b.rangeBuf, b.rng(k.Raw))
 	}
 	return b.keyBuf, b.rangeBuf
 }
@@ -243,8 +245,8 @@ func (b *treeBuilder) keyValue(t *node, kv *unstable.Node) {
 		b.fail(lastRange, "key %s is defined twice", strings.Join(keys, "."))
 		return
 	}
-	whole := b.lines.rng(kv.Raw)
-	v := b.value(kv.Value(), Range{Start: b.valueStart(kv), End: whole.End}) // reuses the key buffers
+	whole := b.rng(kv.Raw)
+	v := b.value(kv.Value(), Range{File: b.file, Start: b.valueStart(kv), End: whole.End}) // reuses the key buffers
 	v.key = lastRange
 	t.set(last, v)
 	b.extend(whole.End)
@@ -274,7 +276,7 @@ func (b *treeBuilder) extend(end Pos) {
 func (b *treeBuilder) value(v *unstable.Node, outer Range) *node {
 	n := &node{rng: outer, origin: literal}
 	if v.Raw.Length > 0 && v.Kind != unstable.InlineTable {
-		n.rng = b.lines.rng(v.Raw)
+		n.rng = b.rng(v.Raw)
 	}
 	switch v.Kind {
 	case unstable.String:
@@ -301,7 +303,7 @@ func (b *treeBuilder) value(v *unstable.Node, outer Range) *node {
 	case unstable.InlineTable:
 		n.kind, n.fields = kindTable, map[string]*node{}
 		if v.Raw.Length > 0 { // the parser's range is just the opening brace
-			n.rng = b.lines.rng(v.Raw)
+			n.rng = b.rng(v.Raw)
 		}
 		for it := v.Children(); it.Next(); {
 			kv := it.Node()
@@ -343,7 +345,7 @@ func (b *treeBuilder) checkScalar(n *node) {
 func (b *treeBuilder) approxRange(v *unstable.Node, outer Range) Range {
 	for c := v; c != nil; c = c.Child() {
 		if c.Raw.Length > 0 {
-			return b.lines.rng(c.Raw)
+			return b.rng(c.Raw)
 		}
 	}
 	return outer

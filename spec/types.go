@@ -18,8 +18,12 @@ func (p Pos) Before(q Pos) bool {
 	return p.Line < q.Line || p.Line == q.Line && p.Column < q.Column
 }
 
-// Range is a span of the spec file; End is exclusive.
-type Range struct{ Start, End Pos }
+// Range is a span of one file of the spec; End is exclusive. File indexes
+// Spec.Files: 0, the zero value, is the main file.
+type Range struct {
+	File       int
+	Start, End Pos
+}
 
 // Loc places a value: the key that names it and the value itself. List items
 // have no key of their own.
@@ -73,21 +77,27 @@ type KeyValue struct {
 
 // Spec is a loaded, validated build spec.
 type Spec struct {
-	File   string
-	Source []byte
+	// Files are the main file and, after it, every file it includes, in the
+	// order they were read; Range.File indexes them.
+	Files Files
 
-	Version Int
-	Default String
-	Lint    Lint
-	Args    []*Arg   // in document order
-	Caches  []*Cache // in document order
-	Stages  []*Stage // in document order
+	Version  Int
+	Default  String
+	Lint     Lint
+	Contexts []*Context // in order of first appearance
+	Args     []*Arg     // in document order
+	Caches   []*Cache   // in document order
+	Stages   []*Stage   // in document order
 
-	args    map[string]*Arg
-	caches  map[string]*Cache
-	stages  map[string]*Stage
-	argRefs map[string]bool // names that arg defaults use
+	args     map[string]*Arg
+	caches   map[string]*Cache
+	stages   map[string]*Stage
+	contexts map[string]*Context
+	argRefs  map[string]bool // names that arg defaults use
 }
+
+// Main is the file the build was asked for.
+func (s *Spec) Main() *File { return s.Files[0] }
 
 // StageNames lists the stages' names in the order of the file, for
 // messages and suggestions.
@@ -140,6 +150,9 @@ func (s *Spec) CheckRequiredArgs(buildArgs map[string]string) error {
 
 // Arg returns the declared arg name, or nil.
 func (s *Spec) Arg(name string) *Arg { return s.args[name] }
+
+// Context returns the declared context name, or nil.
+func (s *Spec) Context(name string) *Context { return s.contexts[name] }
 
 // Cache returns the declared cache name, or nil.
 func (s *Spec) Cache(name string) *Cache { return s.caches[name] }
@@ -361,6 +374,9 @@ func (r Range) Join(o Range) Range {
 	}
 	if r.Start.Line == 0 {
 		return o
+	}
+	if o.File != r.File { // no range spans two files: keep r
+		return r
 	}
 	out := r
 	if o.Start.Before(r.Start) {

@@ -60,6 +60,9 @@ func (v *validator) validate() {
 		v.args.Set(a.Name, "x")
 	}
 	s.argRefs = v.refs
+	for _, c := range s.Contexts {
+		v.context(c)
+	}
 	for _, c := range s.Caches {
 		v.refs = map[string]bool{}
 		v.cache(c)

@@ -83,7 +83,7 @@ func (sp *Spec) Expand(s String, vars *Vars) (string, error) {
 // error passed with %w is kept as the cause (Unwrap), so cancellation and
 // BuildKit's error details survive.
 func (sp *Spec) ErrorAt(r Range, format string, args ...any) *Error {
-	return newError(sp.File, r, format, args...)
+	return sp.Files.ErrorAt(r, format, args...)
 }
 
 func undeclared(names map[string]struct{}, known []string) string {

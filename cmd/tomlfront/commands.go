@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/containerd/platforms"
@@ -35,17 +37,63 @@ func (b buildArgs) Set(v string) error {
 	return nil
 }
 
-// newFlags returns a flag set that reports errors to stderr and the
-// -f flag every command has.
-func newFlags(name, synopsis string, stderr io.Writer) (*flag.FlagSet, *string) {
+// contextDirs collects repeated --build-context NAME=DIR flags.
+type contextDirs map[string]string
+
+func (c contextDirs) String() string { return "" }
+
+func (c contextDirs) Set(v string) error {
+	name, dir, ok := strings.Cut(v, "=")
+	if !ok || name == "" || dir == "" {
+		return fmt.Errorf("%q is not NAME=DIR", v)
+	}
+	if strings.Contains(dir, "://") {
+		return fmt.Errorf("%q: the tomlfront CLI reads contexts from disk; give a directory (a checkout of the repository, or the image's files)", v)
+	}
+	c[name] = dir
+	return nil
+}
+
+// names are the contexts given, sorted.
+func (c contextDirs) names() []string { return slices.Sorted(maps.Keys(c)) }
+
+// specFlags are the flags every command has: the spec file and the
+// directories of its named contexts.
+type specFlags struct {
+	file     *string
+	contexts contextDirs
+}
+
+// newFlags returns a flag set that reports errors to stderr, with the
+// flags every command has.
+func newFlags(name, synopsis string, stderr io.Writer) (*flag.FlagSet, specFlags) {
 	fs := flag.NewFlagSet("tomlfront "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	file := fs.String("f", "build.toml", "the spec `file`")
+	sf := specFlags{file: fs.String("f", "build.toml", "the spec `file`"), contexts: contextDirs{}}
+	fs.Var(sf.contexts, "build-context", "read the named context NAME from a directory, `NAME=DIR`, as buildx's --build-context; repeatable")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: tomlfront %s [flags]\n\n%s\n\nFlags:\n", name, synopsis)
 		fs.PrintDefaults()
 	}
-	return fs, file
+	return fs, sf
+}
+
+// read reads the files a spec includes from disk: its own context is the
+// main file's directory; a named context is the directory --build-context
+// gives it.
+func (sf specFlags) read(_ context.Context, inc spec.Include) ([]byte, error) {
+	root := filepath.Dir(*sf.file)
+	if inc.Context != "" {
+		dir, ok := sf.contexts[inc.Context]
+		switch {
+		case !ok && inc.Declared != nil:
+			return nil, fmt.Errorf("the context %q is %s, which the tomlfront CLI does not fetch: pass --build-context %s=DIR with a local copy of it", inc.Context, inc.Declared.Source.Value, inc.Context)
+		case !ok:
+			return nil, fmt.Errorf("no context named %q: declare it in [contexts], or pass --build-context %s=DIR", inc.Context, inc.Context)
+		}
+		root = dir
+	}
+	return os.ReadFile(filepath.Join(root, filepath.FromSlash(inc.Path)))
 }
 
 // parseFlags parses args; it returns the exit code to use when parsing ends
@@ -64,14 +112,22 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (int, bool) {
 	return 0, true
 }
 
-// load reads and loads a spec, printing its problems.
-func load(file string, stderr io.Writer) (*spec.Spec, int) {
-	src, err := os.ReadFile(file)
+// source reads the main spec file, printing what goes wrong.
+func (sf specFlags) source(stderr io.Writer) ([]byte, bool) {
+	src, err := os.ReadFile(*sf.file)
 	if err != nil {
 		fmt.Fprintf(stderr, "tomlfront: %v\n", err)
+	}
+	return src, err == nil
+}
+
+// load reads and loads a spec with its includes, printing its problems.
+func (sf specFlags) load(ctx context.Context, stderr io.Writer) (*spec.Spec, int) {
+	src, ok := sf.source(stderr)
+	if !ok {
 		return nil, 2
 	}
-	s, err := spec.Load(file, src)
+	s, err := spec.LoadWith(ctx, *sf.file, src, sf.read)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return nil, 1
@@ -83,19 +139,21 @@ const llbSynopsis = `Writes the LLB definition of the spec's target to stdout, f
 
   tomlfront llb -f build.toml | buildctl build --local context=. --output type=local,dest=out
 
-The build context is the local source named "context"; a "context:NAME" is the
-local source NAME. Base images are used by name, without asking a registry, so
+The build context is the local source named "context"; a "context:NAME" given
+with --build-context is the local source NAME, else the source [contexts]
+declares. Base images are used by name, without asking a registry, so
 their config (env, workdir, user) does not apply in this mode; build through
 the frontend image (# syntax=) to get it.`
 
 // convertFlags are the flags of the commands that convert a spec.
 type convertFlags struct {
-	file, target, platform *string
-	args                   buildArgs
+	specFlags
+	target, platform *string
+	args             buildArgs
 }
 
-func addConvertFlags(fs *flag.FlagSet, file *string) convertFlags {
-	f := convertFlags{file: file, args: buildArgs{}}
+func addConvertFlags(fs *flag.FlagSet, sf specFlags) convertFlags {
+	f := convertFlags{specFlags: sf, args: buildArgs{}}
 	f.target = fs.String("target", "", "the `stage` to build (default: the spec's default stage)")
 	f.platform = fs.String("platform", "", "the target `platform`, e.g. linux/arm64 (default: this machine's)")
 	fs.Var(f.args, "build-arg", "set an arg, `KEY=VALUE`; repeatable")
@@ -105,11 +163,12 @@ func addConvertFlags(fs *flag.FlagSet, file *string) convertFlags {
 // convert loads the spec and converts its target offline; it prints what
 // goes wrong and returns the exit code.
 func (f convertFlags) convert(ctx context.Context, cmd string, stderr io.Writer) (*spec.Spec, *llbgen.Result, int) {
-	s, code := load(*f.file, stderr)
+	s, code := f.load(ctx, stderr)
 	if s == nil {
 		return nil, nil, code
 	}
-	opt := llbgen.Options{Target: *f.target, BuildArgs: f.args, CacheNamespace: f.args["BUILDKIT_CACHE_MOUNT_NS"]}
+	opt := llbgen.Options{Target: *f.target, BuildArgs: f.args, CacheNamespace: f.args["BUILDKIT_CACHE_MOUNT_NS"],
+		Resolver: llbgen.Offline{Contexts: f.contexts.names()}}
 	var err error
 	if opt.CacheExport, err = frontend.CacheExportRequested(f.args); err != nil {
 		fmt.Fprintf(stderr, "tomlfront %s: %v\n", cmd, err)
@@ -138,15 +197,15 @@ func (f convertFlags) convert(ctx context.Context, cmd string, stderr io.Writer)
 	}
 	for _, f := range findings {
 		if f.Rule == lint.UndeclaredBuildArg {
-			fmt.Fprintln(stderr, f.Error(s.File))
+			fmt.Fprintln(stderr, f.Error(s.Files))
 		}
 	}
 	return s, res, 0
 }
 
 func runLLB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, file := newFlags("llb", llbSynopsis, stderr)
-	flags := addConvertFlags(fs, file)
+	fs, sf := newFlags("llb", llbSynopsis, stderr)
+	flags := addConvertFlags(fs, sf)
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
@@ -160,9 +219,9 @@ func runLLB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	// A unique id from the spec's path, not a random one, keeps the output
 	// deterministic while local sources of other projects stay apart.
-	abs, err := filepath.Abs(*file)
+	abs, err := filepath.Abs(*sf.file)
 	if err != nil {
-		abs = *file
+		abs = *sf.file
 	}
 	def, err := res.State.Marshal(ctx, llb.Platform(res.Platform), llb.LocalUniqueID(digest.FromString(abs).Encoded()[:25]))
 	if err != nil {
@@ -186,8 +245,8 @@ sharing mode, the steps that mount it, and the command that drops it from a
 builder.`
 
 func runCaches(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, file := newFlags("caches", cachesSynopsis, stderr)
-	flags := addConvertFlags(fs, file)
+	fs, sf := newFlags("caches", cachesSynopsis, stderr)
+	flags := addConvertFlags(fs, sf)
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
@@ -209,7 +268,7 @@ func runCaches(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		steps := make([]string, len(c.Steps))
 		for j, st := range c.Steps {
-			steps[j] = fmt.Sprintf("%s %d (%s:%d)", st.Stage, st.Step, s.File, st.Range.Start.Line)
+			steps[j] = fmt.Sprintf("%s %d (%s:%d)", st.Stage, st.Step, s.Files[st.Range.File].Name, st.Range.Start.Line)
 		}
 		filter := pruneFilter(c)
 		fmt.Fprintf(stdout, "%s\n  id:      %s\n  target:  %s\n  sharing: %s\n  steps:   %s\n  drop:    buildctl prune --filter %s\n           docker buildx prune --filter %s\n",
@@ -233,7 +292,7 @@ const lintSynopsis = `Checks a spec and prints every problem as FILE:LINE:COL: m
 Exits 1 when there is an error, 0 when the spec is valid.`
 
 func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, file := newFlags("lint", lintSynopsis, stderr)
+	fs, sf := newFlags("lint", lintSynopsis, stderr)
 	bargs := buildArgs{}
 	fs.Var(bargs, "build-arg", "check with an arg set, `KEY=VALUE`; repeatable")
 	platformList := fs.String("platform", "", "check for a build of these `platforms`, comma-separated (several enable the multi-platform rules)")
@@ -245,20 +304,46 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tomlfront lint: %v\n", err)
 		return 2
 	}
-	src, err := os.ReadFile(*file)
-	if err != nil {
-		fmt.Fprintf(stderr, "tomlfront: %v\n", err)
+	src, ok := sf.source(stderr)
+	if !ok {
 		return 2
 	}
-	report, err := lint.Run(ctx, *file, src, lint.Options{BuildArgs: bargs, Platforms: targets})
+	report, err := lint.Run(ctx, *sf.file, src, lint.Options{BuildArgs: bargs, Platforms: targets,
+		Contexts: sf.contexts.names(), Read: sf.read})
 	if err != nil {
 		fmt.Fprintf(stderr, "tomlfront lint: %v\n", err)
 		return 1
 	}
-	for _, p := range report.Problems(*file) {
+	for _, p := range report.Problems() {
 		fmt.Fprintln(stdout, p)
 	}
-	if len(report.Errors) > 0 || len(lint.Failing(*file, report.Findings)) > 0 {
+	if len(report.Errors) > 0 || report.Spec != nil && len(lint.Failing(report.Spec.Files, report.Findings)) > 0 {
+		return 1
+	}
+	return 0
+}
+
+const resolveSynopsis = `Writes the spec with everything it includes merged in, as one TOML document:
+each table is headed by a comment naming the file and line it came from, and a
+key that another file set is marked with its own. This is what a template
+change does to a service, for review; the output builds as it is.`
+
+func runResolve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, sf := newFlags("resolve", resolveSynopsis, stderr)
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	src, ok := sf.source(stderr)
+	if !ok {
+		return 2
+	}
+	out, err := spec.Resolve(ctx, *sf.file, src, sf.read)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if _, err := stdout.Write(out); err != nil {
+		fmt.Fprintf(stderr, "tomlfront resolve: %v\n", err)
 		return 1
 	}
 	return 0

@@ -3,9 +3,10 @@
 // Run by BuildKit with no arguments, it serves builds as a gateway frontend.
 // With a subcommand it inspects specs locally:
 //
-//	tomlfront llb  [-f build.toml] [--target T] [--build-arg K=V]... [--platform P]
-//	tomlfront lint [-f build.toml] [--build-arg K=V]...
-//	tomlfront caches [-f build.toml] [--target T] [--build-arg K=V]... [--platform P]
+//	tomlfront llb  [-f build.toml] [--target T] [--build-arg K=V]... [--platform P] [--build-context NAME=DIR]...
+//	tomlfront lint [-f build.toml] [--build-arg K=V]... [--build-context NAME=DIR]...
+//	tomlfront caches [-f build.toml] [--target T] [--build-arg K=V]... [--platform P] [--build-context NAME=DIR]...
+//	tomlfront resolve [-f build.toml] [--build-context NAME=DIR]...
 package main
 
 import (
@@ -27,6 +28,7 @@ Usage:
   tomlfront llb  [flags]    print the LLB definition of a spec, for buildctl
   tomlfront lint [flags]    check a spec; problems as FILE:LINE:COL: message
   tomlfront caches [flags]  list the cache mounts of a target, with their ids
+  tomlfront resolve [flags] print the spec with its includes merged in, for review
   tomlfront help [command]  show help
 
 Run "tomlfront help COMMAND" for a command's flags.
@@ -69,6 +71,8 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		return runLint(ctx, args[1:], stdout, stderr)
 	case "caches":
 		return runCaches(ctx, args[1:], stdout, stderr)
+	case "resolve":
+		return runResolve(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		if len(args) > 1 {
 			return run([]string{args[1], "--help"}, stdout, stderr)
@@ -76,7 +80,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "tomlfront: unknown command %q; commands: llb, lint, caches, help\n", args[0])
+	fmt.Fprintf(stderr, "tomlfront: unknown command %q; commands: llb, lint, caches, resolve, help\n", args[0])
 	return 2
 }
 

@@ -1,0 +1,117 @@
+package spec
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/distribution/reference"
+	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
+	"github.com/opencontainers/go-digest"
+)
+
+// Context is an entry of `[contexts]`: a named context the spec declares,
+// with the source it has when --build-context does not replace it.
+type Context struct {
+	Name     string
+	Key      Range  // the key that declares it
+	Source   String // a git URL, docker-image://REF or an https:// tarball
+	Checksum String // the git commit, or the tarball's digest
+}
+
+// ImagePrefix marks a context source that is an image's filesystem, as in
+// --build-context NAME=docker-image://REF.
+const ImagePrefix = "docker-image://"
+
+// ContextKind is what a context's source is.
+type ContextKind string
+
+// Kinds of context sources.
+const (
+	ContextGit     ContextKind = "git"
+	ContextImage   ContextKind = "image"
+	ContextTarball ContextKind = "tarball"
+	ContextOther   ContextKind = "other" // not a source [contexts] allows
+)
+
+// Kind classifies the context's source.
+func (c *Context) Kind() ContextKind {
+	src := c.Source.Value
+	switch {
+	case strings.HasPrefix(src, ImagePrefix):
+		return ContextImage
+	case SourceKindOf(src) == SourceGit:
+		return ContextGit
+	case strings.HasPrefix(src, "https://"):
+		return ContextTarball
+	}
+	return ContextOther
+}
+
+// contextNamePattern allows what --build-context NAME=... can name and an
+// include's "context:NAME/PATH" can tell from its path: no '/' or ':'.
+var contextNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// decodeContexts decodes a `[contexts]` table into dst.
+func (d *decoder) decodeContexts(dst *[]*Context, n *node) {
+	if n.kind != kindTable {
+		d.wrongType(n, "contexts", "a table")
+		return
+	}
+	for _, name := range n.keys {
+		v := n.fields[name]
+		c := &Context{Name: name, Key: v.key}
+		switch v.kind {
+		case kindString:
+			c.Source = String{Value: v.str, Loc: loc(v)}
+		case kindTable:
+			decodeTable(d, v, fmt.Sprintf("context %q", name), c, contextFields)
+		default:
+			d.at(v.rng, "context %q must be a source string or a table of source and checksum, found %s", name, v.kind)
+			continue
+		}
+		*dst = append(*dst, c)
+	}
+}
+
+var contextFields = fields[Context]{
+	"source":   func(d *decoder, c *Context, n *node) { d.str(&c.Source, "source", n) },
+	"checksum": func(d *decoder, c *Context, n *node) { d.str(&c.Checksum, "checksum", n) },
+}
+
+// context checks a declared context: its name, and a source [contexts]
+// allows with the checksum it needs.
+func (v *validator) context(c *Context) {
+	if !contextNamePattern.MatchString(c.Name) {
+		v.at(c.Key, "invalid context name %q: use letters, digits, '_', '.' and '-', starting with a letter or digit", c.Name)
+	}
+	if !c.Source.Loc.Present() {
+		v.at(c.Key, "context %q has no `source`: write a git URL, \"docker-image://REF\" or an https:// tarball", c.Name)
+		return
+	}
+	src, sum := c.Source, c.Checksum
+	switch c.Kind() {
+	case ContextImage:
+		if _, err := reference.ParseNormalizedNamed(strings.TrimPrefix(src.Value, ImagePrefix)); err != nil {
+			v.at(src.Loc.Value, "context %q: %q is not a valid image reference (%v)", c.Name, src.Value, err)
+		}
+		if sum.Loc.Present() {
+			v.at(sum.Loc.Key, "context %q: pin an image by digest in its reference (REF@sha256:...), not with `checksum`", c.Name)
+		}
+	case ContextGit:
+		if _, _, err := dfgitutil.ParseGitRef(src.Value); err != nil {
+			v.at(src.Loc.Value, "context %q: invalid git URL %q: %v", c.Name, src.Value, err)
+		}
+		if sum.Loc.Present() && !commitPattern.MatchString(sum.Value) {
+			v.at(sum.Loc.Value, "invalid checksum %q of a git context: write the commit, 40 (or 64) hex digits", sum.Value)
+		}
+	case ContextTarball:
+		if !sum.Loc.Present() {
+			v.at(src.Loc.Value, "context %q: a tarball source needs its digest: write { source = %q, checksum = \"sha256:...\" }", c.Name, src.Value)
+		} else if _, err := digest.Parse(sum.Value); err != nil {
+			v.at(sum.Loc.Value, "invalid checksum %q: write a digest such as \"sha256:\" followed by 64 hex digits", sum.Value)
+		}
+	default:
+		v.at(src.Loc.Value, "context %q: %q is not a source [contexts] can declare: write a git URL, \"docker-image://REF\" or an https:// tarball with a checksum; a local directory is passed with --build-context %s=DIR", c.Name, src.Value, c.Name)
+	}
+}

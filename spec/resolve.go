@@ -1,0 +1,219 @@
+package spec
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Resolve loads a spec as LoadWith does and writes it out merged: one TOML
+// document that means what the spec and its includes mean together, each
+// table headed by a comment naming the file (and line) it came from, and
+// each key that another file set marked with its own. It keeps the main
+// file's `# syntax=` line, so the output builds as it is.
+func Resolve(ctx context.Context, file string, src []byte, read ReadFunc) ([]byte, error) {
+	s, l, err := load(ctx, file, src, read)
+	if err != nil {
+		return nil, err
+	}
+	w := &resolveWriter{files: s.Files, comments: l.comments}
+	if first, _, _ := strings.Cut(string(src), "\n"); strings.HasPrefix(first, "# syntax=") {
+		w.printf("%s\n", strings.TrimRight(first, "\r"))
+	}
+	w.printf("# %s resolved by tomlfront resolve: its includes merged in, and no include left.\n", file)
+	w.table(l.root, nil, false)
+	return w.buf.Bytes(), nil
+}
+
+type resolveWriter struct {
+	files    Files
+	comments []map[int]string
+	buf      bytes.Buffer
+}
+
+// description writes the comment directly above r in its file, which is a
+// stage's or an arg's description: it stays directly above.
+func (w *resolveWriter) description(r Range) {
+	if c, ok := w.comments[r.File][r.Start.Line-1]; ok {
+		w.printf("# %s\n", c)
+	}
+}
+
+func (w *resolveWriter) printf(format string, args ...any) { fmt.Fprintf(&w.buf, format, args...) }
+
+// where is "FILE:LINE" of r.
+func (w *resolveWriter) where(r Range) string {
+	return fmt.Sprintf("%s:%d", w.files[r.File].Name, r.Start.Line)
+}
+
+// section reports whether n is written as a [header] or [[header]] of its own
+// rather than inline after its key.
+func section(n *node) bool {
+	switch n.kind {
+	case kindTable:
+		return n.origin == header || n.origin == implicit
+	case kindArray:
+		return n.origin == header
+	}
+	return false
+}
+
+// table writes the keys of t under the header path: its plain keys, then
+// its sections. item is set for a table of an array of tables.
+func (w *resolveWriter) table(t *node, path []string, item bool) {
+	file := t.rng.File
+	if len(path) > 0 {
+		brackets := "[%s]"
+		if item {
+			brackets = "[[%s]]"
+		}
+		w.printf("\n# from %s\n", w.where(t.rng))
+		w.description(t.key)
+		w.printf(brackets+"\n", dottedKey(path))
+	}
+	for _, k := range t.keys {
+		v := t.fields[k]
+		if section(v) {
+			continue
+		}
+		if len(path) == 1 && path[0] == "args" {
+			w.description(v.key)
+		}
+		w.printf("%s = %s", bareKey(k), w.value(v))
+		if v.rng.File != file {
+			w.printf(" # from %s", w.where(v.rng))
+		}
+		w.printf("\n")
+	}
+	for _, k := range t.keys {
+		v := t.fields[k]
+		if !section(v) {
+			continue
+		}
+		sub := append(path[:len(path):len(path)], k)
+		if v.kind == kindArray {
+			for _, it := range v.items {
+				w.table(it, sub, true)
+			}
+			continue
+		}
+		// A table that only holds tables ([stages] above [stages.build])
+		// needs no header of its own.
+		if hasPlainKeys(v) {
+			w.table(v, sub, false)
+		} else {
+			w.tablesOnly(v, sub)
+		}
+	}
+}
+
+func (w *resolveWriter) tablesOnly(t *node, path []string) {
+	for _, k := range t.keys {
+		v := t.fields[k]
+		sub := append(path[:len(path):len(path)], k)
+		switch {
+		case v.kind == kindArray && section(v):
+			for _, it := range v.items {
+				w.table(it, sub, true)
+			}
+		case v.kind == kindTable && section(v) && !hasPlainKeys(v):
+			w.tablesOnly(v, sub)
+		default:
+			w.table(v, sub, false)
+		}
+	}
+}
+
+func hasPlainKeys(t *node) bool {
+	if len(t.keys) == 0 {
+		return true // an empty table is written as its header
+	}
+	for _, k := range t.keys {
+		if !section(t.fields[k]) {
+			return true
+		}
+	}
+	return false
+}
+
+// value writes a value inline.
+func (w *resolveWriter) value(n *node) string {
+	switch n.kind {
+	case kindString:
+		return quote(n.str)
+	case kindArray:
+		parts := make([]string, len(n.items))
+		for i, it := range n.items {
+			parts[i] = w.value(it)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case kindTable:
+		parts := make([]string, len(n.keys))
+		for i, k := range n.keys {
+			parts[i] = bareKey(k) + " = " + w.value(n.fields[k])
+		}
+		if len(parts) == 0 {
+			return "{}"
+		}
+		return "{ " + strings.Join(parts, ", ") + " }"
+	}
+	return n.str // integers, floats, booleans and date-times as written
+}
+
+func dottedKey(path []string) string {
+	parts := make([]string, len(path))
+	for i, k := range path {
+		parts[i] = bareKey(k)
+	}
+	return strings.Join(parts, ".")
+}
+
+// bareKey writes k bare when TOML allows it, quoted otherwise.
+func bareKey(k string) string {
+	if k == "" {
+		return `""`
+	}
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return quote(k)
+		}
+	}
+	return k
+}
+
+// quote writes s as a TOML basic string; one of several lines as a
+// multi-line basic string, so a run script reads as written.
+func quote(s string) string {
+	multi := strings.Contains(s, "\n")
+	var b strings.Builder
+	if multi {
+		b.WriteString("\"\"\"\n")
+	} else {
+		b.WriteByte('"')
+	}
+	for _, r := range s {
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\n' && multi:
+			b.WriteByte('\n')
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteByte('\t')
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	if multi {
+		b.WriteString(`"""`)
+	} else {
+		b.WriteByte('"')
+	}
+	return b.String()
+}
