@@ -76,6 +76,27 @@ var exampleChecks = map[string]func(t *testing.T, out string, cfg ocispecs.Image
 			t.Errorf("ports %v", cfg.ExposedPorts)
 		}
 	},
+	"service-a": func(t *testing.T, out string, cfg ocispecs.ImageConfig) {
+		got, err := exec.Command(filepath.Join(out, "app")).Output()
+		if err != nil || string(got) != "hello from service-a (linux/amd64)\n" {
+			t.Errorf("app printed %q, %v", got, err)
+		}
+		if _, err := os.Stat(filepath.Join(out, "etc/ssl/certs/ca-certificates.crt")); err != nil {
+			t.Errorf("the template's image lacks the CA certificates: %v", err)
+		}
+		if !reflect.DeepEqual(cfg.Entrypoint, []string{"/app"}) || cfg.User != "65532:65532" {
+			t.Errorf("config %+v", cfg)
+		}
+	},
+	"service-b": func(t *testing.T, out string, cfg ocispecs.ImageConfig) {
+		got, err := exec.Command(filepath.Join(out, "app"), filepath.Join(out, "static")).Output()
+		if err != nil || string(got) != "index.html\n" {
+			t.Errorf("app printed %q, %v", got, err)
+		}
+		if _, ok := cfg.ExposedPorts["8080/tcp"]; !ok || !reflect.DeepEqual(cfg.Entrypoint, []string{"/app"}) || cfg.User != "65532:65532" {
+			t.Errorf("config %+v: want the template's entrypoint and user, and the service's port", cfg)
+		}
+	},
 	"debian-apt": func(t *testing.T, out string, cfg ocispecs.ImageConfig) {
 		if _, err := os.Stat(filepath.Join(out, "usr/bin/hello")); err != nil {
 			t.Error(err)
@@ -114,7 +135,11 @@ func TestExamples(t *testing.T) {
 			}
 			out := t.TempDir()
 			image := bench.registry + "/examples/" + name + ":e2e"
-			buildxOutputs(t, cmdOpt{}, filepath.Dir(file), engineNetwork("build", "-f", file, "--build-arg", "NAME=e2e", "--label", "built-by=e2e", "--provenance=false"),
+			args := []string{"build", "-f", file, "--build-arg", "NAME=e2e", "--label", "built-by=e2e", "--provenance=false"}
+			if strings.HasPrefix(name, "service-") { // the services of the template in examples/templates
+				args = append(args, "--build-context", "templates="+templatesDir)
+			}
+			buildxOutputs(t, cmdOpt{}, filepath.Dir(file), engineNetwork(args...),
 				"type=local,dest="+out, "type=image,name="+image+",push=true")
 			cfg := imageConfig(t, "examples/"+name, "e2e").Config
 			if cfg.Labels["built-by"] != "e2e" {

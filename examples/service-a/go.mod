@@ -1,0 +1,3 @@
+module example.com/service-a
+
+go 1.26

@@ -1,0 +1,3 @@
+module example.com/service-b
+
+go 1.26
