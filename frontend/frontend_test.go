@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -223,5 +224,50 @@ func TestLintPolicy(t *testing.T) {
 	c = &fakeClient{opts: map[string]string{"build-arg:TOMLFRONT_CHECK": "skip=UnpinnedBaseImage"}, files: map[string]string{DefaultFilename: src}}
 	if _, err := Build(context.Background(), c); err != nil && strings.Contains(err.Error(), "UnpinnedBaseImage") {
 		t.Errorf("TOMLFRONT_CHECK did not override [lint]: %v", err)
+	}
+}
+
+// TestIncludes: an included file is read from the spec's own context by
+// its path alone; an error in it carries its own text, and the targets'
+// locations point into the file each stage came from.
+func TestIncludes(t *testing.T) {
+	const base = "# The base.\n[stages.base]\nfrom = \"busybox:1.36\"\n"
+	const src = "include = [\"ci/base.toml\"]\n[stages.app]\nfrom = \"base\"\n"
+	files := map[string]string{DefaultFilename: src, "ci/base.toml": base}
+	c := &fakeClient{opts: map[string]string{"requestid": targets.SubrequestsTargetsDefinition.Name}, files: files}
+	res, err := Build(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(c.read, "ci/base.toml") {
+		t.Errorf("read %q, want ci/base.toml", c.read)
+	}
+	var list targets.List
+	if err := json.Unmarshal(res.Metadata["result.json"], &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Sources) != 2 || string(list.Sources[0]) != src || string(list.Sources[1]) != base {
+		t.Fatalf("sources %q", list.Sources)
+	}
+	for i, want := range []struct {
+		name        string
+		source      int32
+		line        int32
+		description string
+	}{{"base", 1, 2, "The base."}, {"app", 0, 2, ""}} {
+		tg := list.Targets[i]
+		if tg.Name != want.name || tg.Location.SourceIndex != want.source || tg.Location.Ranges[0].Start.Line != want.line || tg.Description != want.description {
+			t.Errorf("target %d: %+v, want %+v", i, tg, want)
+		}
+	}
+
+	files["ci/base.toml"] = "[stages.base]\nfrom = \"busybox:1.36\"\nwokdir = \"/x\"\n"
+	c = &fakeClient{opts: map[string]string{}, files: files}
+	_, err = Build(context.Background(), c)
+	if err == nil || !strings.Contains(err.Error(), "ci/base.toml:3:1: unknown key \"wokdir\"") || !strings.Contains(err.Error(), "included from build.toml:1:12") {
+		t.Fatalf("error %v", err)
+	}
+	if s := errdefs.Sources(err); len(s) != 1 || s[0].Info.Filename != "ci/base.toml" || string(s[0].Info.Data) != files["ci/base.toml"] {
+		t.Errorf("sources %v", s)
 	}
 }

@@ -75,14 +75,6 @@ var capSince = map[apicaps.CapID]string{
 	pb.CapSourceGitFetchByCommit:  "v0.30",
 }
 
-// require fails, at r, a feature whose capability the daemon lacks.
-func (c *converter) require(id apicaps.CapID, r spec.Range, feature string) error {
-	if err := c.opt.require(id, feature); err != nil {
-		return c.spec.ErrorAt(r, "%w", err)
-	}
-	return nil
-}
-
 // require fails a feature whose capability the daemon lacks.
 func (o *Options) require(id apicaps.CapID, feature string) error {
 	if o.supports(id) {

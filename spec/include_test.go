@@ -26,11 +26,11 @@ func (f *files) read(_ context.Context, inc Include) ([]byte, error) {
 	return []byte(src), nil
 }
 
-func loadFiles(t *testing.T, m map[string]string) (*Spec, error, *files) {
+func loadFiles(t *testing.T, m map[string]string) (*Spec, *files, error) {
 	t.Helper()
 	f := &files{m: m}
 	s, err := LoadWith(context.Background(), "build.toml", []byte(m[":build.toml"]), f.read)
-	return s, err, f
+	return s, f, err
 }
 
 const template = `[contexts]
@@ -58,7 +58,7 @@ from = "build"
 `
 
 func TestIncludeMerge(t *testing.T) {
-	s, err, _ := loadFiles(t, map[string]string{
+	s, _, err := loadFiles(t, map[string]string{
 		"specs:go/service.toml": template,
 		":build.toml": `include = ["context:specs/go/service.toml", "ci/extra.toml"]
 
@@ -137,7 +137,7 @@ workdir = "/work"
 }
 
 func TestIncludeReadsRelativeToTheIncludingFile(t *testing.T) {
-	_, err, f := loadFiles(t, map[string]string{
+	_, f, err := loadFiles(t, map[string]string{
 		":build.toml":           "include = [\"context:specs/go/service.toml\", \"ci/a.toml\"]\n[contexts]\nspecs = \"https://github.com/org/specs.git#v2\"\n",
 		"specs:go/service.toml": "include = [\"common.toml\"]\n[contexts]\nspecs = \"https://github.com/org/specs.git#v1\"\n",
 		"specs:go/common.toml":  "[stages.a]\nfrom = \"scratch\"\n",
@@ -237,7 +237,7 @@ build.toml:3:9: context "tools": a tarball source needs its digest`,
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err, _ := loadFiles(t, c.files)
+			_, _, err := loadFiles(t, c.files)
 			var es Errors
 			if !errors.As(err, &es) {
 				t.Fatalf("got %v, want Errors", err)

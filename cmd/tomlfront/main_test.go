@@ -187,3 +187,36 @@ func TestPanicIsReported(t *testing.T) {
 		}
 	}
 }
+
+// TestSharingCommands runs the commands on the example services, which
+// include the template through the named context "templates".
+func TestSharingCommands(t *testing.T) {
+	svc := filepath.Join("..", "..", "examples", "service-a", "build.toml")
+	templates := "templates=" + filepath.Join("..", "..", "examples", "templates")
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string // substring
+		stderr string // substring
+	}{
+		{"resolve", []string{"resolve", "-f", svc, "--build-context", templates}, 0, "\n# from context:templates/go-service.toml:", ""},
+		{"resolve without the context's directory", []string{"resolve", "-f", svc}, 1, "",
+			`build.toml:3:12: include "context:templates/go-service.toml": the context "templates" is https://github.com/tomlfront/tomlfront.git#v1.0.0:examples/templates, which the tomlfront CLI does not fetch: pass --build-context templates=DIR`},
+		{"lint", []string{"lint", "-f", svc, "--build-context", templates}, 0, "", ""},
+		{"caches name the template's lines", []string{"caches", "-f", svc, "--build-context", templates}, 0, "(context:templates/go-service.toml:", ""},
+		{"llb", []string{"llb", "-f", svc, "--build-context", templates}, 0, "", ""},
+		{"a remote --build-context", []string{"lint", "-f", svc, "--build-context", "templates=docker-image://x"}, 2, "", "reads contexts from disk"},
+		{"a missing template", []string{"lint", "-f", svc, "--build-context", "templates=" + t.TempDir()}, 1, "go-service.toml: no such file", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(tc.args, &stdout, &stderr); code != tc.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tc.code, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), tc.stdout) || !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("stdout %q\nstderr %q\nwant %q and %q", stdout.String(), stderr.String(), tc.stdout, tc.stderr)
+			}
+		})
+	}
+}
