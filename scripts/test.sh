@@ -46,12 +46,15 @@ unit() {
 }
 
 # fuzz runs each fuzz target for TOMLFRONT_FUZZTIME: the TOML layer against
-# go-toml's decoder, then the loader and converter. `make test` runs them
+# go-toml's decoder, includes and their merge (resolved back into one
+# file), then the loader and converter. `make test` runs them
 # briefly; `make fuzz` runs them longer.
 fuzz() {
   local t=${TOMLFRONT_FUZZTIME:-15s}
   step "fuzzing the TOML layer against go-toml's decoder ($t)"
   go test -run '^$' -fuzz '^FuzzTOML$' -fuzztime "$t" -fuzzminimizetime 5s ./spec
+  step "fuzzing includes, their merge and tomlfront resolve ($t)"
+  go test -run '^$' -fuzz '^FuzzInclude$' -fuzztime "$t" -fuzzminimizetime 5s ./spec
   step "fuzzing the loader and converter ($t)"
   go test -run '^$' -fuzz '^FuzzLoadConvert$' -fuzztime "$t" -fuzzminimizetime 5s ./llbgen
 }

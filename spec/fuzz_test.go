@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -146,4 +148,54 @@ func normalize(v any) any {
 	default:
 		return fmt.Sprint(v)
 	}
+}
+
+// FuzzInclude loads a spec that includes another (every include reads the
+// second file, so includes nest until a cycle or the file limit ends them):
+// nothing may panic, every position must name a file of the spec, and what
+// loads must resolve into one file that loads to the same stages and args.
+func FuzzInclude(f *testing.F) {
+	f.Add([]byte("include = [\"a.toml\"]\n[stages.b]\nfrom = \"a\"\n"), []byte("[stages.a]\nfrom = \"scratch\"\n"))
+	f.Add([]byte("include = [\"context:c/x.toml\"]\n[args]\nA = \"1\"\n"), []byte("include = [\"y/z.toml\"]\n[args]\nA = { required = true }\n[stages.a]\nfrom = \"busybox\"\nenv = { X = \"${A}\" }\n"))
+	f.Add([]byte("include = [\"a.toml\", \"b.toml\"]\nversion = 1\n"), []byte("version = 1\n[stages.s]\nfrom = \"scratch\"\n[[stages.s.steps]]\ncopy = \"x\"\nto = \"/y\"\n"))
+	f.Fuzz(func(t *testing.T, main, included []byte) {
+		read := func(context.Context, Include) ([]byte, error) { return included, nil }
+		ctx := context.Background()
+		s, err := LoadWith(ctx, "build.toml", main, read)
+		var es Errors
+		if err != nil {
+			if !errors.As(err, &es) {
+				t.Fatalf("not Errors: %v", err)
+			}
+			for _, e := range es {
+				if e.File == "" {
+					t.Fatalf("an error names no file: %v", e)
+				}
+			}
+			return
+		}
+		for _, st := range s.Stages {
+			if st.Header.File >= len(s.Files) || st.From.Loc.Value.File >= len(s.Files) {
+				t.Fatalf("stage %s at a file the spec has not", st.Name)
+			}
+		}
+		out, err := Resolve(ctx, "build.toml", main, read)
+		if err != nil {
+			t.Fatalf("loads but does not resolve: %v", err)
+		}
+		flat, err := Load("resolved.toml", out)
+		if err != nil {
+			t.Fatalf("the resolved spec does not load: %v\n%s", err, out)
+		}
+		argNames := func(s *Spec) []string {
+			var names []string
+			for _, a := range s.Args {
+				names = append(names, a.Name+"="+a.Value.Value)
+			}
+			return names
+		}
+		if !reflect.DeepEqual(s.StageNames(), flat.StageNames()) || !reflect.DeepEqual(argNames(s), argNames(flat)) {
+			t.Fatalf("resolved to other stages or args:\n%s", out)
+		}
+	})
 }
