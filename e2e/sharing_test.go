@@ -304,3 +304,27 @@ func TestSharedTemplateTargets(t *testing.T) {
 		t.Errorf("targets %+v: want build, runtime and the default image", list.Targets)
 	}
 }
+
+// TestContextTarball declares a context that is a tarball served over http,
+// pinned by digest: a spec includes a file from it and a stage copies from
+// it; another digest is refused at the include.
+func TestContextTarball(t *testing.T) {
+	t.Parallel()
+	buildFrontendImage(t)
+	archive := tarGz(t, map[string]string{
+		"bin/tool.sh": "#!/bin/sh\necho tool\n",
+		"extra.toml":  "[stages.tool]\nfrom = \"scratch\"\n[[stages.tool.steps]]\ncopy = [\"/bin/tool.sh\"]\nfrom = \"context:tools\"\nto = \"/tool.sh\"\n",
+	})
+	srv, _ := fileServer(t, map[string][]byte{"/tools.tar.gz": archive})
+	spec := func(sum string) string {
+		return fmt.Sprintf("%sinclude = [\"context:tools/extra.toml\"]\n[contexts]\ntools = { source = %q, checksum = %q }\n", syntaxLine, srv.URL+"/tools.tar.gz", sum)
+	}
+	out := buildLocal(t, writeTree(t, map[string]string{"build.toml": spec(sha256Digest(archive))}), "--provenance=false")
+	if got := readFile(t, filepath.Join(out, "tool.sh")); got != "#!/bin/sh\necho tool\n" {
+		t.Errorf("tool.sh = %q", got)
+	}
+	text, err := buildx(writeTree(t, map[string]string{"build.toml": spec(sha256Digest([]byte("other")))}), "build", "-f", "build.toml", "--provenance=false", ".")
+	if err == nil || !strings.Contains(text, `build.toml:2:12: include "context:tools/extra.toml": context "tools":`) || !strings.Contains(text, "digest") {
+		t.Errorf("a tarball of another digest: %v, want a failure at the include:\n%s", err, text)
+	}
+}

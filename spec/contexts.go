@@ -15,7 +15,7 @@ import (
 type Context struct {
 	Name     string
 	Key      Range  // the key that declares it
-	Source   String // a git URL, docker-image://REF or an https:// tarball
+	Source   String // a git URL, docker-image://REF or an http(s):// tarball
 	Checksum String // the git commit, or the tarball's digest
 }
 
@@ -42,7 +42,7 @@ func (c *Context) Kind() ContextKind {
 		return ContextImage
 	case SourceKindOf(src) == SourceGit:
 		return ContextGit
-	case strings.HasPrefix(src, "https://"):
+	case SourceKindOf(src) == SourceHTTP: // the checksum it needs makes http as safe as https
 		return ContextTarball
 	}
 	return ContextOther
@@ -86,7 +86,7 @@ func (v *validator) context(c *Context) {
 		v.at(c.Key, "invalid context name %q: use letters, digits, '_', '.' and '-', starting with a letter or digit", c.Name)
 	}
 	if !c.Source.Loc.Present() {
-		v.at(c.Key, "context %q has no `source`: write a git URL, \"docker-image://REF\" or an https:// tarball", c.Name)
+		v.at(c.Key, "context %q has no `source`: write a git URL, \"docker-image://REF\" or an http(s):// tarball", c.Name)
 		return
 	}
 	src, sum := c.Source, c.Checksum
@@ -112,6 +112,6 @@ func (v *validator) context(c *Context) {
 			v.at(sum.Loc.Value, "invalid checksum %q: write a digest such as \"sha256:\" followed by 64 hex digits", sum.Value)
 		}
 	default:
-		v.at(src.Loc.Value, "context %q: %q is not a source [contexts] can declare: write a git URL, \"docker-image://REF\" or an https:// tarball with a checksum; a local directory is passed with --build-context %s=DIR", c.Name, src.Value, c.Name)
+		v.at(src.Loc.Value, "context %q: %q is not a source [contexts] can declare: write a git URL, \"docker-image://REF\" or an http(s):// tarball with a checksum; a local directory is passed with --build-context %s=DIR", c.Name, src.Value, c.Name)
 	}
 }

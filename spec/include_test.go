@@ -227,7 +227,7 @@ func TestIncludeErrors(t *testing.T) {
 		},
 		{"a bad context declaration", map[string]string{
 			":build.toml": "[contexts]\nspecs = \"../specs\"\ntools = \"https://example.com/t.tar.gz\"\n[stages.a]\nfrom = \"scratch\"\n",
-		}, `build.toml:2:9: context "specs": "../specs" is not a source [contexts] can declare: write a git URL, "docker-image://REF" or an https:// tarball with a checksum; a local directory is passed with --build-context specs=DIR
+		}, `build.toml:2:9: context "specs": "../specs" is not a source [contexts] can declare: write a git URL, "docker-image://REF" or an http(s):// tarball with a checksum; a local directory is passed with --build-context specs=DIR
 build.toml:3:9: context "tools": a tarball source needs its digest`,
 		},
 		{"invalid TOML in an include", map[string]string{
