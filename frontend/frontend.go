@@ -114,12 +114,10 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	}
 	srcs := newSources(sm)
 	for _, f := range findings {
-		e := f.Error(s.Files)
-		opts := client.WarnOpts{Range: pbRanges(e), Detail: [][]byte{[]byte(f.Rule.Description)}, URL: f.Rule.DocsURL()}
-		if e.Range.File != 0 { // the warning shows its own file's lines
-			opts.SourceInfo = srcs.info(e)
-		}
-		src.Warn(ctx, fmt.Sprintf("%s: %s (%s:%d)", f.Rule.Name, f.Msg, e.File, f.Range.Start.Line), opts)
+		e := f.Error(s.Files) // shown with the lines of its own file
+		src.Warn(ctx, fmt.Sprintf("%s: %s (%s:%d)", f.Rule.Name, f.Msg, e.File, f.Range.Start.Line), client.WarnOpts{
+			SourceInfo: srcs.info(e), Range: pbRanges(e), Detail: [][]byte{[]byte(f.Rule.Description)}, URL: f.Rule.DocsURL(),
+		})
 	}
 
 	// Before anything runs: findings of the rules the spec makes errors,
