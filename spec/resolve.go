@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/tomlfront/tomlfront/internal/tomlw"
 )
 
 // Resolve loads a spec as LoadWith does and writes it out merged: one TOML
@@ -70,7 +72,7 @@ func (w *resolveWriter) table(t *node, path []string, item bool) {
 		}
 		w.printf("\n# from %s\n", w.where(t.rng))
 		w.description(t.key)
-		w.printf(brackets+"\n", dottedKey(path))
+		w.printf(brackets+"\n", tomlw.DottedKey(path...))
 	}
 	for _, k := range t.keys {
 		v := t.fields[k]
@@ -80,7 +82,7 @@ func (w *resolveWriter) table(t *node, path []string, item bool) {
 		if len(path) == 1 && path[0] == "args" {
 			w.description(v.key)
 		}
-		w.printf("%s = %s", bareKey(k), w.value(v))
+		w.printf("%s = %s", tomlw.Key(k), w.value(v))
 		if v.rng.File != file {
 			w.printf(" # from %s", w.where(v.rng))
 		}
@@ -141,7 +143,7 @@ func hasPlainKeys(t *node) bool {
 func (w *resolveWriter) value(n *node) string {
 	switch n.kind {
 	case kindString:
-		return quote(n.str)
+		return tomlw.String(n.str)
 	case kindArray:
 		parts := make([]string, len(n.items))
 		for i, it := range n.items {
@@ -151,7 +153,7 @@ func (w *resolveWriter) value(n *node) string {
 	case kindTable:
 		parts := make([]string, len(n.keys))
 		for i, k := range n.keys {
-			parts[i] = bareKey(k) + " = " + w.value(n.fields[k])
+			parts[i] = tomlw.Key(k) + " = " + w.value(n.fields[k])
 		}
 		if len(parts) == 0 {
 			return "{}"
@@ -159,61 +161,4 @@ func (w *resolveWriter) value(n *node) string {
 		return "{ " + strings.Join(parts, ", ") + " }"
 	}
 	return n.str // integers, floats, booleans and date-times as written
-}
-
-func dottedKey(path []string) string {
-	parts := make([]string, len(path))
-	for i, k := range path {
-		parts[i] = bareKey(k)
-	}
-	return strings.Join(parts, ".")
-}
-
-// bareKey writes k bare when TOML allows it, quoted otherwise.
-func bareKey(k string) string {
-	if k == "" {
-		return `""`
-	}
-	for _, r := range k {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return quote(k)
-		}
-	}
-	return k
-}
-
-// quote writes s as a TOML basic string; one of several lines as a
-// multi-line basic string, so a run script reads as written.
-func quote(s string) string {
-	multi := strings.Contains(s, "\n")
-	var b strings.Builder
-	if multi {
-		b.WriteString("\"\"\"\n")
-	} else {
-		b.WriteByte('"')
-	}
-	for _, r := range s {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\n' && multi:
-			b.WriteByte('\n')
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteByte('\t')
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\u%04X`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	if multi {
-		b.WriteString(`"""`)
-	} else {
-		b.WriteByte('"')
-	}
-	return b.String()
 }
