@@ -123,8 +123,10 @@ func (c *converter) copy(ctx context.Context, s *stageState, step *spec.Step) er
 	display = append(display, to)
 	constraints := c.constraints(s, s.step, strings.Join(display, " "), step.Range)
 	// Without MergeOp (Docker Engine's graphdriver store) a linked copy is a
-	// plain one, as the Dockerfile frontend builds COPY --link.
-	if step.Link.Value && c.opt.supports(pb.CapMergeOp) {
+	// plain one, as the Dockerfile frontend builds COPY --link. So is one
+	// with chmod, as there too: in a layer of its own, the directories the
+	// copy creates would take the mode and replace the image's.
+	if step.Link.Value && c.opt.supports(pb.CapMergeOp) && !step.Chmod.Loc.Present() {
 		layer := llb.Scratch().File(action, constraints...)
 		s.state = s.state.WithOutput(llb.Merge([]llb.State{s.state, layer}, c.constraints(s, s.step, "link "+strings.Join(display[1:], " "), step.Range)...).Output())
 	} else {

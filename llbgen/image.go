@@ -1,9 +1,11 @@
 package llbgen
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,8 +20,9 @@ func newImage(base *dockerspec.DockerOCIImage, p ocispecs.Platform) *dockerspec.
 	img := &dockerspec.DockerOCIImage{}
 	if base != nil {
 		img = cloneImage(base)
-	} else {
+	} else { // scratch, as the Dockerfile's empty image
 		img.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+		img.Config.WorkingDir = "/"
 	}
 	img.Platform = ocispecs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, OSVersion: p.OSVersion, OSFeatures: p.OSFeatures}
 	img.RootFS.Type = "layers"
@@ -95,10 +98,13 @@ func (c *converter) applyImage(s *stageState, img *spec.Image) error {
 		if cfg.ExposedPorts == nil {
 			cfg.ExposedPorts = map[string]struct{}{}
 		}
-		if !strings.Contains(p, "/") {
-			p += "/tcp"
+		expanded, err := portRange(p)
+		if err != nil {
+			return c.spec.ErrorAt(img.Expose.Loc.Value, "%w", err)
 		}
-		cfg.ExposedPorts[strings.ToLower(p)] = struct{}{}
+		for _, port := range expanded {
+			cfg.ExposedPorts[port] = struct{}{}
+		}
 	}
 	volumes, err := expand(img.Volumes)
 	if err != nil {
@@ -167,4 +173,28 @@ func applyLabels(img *dockerspec.DockerOCIImage, labels map[string]string) {
 // shows it.
 func addHistory(img *dockerspec.DockerOCIImage, createdBy string, emptyLayer bool) {
 	img.History = append(img.History, ocispecs.History{CreatedBy: createdBy, Comment: "tomlfront", EmptyLayer: emptyLayer})
+}
+
+// portRange is an exposed port as the Dockerfile records it: PORT/PROTO
+// (tcp when left out), a range as each of its ports.
+func portRange(p string) ([]string, error) {
+	p = strings.ToLower(p)
+	port, proto, ok := strings.Cut(p, "/")
+	if !ok {
+		proto = "tcp"
+	}
+	first, last, isRange := strings.Cut(port, "-")
+	if !isRange {
+		return []string{port + "/" + proto}, nil
+	}
+	lo, err1 := strconv.ParseUint(first, 10, 16)
+	hi, err2 := strconv.ParseUint(last, 10, 16)
+	if err1 != nil || err2 != nil || hi < lo {
+		return nil, fmt.Errorf("invalid port range %q: write FIRST-LAST, FIRST not above LAST", p)
+	}
+	out := make([]string, 0, hi-lo+1)
+	for n := lo; n <= hi; n++ {
+		out = append(out, strconv.FormatUint(n, 10)+"/"+proto)
+	}
+	return out, nil
 }
