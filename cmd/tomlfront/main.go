@@ -7,6 +7,7 @@
 //	tomlfront lint [-f build.toml] [--build-arg K=V]... [--build-context NAME=DIR]...
 //	tomlfront caches [-f build.toml] [--target T] [--build-arg K=V]... [--platform P] [--build-context NAME=DIR]...
 //	tomlfront resolve [-f build.toml] [--build-context NAME=DIR]...
+//	tomlfront convert [-f Dockerfile] [-o build.toml] [--build-arg K=V]... [--keep-going]
 package main
 
 import (
@@ -29,6 +30,7 @@ Usage:
   tomlfront lint [flags]    check a spec; problems as FILE:LINE:COL: message
   tomlfront caches [flags]  list the cache mounts of a target, with their ids
   tomlfront resolve [flags] print the spec with its includes merged in, for review
+  tomlfront convert [flags] convert a Dockerfile into a spec
   tomlfront help [command]  show help
 
 Run "tomlfront help COMMAND" for a command's flags.
@@ -73,6 +75,8 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		return runCaches(ctx, args[1:], stdout, stderr)
 	case "resolve":
 		return runResolve(ctx, args[1:], stdout, stderr)
+	case "convert":
+		return runConvert(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		if len(args) > 1 {
 			return run([]string{args[1], "--help"}, stdout, stderr)
@@ -80,7 +84,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "tomlfront: unknown command %q; commands: llb, lint, caches, resolve, help\n", args[0])
+	fmt.Fprintf(stderr, "tomlfront: unknown command %q; commands: llb, lint, caches, resolve, convert, help\n", args[0])
 	return 2
 }
 

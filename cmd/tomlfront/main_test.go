@@ -220,3 +220,45 @@ func TestSharingCommands(t *testing.T) {
 		})
 	}
 }
+
+// TestConvertCommand: -o writes the spec and carries the Dockerfile's own
+// ignore file; a construct without equivalent fails at its line, and
+// --keep-going writes the rest.
+func TestConvertCommand(t *testing.T) {
+	dir := t.TempDir()
+	df := filepath.Join(dir, "Dockerfile")
+	for name, content := range map[string]string{
+		"Dockerfile":              "FROM busybox:1.36\nRUN echo hi\n",
+		"Dockerfile.dockerignore": "secrets/\n",
+		"onbuild.Dockerfile":      "FROM busybox:1.36\nONBUILD RUN x\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "build.toml")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"convert", "-f", df, "-o", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if dt, err := os.ReadFile(out); err != nil || !strings.HasPrefix(string(dt), "# syntax=ghcr.io/tomlfront/tomlfront:1\n") {
+		t.Errorf("spec %q, %v", dt, err)
+	}
+	if dt, err := os.ReadFile(out + ".dockerignore"); err != nil || string(dt) != "secrets/\n" {
+		t.Errorf("build.toml.dockerignore %q, %v", dt, err)
+	}
+	if code := run([]string{"lint", "-f", out}, &stdout, &stderr); code != 0 {
+		t.Errorf("the converted spec does not lint: %s", stdout.String())
+	}
+
+	onbuild := filepath.Join(dir, "onbuild.Dockerfile")
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"convert", "-f", onbuild}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), onbuild+":2:1: ONBUILD has no equivalent") || stdout.Len() > 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
+	stdout.Reset()
+	if code := run([]string{"convert", "-f", onbuild, "--keep-going"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "# TODO(tomlfront convert): "+onbuild+":2:") {
+		t.Errorf("--keep-going: exit %d, stdout %q", code, stdout.String())
+	}
+}

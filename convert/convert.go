@@ -1,0 +1,400 @@
+// Package convert turns a Dockerfile into a tomlfront spec meant to build the
+// same image. It reads the Dockerfile with BuildKit's own parser and
+// instructions packages and writes TOML text, checked by loading it with
+// package spec. It describes a build and never runs one: it must not import
+// frontend, nor anything that talks to a daemon.
+package convert
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/tomlfront/tomlfront/lint"
+	"github.com/tomlfront/tomlfront/spec"
+)
+
+// DefaultSyntax is the frontend image a converted spec's `# syntax=` line
+// names, as the examples do.
+const DefaultSyntax = "ghcr.io/tomlfront/tomlfront:1"
+
+// Options tune a conversion.
+type Options struct {
+	// Syntax is the frontend image the spec's `# syntax=` line names.
+	Syntax string
+	// BuildArgs replace the defaults of the Dockerfile's ARGs (and declare
+	// those it lacks), as --build-arg would in a build.
+	BuildArgs map[string]string
+	// KeepGoing writes what has no equivalent as a `# TODO` comment at its
+	// place instead of failing.
+	KeepGoing bool
+}
+
+// Problem is a Dockerfile construct the spec language cannot express.
+type Problem struct {
+	File      string
+	Line, Col int
+	Msg       string
+}
+
+func (p Problem) Error() string { return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Col, p.Msg) }
+
+// Problems are every construct a conversion could not express.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Convert converts the Dockerfile src, named file in messages. Without
+// KeepGoing, any construct that has no equivalent fails the conversion with
+// Problems; with it, the spec is written with a TODO at each.
+func Convert(file string, src []byte, opt Options) ([]byte, error) {
+	res, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	stages, metaArgs, err := instructions.Parse(res.AST, linter.New(&linter.Config{}))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	c := &converter{file: file, out: &model{}, names: map[string]string{}}
+	c.lint(src)
+	c.globalArgs(metaArgs)
+	for i, st := range stages {
+		c.stage(i, st)
+	}
+	for _, name := range slices.Sorted(maps.Keys(opt.BuildArgs)) {
+		if a := c.out.arg(name); a != nil {
+			a.value = opt.BuildArgs[name]
+		} else if !isPlatformArg(name) {
+			c.out.args = append(c.out.args, &arg{name: name, value: opt.BuildArgs[name]})
+		}
+	}
+	if len(c.problems) > 0 && !opt.KeepGoing {
+		return nil, c.problems
+	}
+	dt := c.out.render(opt.Syntax)
+	if _, err := spec.Load("build.toml", dt); err != nil && !opt.KeepGoing {
+		return nil, fmt.Errorf("%s: the converted spec does not load, which is a bug of tomlfront convert; please report it with the Dockerfile:\n%w", file, err)
+	}
+	return dt, nil
+}
+
+type converter struct {
+	file     string
+	out      *model
+	names    map[string]string // Dockerfile stage names and indexes → spec stage names
+	problems Problems
+	todo     []string // TODOs for the next step or table written
+	cacheFor map[string]string
+}
+
+// problem records what cannot be expressed at loc.
+func (c *converter) problem(loc []parser.Range, format string, args ...any) {
+	p := Problem{File: c.file, Line: 1, Col: 1, Msg: fmt.Sprintf(format, args...)}
+	if len(loc) > 0 {
+		p.Line, p.Col = loc[0].Start.Line, loc[0].Start.Character+1
+	}
+	c.problems = append(c.problems, p)
+	c.todo = append(c.todo, fmt.Sprintf("TODO(tomlfront convert): %s:%d: %s", c.file, p.Line, p.Msg))
+}
+
+// lint maps the `# check=` directive to [lint].
+func (c *converter) lint(src []byte) {
+	val, _, rng, ok := parser.ParseDirective("check", src)
+	if !ok {
+		return
+	}
+	cfg, err := linter.ParseLintOptions(val)
+	if err != nil {
+		c.problem(rng, "invalid check directive: %v", err)
+		return
+	}
+	l := &lintTable{errorAll: cfg.ReturnAsError}
+	known := map[string]bool{}
+	for _, r := range lint.Rules {
+		known[r.Name] = true
+	}
+	if cfg.SkipAll {
+		for _, r := range lint.Rules {
+			l.skip = append(l.skip, r.Name)
+		}
+	}
+	for _, name := range cfg.SkipRules {
+		if known[name] {
+			l.skip = append(l.skip, name)
+		} else {
+			l.comments = append(l.comments, fmt.Sprintf("the Dockerfile skipped its rule %s, which tomlfront lint does not have", name))
+		}
+	}
+	c.out.lint = l
+}
+
+// platformArgs are set by BuildKit; the spec declares none of them.
+func isPlatformArg(name string) bool { return slices.Contains(spec.PlatformArgs, name) }
+
+func (c *converter) globalArgs(args []instructions.ArgCommand) {
+	for _, cmd := range args {
+		for _, a := range cmd.Args {
+			if isPlatformArg(a.Key) || c.out.arg(a.Key) != nil {
+				continue
+			}
+			c.out.args = append(c.out.args, &arg{name: a.Key, value: vars(a.ValueString()), comments: cmd.Comments()})
+		}
+	}
+}
+
+// stage converts one FROM and its instructions into one spec stage, or
+// several when ENV, ARG, WORKDIR, USER or SHELL come after a step: the
+// spec's stage-wide keys apply to every step, so each such change starts a
+// stage `from` the one before.
+func (c *converter) stage(index int, st instructions.Stage) {
+	name := st.Name
+	if name == "" {
+		name = fmt.Sprintf("stage-%d", index)
+	}
+	s := &stage{name: name, comments: st.Comments}
+	switch base := strings.ToLower(st.BaseName); {
+	case c.names[base] != "":
+		s.from = c.names[base]
+	default:
+		s.from = vars(st.BaseName)
+	}
+	s.platform = vars(st.Platform)
+	c.out.stages = append(c.out.stages, s)
+	segments := 1
+	cur := s
+	split := func() {
+		if len(cur.steps) == 0 {
+			return
+		}
+		cur.name = fmt.Sprintf("%s.%d", name, segments)
+		next := &stage{name: name, from: cur.name, args: slices.Clone(cur.args)}
+		c.out.stages = append(c.out.stages, next)
+		segments++
+		cur = next
+	}
+	for _, cmd := range st.Commands {
+		switch cmd := cmd.(type) {
+		case *instructions.EnvCommand:
+			split()
+			set := map[string]bool{}
+			for _, kv := range cmd.Env {
+				if name := readsAny(kv.Value, set); name != "" {
+					// The Dockerfile reads the value before this ENV; the spec,
+					// the entry written above.
+					c.problem(cmd.Location(), "ENV %s reads $%s, which the same ENV sets: the Dockerfile reads its value from before this ENV, a spec the new one; set %s in an ENV of its own", kv.Key, name, kv.Key)
+				}
+				set[kv.Key] = true
+				cur.env = append(cur.env, kvPair{kv.Key, vars(kv.Value)})
+			}
+		case *instructions.ArgCommand:
+			split()
+			c.stageArgs(cur, cmd)
+		case *instructions.WorkdirCommand:
+			split()
+			if cur.workdir != "" && !path.IsAbs(cmd.Path) {
+				cur.workdir = path.Join(cur.workdir, cmd.Path)
+			} else {
+				cur.workdir = vars(cmd.Path)
+			}
+		case *instructions.UserCommand:
+			split()
+			cur.user = vars(cmd.User)
+		case *instructions.ShellCommand:
+			split()
+			cur.shell = cmd.Shell
+		case *instructions.RunCommand:
+			c.run(cur, cmd)
+		case *instructions.CopyCommand:
+			c.copy(cur, cmd)
+		case *instructions.AddCommand:
+			c.add(cur, cmd)
+		case *instructions.CmdCommand:
+			cur.image.cmd = c.shellForm(cur, cmd.ShellDependantCmdLine)
+			cur.image.cmdSet = true
+		case *instructions.EntrypointCommand:
+			cur.image.entrypoint = c.shellForm(cur, cmd.ShellDependantCmdLine)
+			cur.image.entrypointSet = true
+		case *instructions.ExposeCommand:
+			for _, p := range cmd.Ports {
+				cur.image.expose = append(cur.image.expose, vars(p))
+			}
+		case *instructions.VolumeCommand:
+			for _, v := range cmd.Volumes {
+				cur.image.volumes = append(cur.image.volumes, vars(v))
+			}
+		case *instructions.LabelCommand:
+			for _, kv := range cmd.Labels {
+				cur.image.labels = append(cur.image.labels, kvPair{kv.Key, vars(kv.Value)})
+			}
+		case *instructions.MaintainerCommand:
+			c.problem(cmd.Location(), "MAINTAINER sets the image's author field, which a spec does not write (it is deprecated in Dockerfiles too): write LABEL org.opencontainers.image.authors=%q instead, and convert again", cmd.Maintainer)
+		case *instructions.StopSignalCommand:
+			cur.image.stopSignal = vars(cmd.Signal)
+		case *instructions.HealthCheckCommand:
+			cur.image.health = healthcheck(cmd)
+		case *instructions.OnbuildCommand:
+			c.problem(cmd.Location(), "ONBUILD has no equivalent in a spec: a spec builds its own image, nothing runs when another build uses it; do what ONBUILD does in the stages that build from this image")
+		default:
+			c.problem(cmd.Location(), "%s has no equivalent in a spec", strings.ToUpper(cmd.Name()))
+		}
+		if len(c.todo) > 0 && len(cur.steps) > 0 {
+			last := cur.steps[len(cur.steps)-1]
+			last.todo = append(last.todo, c.todo...)
+		} else if len(c.todo) > 0 {
+			cur.todo = append(cur.todo, c.todo...)
+		}
+		c.todo = nil
+	}
+	c.names[strings.ToLower(st.Name)] = name
+	c.names[strconv.Itoa(index)] = name
+}
+
+// stageArgs declares a stage's ARGs: its run steps see them, and a default
+// becomes the arg's default in [args].
+func (c *converter) stageArgs(s *stage, cmd *instructions.ArgCommand) {
+	for _, a := range cmd.Args {
+		if !slices.Contains(s.args, a.Key) {
+			s.args = append(s.args, a.Key)
+		}
+		if isPlatformArg(a.Key) {
+			continue
+		}
+		existing := c.out.arg(a.Key)
+		switch {
+		case existing == nil:
+			c.out.args = append(c.out.args, &arg{name: a.Key, value: vars(a.ValueString()), comments: cmd.Comments()})
+		case a.Value != nil && vars(*a.Value) != existing.value:
+			if existing.value == "" && !existing.fromStage {
+				existing.value = vars(*a.Value)
+			} else {
+				c.problem(cmd.Location(), "ARG %s has the default %q here and %q elsewhere: a spec's arg has one default; pick one, or rename one of them", a.Key, *a.Value, existing.value)
+			}
+		}
+		if existing := c.out.arg(a.Key); existing != nil {
+			existing.fromStage = true
+		}
+	}
+}
+
+// varPattern finds $NAME, which the spec writes ${NAME}.
+var varPattern = regexp.MustCompile(`(^|[^\\$])\$([A-Za-z_][A-Za-z0-9_]*)`)
+
+// readsAny returns a name of names that the word reads ($NAME or ${NAME...}).
+func readsAny(word string, names map[string]bool) string {
+	for _, m := range readPattern.FindAllStringSubmatch(word, -1) {
+		if name := m[1] + m[2]; names[name] {
+			return name
+		}
+	}
+	return ""
+}
+
+var readPattern = regexp.MustCompile(`\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*))`)
+
+// vars rewrites a Dockerfile word into a spec value: its quotes removed as
+// the Dockerfile's shell-like word rules remove them, and $NAME written
+// ${NAME}. A single-quoted $ stays literal, escaped.
+func vars(s string) string {
+	s = unquote(s)
+	for {
+		out := varPattern.ReplaceAllString(s, "${1}$${${2}}")
+		if out == s {
+			return out
+		}
+		s = out // overlapping matches: $A$B
+	}
+}
+
+// unquote removes the quotes of a word: "..." (where \ escapes " \ and $)
+// and '...' (literal). Other backslashes stay, as escapes the spec reads too.
+func unquote(word string) string {
+	if !strings.ContainsAny(word, `"'`) {
+		return word
+	}
+	var b strings.Builder
+	var quote rune
+	escaped := false
+	for _, r := range word {
+		switch {
+		case escaped:
+			if quote == '"' && !strings.ContainsRune(`"\$`, r) {
+				b.WriteRune('\\')
+			}
+			if r == '$' {
+				b.WriteRune('\\')
+			}
+			b.WriteRune(r)
+			escaped = false
+		case r == '\\' && quote != '\'':
+			escaped = true
+		case quote == 0 && (r == '"' || r == '\''):
+			quote = r
+		case r == quote:
+			quote = 0
+		case quote == '\'' && r == '$':
+			b.WriteString(`\$`)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	if escaped {
+		b.WriteRune('\\')
+	}
+	return b.String()
+}
+
+// shellForm is CMD or ENTRYPOINT as the Dockerfile stores it in the image
+// config: exec form as written, shell form run by the stage's shell.
+func (c *converter) shellForm(s *stage, cmd instructions.ShellDependantCmdLine) []string {
+	if !cmd.PrependShell {
+		return cmd.CmdLine
+	}
+	shell := c.shellOf(s)
+	return append(slices.Clone(shell), strings.Join(cmd.CmdLine, " "))
+}
+
+// shellOf is the shell a stage's shell-form commands use: its SHELL, one
+// inherited from a stage of this Dockerfile, else /bin/sh -c.
+func (c *converter) shellOf(s *stage) []string {
+	for cur, depth := s, 0; cur != nil && depth < len(c.out.stages); cur, depth = c.out.stage(cur.from), depth+1 {
+		if len(cur.shell) > 0 {
+			return cur.shell
+		}
+	}
+	return []string{"/bin/sh", "-c"}
+}
+
+func healthcheck(cmd *instructions.HealthCheckCommand) *health {
+	h := cmd.Health
+	out := &health{test: h.Test, retries: h.Retries}
+	for _, d := range []struct {
+		dst *string
+		v   fmt.Stringer
+		set bool
+	}{
+		{&out.interval, h.Interval, h.Interval != 0},
+		{&out.timeout, h.Timeout, h.Timeout != 0},
+		{&out.startPeriod, h.StartPeriod, h.StartPeriod != 0},
+		{&out.startInterval, h.StartInterval, h.StartInterval != 0},
+	} {
+		if d.set {
+			*d.dst = d.v.String()
+		}
+	}
+	return out
+}

@@ -1,0 +1,91 @@
+package convert
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/tomlfront/tomlfront/spec"
+)
+
+// TestConvert converts Dockerfiles that exercise each mapping and checks
+// the spec loads and holds what the Dockerfile says.
+func TestConvert(t *testing.T) {
+	for _, tc := range []struct {
+		name, dockerfile string
+		want             []string // lines the spec holds
+	}{
+		{"global and stage args", "ARG V=1\nARG EMPTY\nFROM busybox:${V}\nARG V\nARG LOCAL=x\nRUN echo $V $LOCAL\n",
+			[]string{`V = "1"`, `EMPTY = ""`, `LOCAL = "x"`, `from = "busybox:${V}"`, `args = ["V", "LOCAL"]`, `run = "echo $V $LOCAL"`}},
+		{"env both forms and quotes", "FROM busybox\nENV A=1 B=\"two words\"\nENV C three words\n",
+			[]string{`env = { A = "1", B = "two words", C = "three words" }`}},
+		{"a change after a step starts a stage", "FROM busybox AS app\nRUN one\nENV X=1\nWORKDIR /w\nRUN two\n",
+			[]string{`[stages."app.1"]`, `[stages.app]`, `from = "app.1"`, `env = { X = "1" }`, `workdir = "/w"`}},
+		{"exec and shell form, heredocs", "FROM busybox\nRUN [\"echo\", \"hi\"]\nRUN <<EOF\necho a\necho b\nEOF\nRUN <<EOF\n#!/bin/sh -e\necho c\nEOF\n",
+			[]string{`run = ["echo", "hi"]`, "echo a\necho b\"\"\"", "/bin/sh -e <<'EOF'\necho c\nEOF\"\"\""}},
+		{"mounts", "FROM busybox\nRUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=secret,id=tok,env=TOKEN --mount=type=ssh,required --mount=type=bind,source=x,target=/x --mount=type=tmpfs,target=/t,size=1024 --network=none --security=insecure run\n",
+			[]string{`[caches.apt]`, `target = "/var/cache/apt"`, `sharing = "locked"`, `caches = ["apt"]`,
+				`mounts = [{ type = "secret", id = "tok", env = "TOKEN" }, { type = "ssh", required = true }, { type = "bind", target = "/x", source = "x" }, { type = "tmpfs", target = "/t", size = "1024" }]`,
+				`network = "none"`, `security = "insecure"`}},
+		{"copy and add", "FROM busybox AS a\nFROM scratch\nCOPY --from=a --chown=1:2 --chmod=0644 --link --exclude=*.md /x /y/\nADD --checksum=sha256:0000000000000000000000000000000000000000000000000000000000000000 --unpack=false https://example.com/a.tgz /z\nADD --keep-git-dir=true https://github.com/o/r.git#v1 /r\n",
+			[]string{`copy = ["/x"]`, `from = "a"`, `to = "/y/"`, `chown = "1:2"`, `chmod = "0644"`, `link = true`, `exclude = ["*.md"]`,
+				`add = ["https://example.com/a.tgz"]`, `unpack = false`, `keep_git_dir = true`}},
+		{"image config", "FROM busybox\nSHELL [\"/bin/bash\", \"-c\"]\nUSER 1000\nEXPOSE 80/udp 443\nVOLUME /data\nLABEL a=b\nSTOPSIGNAL SIGINT\nHEALTHCHECK --interval=5s --retries=2 CMD wget -q localhost\nENTRYPOINT run it\nCMD [\"x\"]\n",
+			[]string{`shell = ["/bin/bash", "-c"]`, `user = "1000"`, `entrypoint = ["/bin/bash", "-c", "run it"]`, `cmd = ["x"]`, `expose = ["443", "80/udp"]`,
+				`volumes = ["/data"]`, `labels = { a = "b" }`, `stop_signal = "SIGINT"`, `test = ["CMD-SHELL", "wget -q localhost"]`, `interval = "5s"`, `retries = 2`}},
+		{"copy --parents", "FROM scratch\nCOPY --parents a/b/c.txt d.txt /x/\n",
+			[]string{"copy = [\"a/b/c.txt\"]\nto = \"/x/a/b/\"", "copy = [\"d.txt\"]\nto = \"/x/\""}},
+		{"healthcheck none", "FROM busybox\nHEALTHCHECK NONE\n", []string{`test = ["NONE"]`}},
+		{"comments and check directive", "# check=skip=UnusedArg;error=true\n# The base.\nFROM busybox\n# Say hi.\nRUN echo hi\n",
+			[]string{"[lint]", `skip = ["UnusedArg"]`, `error = true`, "# The base.\n[stages.stage-0]", "# Say hi.\n[[stages.stage-0.steps]]"}},
+		{"stages by index and platform", "FROM --platform=$BUILDPLATFORM busybox\nRUN x\nFROM scratch\nCOPY --from=0 /a /a\n",
+			[]string{`platform = "${BUILDPLATFORM}"`, `from = "stage-0"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := Convert("Dockerfile", []byte(tc.dockerfile), Options{Syntax: DefaultSyntax})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := spec.Load("build.toml", out); err != nil {
+				t.Fatalf("the spec does not load: %v\n%s", err, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("the spec lacks %q:\n%s", w, out)
+				}
+			}
+			again, _ := Convert("Dockerfile", []byte(tc.dockerfile), Options{Syntax: DefaultSyntax})
+			if !bytes.Equal(out, again) {
+				t.Errorf("two conversions differ")
+			}
+			if !strings.HasPrefix(string(out), "# syntax="+DefaultSyntax+"\n") {
+				t.Errorf("no syntax line first")
+			}
+		})
+	}
+}
+
+// TestConvertProblems: what a spec cannot express is an error at its
+// Dockerfile line, or with KeepGoing a TODO where it was.
+func TestConvertProblems(t *testing.T) {
+	for _, tc := range []struct{ name, dockerfile, want string }{
+		{"onbuild", "FROM busybox\nONBUILD RUN x\n", "Dockerfile:2:1: ONBUILD has no equivalent"},
+		{"maintainer", "FROM busybox\nMAINTAINER me\n", "Dockerfile:2:1: MAINTAINER sets the image's author field"},
+		{"copy --parents of a wildcard", "FROM busybox\nCOPY --parents a/*/c /x/\n", `Dockerfile:2:1: COPY --parents of "a/*/c"`},
+		{"copy heredoc", "FROM busybox\nCOPY <<EOF /x\nhi\nEOF\n", "Dockerfile:2:1: COPY of a heredoc"},
+		{"conflicting defaults", "FROM busybox\nARG V=1\nFROM busybox\nARG V=2\n", "Dockerfile:4:1: ARG V has the default \"2\" here and \"1\" elsewhere"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Convert("Dockerfile", []byte(tc.dockerfile), Options{})
+			var ps Problems
+			if !errors.As(err, &ps) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %s", err, tc.want)
+			}
+			out, err := Convert("Dockerfile", []byte(tc.dockerfile), Options{KeepGoing: true})
+			if err != nil || !strings.Contains(string(out), "# TODO(tomlfront convert): Dockerfile:") {
+				t.Errorf("keep going: %v\n%s", err, out)
+			}
+		})
+	}
+}

@@ -1,0 +1,251 @@
+package convert
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/tomlfront/tomlfront/internal/tomlw"
+)
+
+// model is the spec being written, in the order it is written.
+type model struct {
+	lint   *lintTable
+	args   []*arg
+	caches []*cacheTable
+	stages []*stage
+}
+
+type lintTable struct {
+	skip     []string
+	errorAll bool
+	comments []string
+}
+
+type arg struct {
+	name, value string
+	comments    []string
+	fromStage   bool // a stage's ARG declared it or gave its default
+}
+
+type kvPair struct{ key, value string }
+
+type cacheTable struct {
+	name                      string
+	target, id, sharing, mode string
+	from, source              string
+	uid, gid                  *uint64
+	readonly                  bool
+}
+
+// key tells two mounts of the same cache from two caches.
+func (c *cacheTable) key() string {
+	u := func(p *uint64) string {
+		if p == nil {
+			return "-"
+		}
+		return strconv.FormatUint(*p, 10)
+	}
+	return strings.Join([]string{c.target, c.id, c.sharing, c.mode, c.from, c.source, u(c.uid), u(c.gid), strconv.FormatBool(c.readonly)}, "\x00")
+}
+
+type stage struct {
+	name, from, platform string
+	comments, todo       []string
+	args                 []string
+	env                  []kvPair
+	workdir, user        string
+	shell                []string
+	steps                []*step
+	image                image
+}
+
+type image struct {
+	cmd, entrypoint       []string
+	cmdSet, entrypointSet bool
+	expose, volumes       []string
+	labels                []kvPair
+	stopSignal            string
+	health                *health
+}
+
+type health struct {
+	test                                          []string
+	interval, timeout, startPeriod, startInterval string
+	retries                                       int
+}
+
+// step is a step's keys, each with its value written as TOML.
+type step struct {
+	comments, todo []string
+	keys, values   []string
+}
+
+func (s *step) add(key, value string) {
+	s.keys, s.values = append(s.keys, key), append(s.values, value)
+}
+
+func (m *model) arg(name string) *arg {
+	for _, a := range m.args {
+		if a.name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+func (m *model) cache(name string) *cacheTable {
+	for _, c := range m.caches {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func (m *model) stage(name string) *stage {
+	for _, s := range m.stages {
+		if s.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+func tomlString(s string) string    { return tomlw.String(s) }
+func tomlStrings(l []string) string { return tomlw.Strings(l) }
+
+// writer writes TOML: tables in order, a blank line before each.
+type writer struct{ strings.Builder }
+
+func (w *writer) comments(lines []string) {
+	for _, l := range lines {
+		w.WriteString("# " + strings.TrimSpace(strings.TrimPrefix(l, "#")) + "\n")
+	}
+}
+
+func (w *writer) header(h string, comments []string) {
+	w.WriteString("\n")
+	w.comments(comments)
+	w.WriteString(h + "\n")
+}
+
+func (w *writer) kv(k, v string) { fmt.Fprintf(w, "%s = %s\n", tomlw.Key(k), v) }
+
+func (w *writer) str(k, v string) {
+	if v != "" {
+		w.kv(k, tomlString(v))
+	}
+}
+
+func (w *writer) list(k string, v []string) {
+	if len(v) > 0 {
+		w.kv(k, tomlStrings(v))
+	}
+}
+
+func (w *writer) table(k string, pairs []kvPair) {
+	if len(pairs) == 0 {
+		return
+	}
+	parts := make([]string, len(pairs))
+	for i, p := range pairs {
+		parts[i] = tomlw.Key(p.key) + " = " + tomlString(p.value)
+	}
+	w.kv(k, "{ "+strings.Join(parts, ", ")+" }")
+}
+
+// render writes the spec: syntax line, [lint], [args], caches, then each
+// stage with its steps and image.
+func (m *model) render(syntax string) []byte {
+	var w writer
+	if syntax != "" {
+		w.WriteString("# syntax=" + syntax + "\n")
+	}
+	w.WriteString("version = 1\n")
+	if l := m.lint; l != nil {
+		w.header("[lint]", l.comments)
+		w.list("skip", l.skip)
+		if l.errorAll {
+			w.kv("error", "true")
+		}
+	}
+	if len(m.args) > 0 {
+		w.header("[args]", nil)
+		for _, a := range m.args {
+			w.comments(a.comments)
+			w.kv(a.name, tomlString(a.value))
+		}
+	}
+	for _, c := range m.caches {
+		w.header("[caches."+tomlw.Key(c.name)+"]", nil)
+		w.str("target", c.target)
+		w.str("id", c.id)
+		w.str("sharing", c.sharing)
+		w.str("from", c.from)
+		w.str("source", c.source)
+		w.str("mode", c.mode)
+		if c.uid != nil {
+			w.kv("uid", strconv.FormatUint(*c.uid, 10))
+		}
+		if c.gid != nil {
+			w.kv("gid", strconv.FormatUint(*c.gid, 10))
+		}
+		if c.readonly {
+			w.kv("readonly", "true")
+		}
+	}
+	for _, s := range m.stages {
+		s.render(&w)
+	}
+	return []byte(w.String())
+}
+
+func (s *stage) render(w *writer) {
+	name := tomlw.Key(s.name)
+	w.header("[stages."+name+"]", append(s.comments, s.todo...))
+	w.str("from", s.from)
+	w.str("platform", s.platform)
+	w.list("args", s.args)
+	w.table("env", s.env)
+	w.str("workdir", s.workdir)
+	w.str("user", s.user)
+	w.list("shell", s.shell)
+	for _, st := range s.steps {
+		w.header("[[stages."+name+".steps]]", append(st.comments, st.todo...))
+		for i, k := range st.keys {
+			w.kv(k, st.values[i])
+		}
+	}
+	img := s.image
+	if img.empty() {
+		return
+	}
+	w.header("[stages."+name+".image]", nil)
+	if img.entrypointSet {
+		w.kv("entrypoint", tomlStrings(img.entrypoint))
+	}
+	if img.cmdSet {
+		w.kv("cmd", tomlStrings(img.cmd))
+	}
+	w.list("expose", img.expose)
+	w.list("volumes", img.volumes)
+	w.table("labels", img.labels)
+	w.str("stop_signal", img.stopSignal)
+	if h := img.health; h != nil {
+		w.header("[stages."+name+".image.healthcheck]", nil)
+		w.list("test", h.test)
+		w.str("interval", h.interval)
+		w.str("timeout", h.timeout)
+		w.str("start_period", h.startPeriod)
+		w.str("start_interval", h.startInterval)
+		if h.retries != 0 {
+			w.kv("retries", strconv.Itoa(h.retries))
+		}
+	}
+}
+
+func (img image) empty() bool {
+	return !img.cmdSet && !img.entrypointSet && len(img.expose) == 0 && len(img.volumes) == 0 &&
+		len(img.labels) == 0 && img.stopSignal == "" && img.health == nil
+}

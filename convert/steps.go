@@ -1,0 +1,277 @@
+package convert
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// identity expands nothing: the mount flags are read as written, and their
+// variables are rewritten for the spec.
+func identity(word string) (string, error) { return word, nil }
+
+func (c *converter) run(s *stage, cmd *instructions.RunCommand) {
+	st := &step{comments: cmd.Comments()}
+	if cmd.PrependShell {
+		st.add("run", tomlString(runScript(cmd)))
+	} else {
+		st.add("run", tomlStrings(cmd.CmdLine))
+	}
+	if err := cmd.Expand(identity); err != nil {
+		c.problem(cmd.Location(), "RUN flags: %v", err)
+	}
+	var caches []string
+	var mounts []string
+	for _, m := range instructions.GetMounts(cmd) {
+		if m.Type == instructions.MountTypeCache {
+			caches = append(caches, c.cache(m))
+			continue
+		}
+		mounts = append(mounts, c.mount(cmd, m))
+	}
+	if len(caches) > 0 {
+		st.add("caches", tomlStrings(caches))
+	}
+	if len(mounts) > 0 {
+		st.add("mounts", "["+strings.Join(mounts, ", ")+"]")
+	}
+	if n := instructions.GetNetwork(cmd); n != instructions.NetworkDefault {
+		st.add("network", tomlString(n))
+	}
+	if sec := instructions.GetSecurity(cmd); sec != "" && sec != instructions.SecuritySandbox {
+		st.add("security", tomlString(sec))
+	}
+	if devices := instructions.GetDevices(cmd); len(devices) > 0 {
+		c.problem(cmd.Location(), "RUN --device has no equivalent in a spec yet; pass the devices with buildx's --device, which applies to every run step")
+	}
+	s.steps = append(s.steps, st)
+}
+
+// runScript is a shell-form RUN as the spec's run string: the command line,
+// and each heredoc written back after it, for the shell to read as the
+// Dockerfile's shell does. A RUN that is only a heredoc runs its body.
+func runScript(cmd *instructions.RunCommand) string {
+	line := strings.Join(cmd.CmdLine, " ")
+	if len(cmd.Files) == 0 {
+		return line
+	}
+	if len(cmd.Files) == 1 && heredocOnly.MatchString(line) {
+		body := cmd.Files[0].Data
+		if strings.HasPrefix(line, "<<-") { // the Dockerfile strips the leading tabs
+			body = parser.ChompHeredocContent(body)
+		}
+		if interp, rest, ok := strings.Cut(body, "\n"); ok && strings.HasPrefix(interp, "#!") {
+			// The Dockerfile runs a script with a shebang by its interpreter.
+			return strings.TrimSpace(strings.TrimPrefix(interp, "#!")) + " <<'" + cmd.Files[0].Name + "'\n" + rest + cmd.Files[0].Name
+		}
+		return strings.TrimSuffix(body, "\n")
+	}
+	var b strings.Builder
+	b.WriteString(line)
+	for _, f := range cmd.Files {
+		b.WriteString("\n" + f.Data + f.Name)
+	}
+	return b.String()
+}
+
+var heredocOnly = regexp.MustCompile(`^<<-?['"]?[A-Za-z_][A-Za-z0-9_]*['"]?$`)
+
+// cacheNames are readable names for the caches of well-known tools.
+var cacheNames = map[string]string{
+	"/var/cache/apt": "apt", "/var/lib/apt": "apt-lists", "/var/lib/apt/lists": "apt-lists",
+	"/root/.cache/go-build": "go-build", "/go/pkg/mod": "go-mod", "/root/go/pkg/mod": "go-mod",
+	"/root/.npm": "npm", "/root/.cache/pip": "pip", "/root/.cache/uv": "uv",
+	"/usr/local/cargo/registry": "cargo-registry", "/usr/local/cargo/git": "cargo-git",
+	"/root/.m2": "maven", "/root/.gradle": "gradle", "/root/.cache/yarn": "yarn",
+}
+
+// cache declares the named cache a cache mount becomes, one per distinct
+// mount, keeping the Dockerfile's id (its target when it sets none) so a
+// builder's existing caches are reused.
+func (c *converter) cache(m *instructions.Mount) string {
+	cache := &cacheTable{target: vars(m.Target), id: vars(m.CacheID), sharing: string(m.CacheSharing),
+		from: c.ref(m.From), source: vars(m.Source), readonly: m.ReadOnly}
+	if cache.sharing == string(instructions.MountSharingShared) {
+		cache.sharing = ""
+	}
+	if m.Mode != nil {
+		cache.mode = fmt.Sprintf("%04o", *m.Mode)
+	}
+	cache.uid, cache.gid = m.UID, m.GID
+	key := cache.key()
+	if name, ok := c.cacheFor[key]; ok {
+		return name
+	}
+	name := cacheNames[path.Clean(m.Target)]
+	if name == "" {
+		name = strings.Trim(nonName.ReplaceAllString(strings.ToLower(path.Base(m.Target)), "-"), "-.")
+		if name == "" || name[0] < 'a' || name[0] > 'z' {
+			name = "cache-" + name
+		}
+	}
+	for base, i := name, 2; c.out.cache(name) != nil; i++ {
+		name = fmt.Sprintf("%s-%d", base, i)
+	}
+	cache.name = name
+	if c.cacheFor == nil {
+		c.cacheFor = map[string]string{}
+	}
+	c.cacheFor[key] = name
+	c.out.caches = append(c.out.caches, cache)
+	return name
+}
+
+var nonName = regexp.MustCompile(`[^a-z0-9_.-]+`)
+
+// ref is a `from` of COPY or a mount: a stage of the Dockerfile by its spec
+// name, else an image.
+func (c *converter) ref(from string) string {
+	if from == "" {
+		return ""
+	}
+	if name, ok := c.names[strings.ToLower(from)]; ok {
+		return name
+	}
+	return vars(from)
+}
+
+// mount writes a bind, tmpfs, secret or ssh mount as an inline table.
+func (c *converter) mount(cmd *instructions.RunCommand, m *instructions.Mount) string {
+	kv := []string{"type = " + tomlString(string(m.Type))}
+	add := func(k, v string) { kv = append(kv, k+" = "+v) }
+	str := func(k, v string) {
+		if v != "" {
+			add(k, tomlString(vars(v)))
+		}
+	}
+	switch m.Type {
+	case instructions.MountTypeBind:
+		str("target", m.Target)
+		str("source", m.Source)
+		if f := c.ref(m.From); f != "" {
+			add("from", tomlString(f))
+		}
+		if !m.ReadOnly {
+			add("readonly", "false")
+		}
+	case instructions.MountTypeTmpfs:
+		str("target", m.Target)
+		if m.SizeLimit > 0 {
+			add("size", tomlString(strconv.FormatInt(m.SizeLimit, 10)))
+		}
+	case instructions.MountTypeSecret, instructions.MountTypeSSH:
+		str("id", m.CacheID)
+		str("target", m.Target)
+		if m.Env != nil {
+			str("env", *m.Env)
+		}
+		if m.Required {
+			add("required", "true")
+		}
+		if m.Mode != nil {
+			add("mode", tomlString(fmt.Sprintf("%04o", *m.Mode)))
+		}
+		if m.UID != nil {
+			add("uid", strconv.FormatUint(*m.UID, 10))
+		}
+		if m.GID != nil {
+			add("gid", strconv.FormatUint(*m.GID, 10))
+		}
+	default:
+		c.problem(cmd.Location(), "RUN --mount=type=%s has no equivalent in a spec", m.Type)
+	}
+	return "{ " + strings.Join(kv, ", ") + " }"
+}
+
+func (c *converter) copy(s *stage, cmd *instructions.CopyCommand) {
+	st := &step{comments: cmd.Comments()}
+	if len(cmd.SourceContents) > 0 {
+		c.problem(cmd.Location(), "COPY of a heredoc has no equivalent in a spec; put the file in the build context and copy it")
+	}
+	if cmd.Parents {
+		c.copyParents(s, st, cmd)
+		return
+	}
+	st.add("copy", tomlStrings(mapVars(cmd.SourcePaths)))
+	if from := c.ref(cmd.From); from != "" {
+		st.add("from", tomlString(from))
+	}
+	c.copyCommon(st, cmd.DestPath, cmd.Chown, cmd.Chmod, cmd.Link, cmd.ExcludePatterns)
+	s.steps = append(s.steps, st)
+}
+
+// copyParents writes COPY --parents as one copy per source, each to the
+// directory it has under the destination: what --parents does for paths
+// without wildcards. A wildcard, or the /./ that cuts the parents short,
+// makes the directories depend on what matches: no spec copy says that.
+func (c *converter) copyParents(s *stage, first *step, cmd *instructions.CopyCommand) {
+	for i, src := range cmd.SourcePaths {
+		if strings.ContainsAny(src, "*?[") || strings.Contains(src, "/./") {
+			c.problem(cmd.Location(), "COPY --parents of %q: a spec copies to one destination, and where %q lands depends on what it matches; copy each directory to its place", src, src)
+			continue
+		}
+		st := &step{}
+		if i == 0 {
+			st = first
+		}
+		clean := path.Clean(strings.TrimPrefix(src, "/"))
+		st.add("copy", tomlStrings([]string{vars(src)}))
+		if from := c.ref(cmd.From); from != "" {
+			st.add("from", tomlString(from))
+		}
+		dest := cmd.DestPath
+		if dir := path.Dir(clean); dir != "." {
+			dest = strings.TrimSuffix(dest, "/") + "/" + dir + "/"
+		}
+		c.copyCommon(st, dest, cmd.Chown, cmd.Chmod, cmd.Link, cmd.ExcludePatterns)
+		s.steps = append(s.steps, st)
+	}
+}
+
+func (c *converter) add(s *stage, cmd *instructions.AddCommand) {
+	st := &step{comments: cmd.Comments()}
+	if len(cmd.SourceContents) > 0 {
+		c.problem(cmd.Location(), "ADD of a heredoc has no equivalent in a spec; put the file in the build context and copy it")
+	}
+	st.add("add", tomlStrings(mapVars(cmd.SourcePaths)))
+	c.copyCommon(st, cmd.DestPath, cmd.Chown, cmd.Chmod, cmd.Link, cmd.ExcludePatterns)
+	if cmd.Checksum != "" {
+		st.add("checksum", tomlString(vars(cmd.Checksum)))
+	}
+	if cmd.KeepGitDir != nil {
+		st.add("keep_git_dir", strconv.FormatBool(*cmd.KeepGitDir))
+	}
+	if cmd.Unpack != nil {
+		st.add("unpack", strconv.FormatBool(*cmd.Unpack))
+	}
+	s.steps = append(s.steps, st)
+}
+
+func (c *converter) copyCommon(st *step, dest, chown, chmod string, link bool, exclude []string) {
+	st.add("to", tomlString(vars(dest)))
+	if chown != "" {
+		st.add("chown", tomlString(vars(chown)))
+	}
+	if chmod != "" {
+		st.add("chmod", tomlString(vars(chmod)))
+	}
+	if link {
+		st.add("link", "true")
+	}
+	if len(exclude) > 0 {
+		st.add("exclude", tomlStrings(mapVars(exclude)))
+	}
+}
+
+func mapVars(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = vars(s)
+	}
+	return out
+}
