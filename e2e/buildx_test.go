@@ -1041,7 +1041,7 @@ func TestBuildxRunOptions(t *testing.T) {
 	const probe = `mkdir -p /out && (grep tf-e2e-host /etc/hosts || echo no-host) > /out/hosts && ulimit -n > /out/nofile && (df -k /dev/shm | tail -n 1 | tr -s ' ' | cut -d' ' -f2) > /out/shm`
 	n := nonce(t)
 	dir := writeTree(t, map[string]string{
-		"Dockerfile": "FROM busybox:1.36 AS probe\nARG NONCE\nRUN " + probe + "\nFROM scratch\nCOPY --from=probe /out/ /\n",
+		"Dockerfile": readFile(t, filepath.Join(root, "e2e", "testdata", "dockerfiles", "run-options", "Dockerfile")),
 		"build.toml": syntaxLine + `
 [args]
 NONCE = ""

@@ -160,7 +160,7 @@ func templateRepo(t *testing.T) (url, commit, before string) {
 func templateImage(t *testing.T) string {
 	t.Helper()
 	dir := writeTree(t, map[string]string{
-		"Dockerfile":      "FROM scratch\nCOPY go-service.toml /\n",
+		"Dockerfile":      readFile(t, filepath.Join(root, "e2e", "testdata", "dockerfiles", "template-image", "Dockerfile")),
 		"go-service.toml": readFile(t, filepath.Join(templatesDir, "go-service.toml")),
 	})
 	meta := filepath.Join(t.TempDir(), "metadata.json")

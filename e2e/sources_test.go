@@ -338,7 +338,7 @@ func TestSourcesCopyLink(t *testing.T) {
 	pushBase := func(content string) {
 		t.Helper()
 		dir := writeTree(t, map[string]string{
-			"Dockerfile": "FROM busybox:1.36\nCOPY base.txt /base.txt\n",
+			"Dockerfile": readFile(t, filepath.Join(root, "e2e", "testdata", "dockerfiles", "link-base", "Dockerfile")),
 			"base.txt":   content,
 		})
 		mustBuildx(t, dir, "build", "--provenance=false", "--output", "type=image,name="+baseRef+",push=true", ".")
