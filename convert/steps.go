@@ -9,6 +9,7 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/tomlfront/tomlfront/spec"
 )
 
 // identity expands nothing: the mount flags are read as written, and their
@@ -25,14 +26,18 @@ func (c *converter) run(s *stage, cmd *instructions.RunCommand) {
 	if err := cmd.Expand(identity); err != nil {
 		c.problem(cmd.Location(), "RUN flags: %v", err)
 	}
-	var caches []string
+	var cacheMounts []*instructions.Mount
 	var mounts []string
 	for _, m := range instructions.GetMounts(cmd) {
 		if m.Type == instructions.MountTypeCache {
-			caches = append(caches, c.cache(m))
+			cacheMounts = append(cacheMounts, m)
 			continue
 		}
 		mounts = append(mounts, c.mount(cmd, m))
+	}
+	caches, rest := presetsOf(cacheMounts)
+	for _, m := range rest {
+		caches = append(caches, c.cache(m))
 	}
 	if len(caches) > 0 {
 		st.add("caches", tomlStrings(caches))
@@ -80,6 +85,46 @@ func runScript(cmd *instructions.RunCommand) string {
 }
 
 var heredocOnly = regexp.MustCompile(`^<<-?['"]?[A-Za-z_][A-Za-z0-9_]*['"]?$`)
+
+// presetsOf picks out the cache mounts that are exactly a preset: every
+// directory of it, at its target with its sharing and nothing else set, and
+// a preset that sets no environment (which would change what the step
+// does). It returns the presets' names and the other mounts.
+func presetsOf(mounts []*instructions.Mount) (names []string, rest []*instructions.Mount) {
+	used := map[*instructions.Mount]bool{}
+	for _, name := range spec.PresetNames() {
+		p := spec.Presets[name]
+		if len(p.Env) > 0 {
+			continue
+		}
+		var matched []*instructions.Mount
+		for _, d := range p.Dirs {
+			for _, m := range mounts {
+				if !used[m] && plainCache(m) && path.Clean(m.Target) == d.Target && string(m.CacheSharing) == d.Sharing {
+					matched = append(matched, m)
+					break
+				}
+			}
+		}
+		if len(matched) == len(p.Dirs) {
+			names = append(names, name)
+			for _, m := range matched {
+				used[m] = true
+			}
+		}
+	}
+	for _, m := range mounts {
+		if !used[m] {
+			rest = append(rest, m)
+		}
+	}
+	return names, rest
+}
+
+// plainCache tells a cache mount that sets only its target and sharing.
+func plainCache(m *instructions.Mount) bool {
+	return m.CacheID == "" && m.From == "" && m.Source == "" && !m.ReadOnly && m.Mode == nil && m.UID == nil && m.GID == nil
+}
 
 // cacheNames are readable names for the caches of well-known tools.
 var cacheNames = map[string]string{

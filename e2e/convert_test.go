@@ -29,6 +29,15 @@ type convertCase struct {
 	env   []string
 }
 
+// timeDependent are files whose content is the time they were written: a
+// step that writes one gives two builds two contents, whatever the
+// frontend. The test compares their type, owner and mode only.
+var timeDependent = map[string]string{
+	"/var/log/dpkg.log":        "dpkg logs the time of each install",
+	"/var/log/apt/history.log": "apt logs the start and end time of each run",
+	"/var/log/apt/term.log":    "apt logs the time of each run",
+}
+
 // TestConvertCorpus converts every Dockerfile of the corpus with `tomlfront
 // convert`, builds the Dockerfile and the spec on the same builder, and
 // requires the same image: the same files with the same content, owner and
@@ -176,7 +185,11 @@ func tarIndex(t *testing.T, path string) builtFiles {
 func compareImages(t *testing.T, c convertCase, want, got built) {
 	t.Helper()
 	for name, w := range want.files {
-		if g, ok := got.files[name]; !ok {
+		g, ok := got.files[name]
+		if _, timed := timeDependent[name]; timed {
+			w, g = w[:strings.Index(w, " sha256 ")], g[:max(strings.Index(g, " sha256 "), 0)]
+		}
+		if !ok {
 			t.Errorf("%s: in the Dockerfile's image only (%s)", name, w)
 		} else if g != w {
 			t.Errorf("%s: Dockerfile %s, spec %s", name, w, g)

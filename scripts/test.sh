@@ -47,7 +47,7 @@ unit() {
 
 # fuzz runs each fuzz target for TOMLFRONT_FUZZTIME: the TOML layer against
 # go-toml's decoder, includes and their merge (resolved back into one
-# file), then the loader and converter. `make test` runs them
+# file), the loader and converter, then tomlfront convert. `make test` runs them
 # briefly; `make fuzz` runs them longer.
 fuzz() {
   local t=${TOMLFRONT_FUZZTIME:-15s}
@@ -57,6 +57,8 @@ fuzz() {
   go test -run '^$' -fuzz '^FuzzInclude$' -fuzztime "$t" -fuzzminimizetime 5s ./spec
   step "fuzzing the loader and converter ($t)"
   go test -run '^$' -fuzz '^FuzzLoadConvert$' -fuzztime "$t" -fuzzminimizetime 5s ./llbgen
+  step "fuzzing tomlfront convert on Dockerfiles ($t)"
+  go test -run '^$' -fuzz '^FuzzConvert$' -fuzztime "$t" -fuzzminimizetime 5s ./convert
 }
 
 # E2E_CORE selects the end-to-end tests that run on every builder kind

@@ -15,7 +15,7 @@ func Key(k string) string {
 	}
 	for _, r := range k {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return String(k)
+			return quote(k, false)
 		}
 	}
 	return k
@@ -32,8 +32,10 @@ func DottedKey(path ...string) string {
 
 // String writes s as a TOML basic string; one of several lines as a
 // multi-line basic string, so a script reads as written.
-func String(s string) string {
-	multi := strings.Contains(s, "\n")
+func String(s string) string { return quote(s, strings.Contains(s, "\n")) }
+
+// quote writes s as a basic string, multi-line or not (as a key must be).
+func quote(s string, multi bool) string {
 	var b strings.Builder
 	if multi {
 		b.WriteString("\"\"\"\n")
