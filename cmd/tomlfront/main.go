@@ -8,6 +8,7 @@
 //	tomlfront caches [-f build.toml] [--target T] [--build-arg K=V]... [--platform P] [--build-context NAME=DIR]...
 //	tomlfront resolve [-f build.toml] [--build-context NAME=DIR]...
 //	tomlfront convert [-f Dockerfile] [-o build.toml] [--build-arg K=V]... [--keep-going]
+//	tomlfront schema
 package main
 
 import (
@@ -31,6 +32,7 @@ Usage:
   tomlfront caches [flags]  list the cache mounts of a target, with their ids
   tomlfront resolve [flags] print the spec with its includes merged in, for review
   tomlfront convert [flags] convert a Dockerfile into a spec
+  tomlfront schema          print the spec's JSON Schema, for editors
   tomlfront help [command]  show help
 
 Run "tomlfront help COMMAND" for a command's flags.
@@ -77,6 +79,8 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		return runResolve(ctx, args[1:], stdout, stderr)
 	case "convert":
 		return runConvert(ctx, args[1:], stdout, stderr)
+	case "schema":
+		return runSchema(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		if len(args) > 1 {
 			return run([]string{args[1], "--help"}, stdout, stderr)
@@ -84,7 +88,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "tomlfront: unknown command %q; commands: llb, lint, caches, resolve, convert, help\n", args[0])
+	fmt.Fprintf(stderr, "tomlfront: unknown command %q; commands: llb, lint, caches, resolve, convert, schema, help\n", args[0])
 	return 2
 }
 
