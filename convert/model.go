@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tomlfront/tomlfront/internal/tomlw"
+	"github.com/tomlfront/tomlfront/spec"
 )
 
 // model is the spec being written, in the order it is written.
@@ -155,13 +156,14 @@ func (w *writer) table(k string, pairs []kvPair) {
 	w.kv(k, "{ "+strings.Join(parts, ", ")+" }")
 }
 
-// render writes the spec: syntax line, [lint], [args], caches, then each
+// render writes the spec: syntax and schema lines, [lint], [args], caches, then each
 // stage with its steps and image.
 func (m *model) render(syntax string) []byte {
 	var w writer
 	if syntax != "" {
 		w.WriteString("# syntax=" + syntax + "\n")
 	}
+	w.WriteString("#:schema " + spec.SchemaURL + "\n") // for editors: docs/editors.md
 	w.WriteString("version = 1\n")
 	if l := m.lint; l != nil {
 		w.header("[lint]", l.comments)

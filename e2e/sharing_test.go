@@ -75,7 +75,7 @@ func TestSharedTemplate(t *testing.T) {
 		source := fmt.Sprintf("templates = { source = %q, checksum = %q }", gitURL+"#main", otherCommit)
 		dir := withSpec(t, svc, templatesLine.ReplaceAllString(readFile(t, filepath.Join(svc, "build.toml")), source))
 		out, err := buildx(dir, "build", "-f", "build.toml", "--provenance=false", ".")
-		if err == nil || !strings.Contains(out, otherCommit) || !strings.Contains(out, `build.toml:3:12`) {
+		if err == nil || !strings.Contains(out, otherCommit) || !strings.Contains(out, `build.toml:4:12`) {
 			t.Errorf("a template at the wrong commit: %v, want a failure at the include naming the expected commit:\n%s", err, out)
 		}
 	})
@@ -192,7 +192,7 @@ func TestSharedTemplateErrors(t *testing.T) {
 		t.Fatalf("%q not found", text)
 		return 0
 	}
-	const chain = "included from build.toml:3:12"
+	const chain = "included from build.toml:4:12"
 	for _, c := range []struct {
 		name     string
 		template string // the template as the service sees it; "" for the example's
@@ -234,13 +234,13 @@ func TestSharedTemplateErrors(t *testing.T) {
 		{
 			name:    "missing include file",
 			service: strings.Replace(service, `include = ["context:templates/go-service.toml"]`, `include = ["context:templates/go-servce.toml"]`, 1),
-			want:    []string{`build.toml:3:12: include "context:templates/go-servce.toml": context "templates":`, "go-servce.toml"},
+			want:    []string{`build.toml:4:12: include "context:templates/go-servce.toml": context "templates":`, "go-servce.toml"},
 		},
 		{
 			name:     "unreachable context",
 			service:  templatesLine.ReplaceAllString(service, `templates = "git://127.0.0.1:1/templates.git#main"`),
 			declared: true,
-			want:     []string{`build.toml:3:12: include "context:templates/go-service.toml": context "templates":`, "127.0.0.1:1"},
+			want:     []string{`build.toml:4:12: include "context:templates/go-service.toml": context "templates":`, "127.0.0.1:1"},
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -202,7 +202,7 @@ func TestSharingCommands(t *testing.T) {
 	}{
 		{"resolve", []string{"resolve", "-f", svc, "--build-context", templates}, 0, "\n# from context:templates/go-service.toml:", ""},
 		{"resolve without the context's directory", []string{"resolve", "-f", svc}, 1, "",
-			`build.toml:3:12: include "context:templates/go-service.toml": the context "templates" is https://github.com/tomlfront/tomlfront.git#v1.0.0:examples/templates, which the tomlfront CLI does not fetch: pass --build-context templates=DIR`},
+			`build.toml:4:12: include "context:templates/go-service.toml": the context "templates" is https://github.com/tomlfront/tomlfront.git#v1.0.0:examples/templates, which the tomlfront CLI does not fetch: pass --build-context templates=DIR`},
 		{"lint", []string{"lint", "-f", svc, "--build-context", templates}, 0, "", ""},
 		{"caches name the template's lines", []string{"caches", "-f", svc, "--build-context", templates}, 0, "(context:templates/go-service.toml:", ""},
 		{"llb", []string{"llb", "-f", svc, "--build-context", templates}, 0, "", ""},
@@ -260,5 +260,18 @@ func TestConvertCommand(t *testing.T) {
 	stdout.Reset()
 	if code := run([]string{"convert", "-f", onbuild, "--keep-going"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "# TODO(tomlfront convert): "+onbuild+":2:") {
 		t.Errorf("--keep-going: exit %d, stdout %q", code, stdout.String())
+	}
+}
+
+// TestSchemaFileUpToDate: the committed schema is what `tomlfront schema`
+// writes.
+func TestSchemaFileUpToDate(t *testing.T) {
+	want, err := schemaJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join("..", "..", "schema", "tomlfront.schema.json"))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("schema/tomlfront.schema.json is not what tomlfront schema writes (%v): run go run ./cmd/tomlfront schema > schema/tomlfront.schema.json", err)
 	}
 }

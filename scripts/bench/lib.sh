@@ -26,6 +26,8 @@ REGISTRY_VERSION="v3.1.2"
 BUILDX_VERSION="v0.38.2"
 VERSITYGW_VERSION="v1.8.0"
 AZURITE_VERSION="3.37.0"
+# Taplo's CLI (npm @taplo/cli), which the editors' TOML extensions embed.
+TAPLO_VERSION="0.7.0"
 # staticcheck 2026.2.2 (its module version; the newest release, needs Go 1.26).
 STATICCHECK_VERSION="v0.8.2"
 
@@ -54,6 +56,8 @@ VERSITYGW_BIN="$CACHE/tools/versitygw-$VERSITYGW_VERSION/bin"
 # An npm prefix: node_modules/azurite plus node_modules/.bin/azurite-blob.
 AZURITE_DIR="$CACHE/tools/azurite-$AZURITE_VERSION"
 AZURITE_BLOB="$AZURITE_DIR/node_modules/.bin/azurite-blob"
+TAPLO_DIR="$CACHE/tools/taplo-$TAPLO_VERSION"
+TAPLO="$TAPLO_DIR/node_modules/.bin/taplo"
 STATICCHECK_BIN="$CACHE/tools/staticcheck-$STATICCHECK_VERSION/bin"
 
 BUILDX_BUILDER_NAME="tomlfront-bench"

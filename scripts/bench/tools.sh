@@ -4,7 +4,8 @@
 #  - Debian packages (runc, debootstrap, busybox-static, ...) when missing;
 #  - buildkitd + buildctl, the distribution registry and docker-buildx, built
 #    from source through the Go module proxy and cached by version under
-#    $TOMLFRONT_CACHE/tools/<name>-<version>/bin.
+#    $TOMLFRONT_CACHE/tools/<name>-<version>/bin;
+#  - Azurite and Taplo from npm, under $TOMLFRONT_CACHE/tools/<name>-<version>.
 # `tools.sh lint`: the static checkers of `scripts/test.sh unit`: Debian's
 # package of ShellCheck when missing, and staticcheck, built through the Go
 # module proxy into $TOMLFRONT_CACHE/tools/staticcheck-<version>/bin, whose
@@ -160,28 +161,30 @@ install_versitygw() {
   mv "$tmpdest" "$VERSITYGW_BIN"
 }
 
-# Azurite (the Azure Storage emulator) from the npm registry npm is
-# configured with, into its own prefix; runs on the machine's Node.js.
-install_azurite() {
-  if [[ -x $AZURITE_BLOB && -f $AZURITE_DIR/ok ]]; then
-    log "azurite $AZURITE_VERSION cached: $AZURITE_DIR"
+# install_npm PACKAGE VERSION DIR BIN: PACKAGE@VERSION from the npm registry
+# npm is configured with, into the prefix DIR, for the machine's Node.js;
+# BIN is the command it must provide under DIR/node_modules/.bin.
+install_npm() {
+  local pkg=$1 version=$2 dir=$3 bin=$4
+  if [[ -x $dir/node_modules/.bin/$bin && -f $dir/ok ]]; then
+    log "$pkg $version cached: $dir"
     return 0
   fi
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    die "node and npm are required for azurite"
+    die "node and npm are required for $pkg"
   fi
-  log "npm install azurite@$AZURITE_VERSION"
-  local tmpdest="$AZURITE_DIR.tmp.$$"
+  log "npm install $pkg@$version"
+  local tmpdest="$dir.tmp.$$"
   rm -rf "$tmpdest"
   mkdir -p "$tmpdest"
   # A package.json of its own, so npm never walks up into another project.
-  printf '{"name":"tomlfront-bench-azurite","private":true}\n' >"$tmpdest/package.json"
+  printf '{"name":"tomlfront-bench-tool","private":true}\n' >"$tmpdest/package.json"
   npm install --prefix "$tmpdest" --no-audit --no-fund --no-update-notifier --loglevel=error \
-    "azurite@$AZURITE_VERSION" >&2
-  [[ -x $tmpdest/node_modules/.bin/azurite-blob ]] || die "npm install azurite@$AZURITE_VERSION: no azurite-blob"
+    "$pkg@$version" >&2
+  [[ -x $tmpdest/node_modules/.bin/$bin ]] || die "npm install $pkg@$version: no $bin"
   touch "$tmpdest/ok"
-  rm -rf "$AZURITE_DIR"
-  mv "$tmpdest" "$AZURITE_DIR"
+  rm -rf "$dir"
+  mv "$tmpdest" "$dir"
 }
 
 # staticcheck, rebuilt when the machine's Go is not the one it was built with
@@ -215,7 +218,10 @@ main() {
       install_registry
       install_buildx
       install_versitygw
-      install_azurite
+      # Azurite, the Azure Storage emulator; Taplo, the TOML toolkit editors
+      # use, to check the spec's JSON Schema.
+      install_npm azurite "$AZURITE_VERSION" "$AZURITE_DIR" azurite-blob
+      install_npm @taplo/cli "$TAPLO_VERSION" "$TAPLO_DIR" taplo
       log "tools ready: $(bench_path)"
       ;;
     engine)
