@@ -129,6 +129,10 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		return nil, withSource(err, sm)
 	}
 
+	scans, err := newSBOMScans(ctx, bc, c)
+	if err != nil {
+		return nil, err
+	}
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (_ *dockerui.BuildResult, err error) {
 		defer crash.Recover(&err) // each platform builds in a goroutine of its own
 		injectPanic(c, "platform")
@@ -157,9 +161,13 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		if err != nil {
 			return nil, err
 		}
+		scans.record(platform, res)
 		return &dockerui.BuildResult{Reference: ref, Image: res.Image}, nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := scans.attach(ctx, c, rb); err != nil {
 		return nil, err
 	}
 	return rb.Finalize()

@@ -135,6 +135,9 @@ type Result struct {
 	Uses Uses
 	// Args are the values of the spec's args in this build.
 	Args map[string]string
+	// SBOMExtras are the states an SBOM scan covers beside State, by the
+	// name of their SBOM (sbom-NAME): stages and the build context.
+	SBOMExtras map[string]llb.State
 }
 
 // Convert turns the target stage of s, and only the stages it needs, into LLB.
@@ -170,8 +173,12 @@ func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 	for _, a := range s.Args {
 		args[a.Name], _ = c.args.Get(a.Name)
 	}
+	extras, err := c.sbomExtras(ctx, st)
+	if err != nil {
+		return nil, err
+	}
 	return &Result{Stage: target, State: state, Image: img, Platform: st.platform,
-		Uses: c.uses.result(), Args: args}, nil
+		Uses: c.uses.result(), Args: args, SBOMExtras: extras}, nil
 }
 
 // converter holds the state of one conversion.

@@ -239,14 +239,15 @@ var cacheFields = fields[Cache]{
 }
 
 var stageFields = fields[Stage]{
-	"from":     func(d *decoder, st *Stage, n *node) { d.str(&st.From, "from", n) },
-	"platform": func(d *decoder, st *Stage, n *node) { d.str(&st.Platform, "platform", n) },
-	"args":     func(d *decoder, st *Stage, n *node) { d.strs(&st.Args, "args", false, n) },
-	"env":      func(d *decoder, st *Stage, n *node) { d.keyValues(&st.Env, "env", n) },
-	"workdir":  func(d *decoder, st *Stage, n *node) { d.str(&st.Workdir, "workdir", n) },
-	"user":     func(d *decoder, st *Stage, n *node) { d.str(&st.User, "user", n) },
-	"shell":    func(d *decoder, st *Stage, n *node) { d.strs(&st.Shell, "shell", false, n) },
-	"caches":   func(d *decoder, st *Stage, n *node) { d.strs(&st.Caches, "caches", false, n) },
+	"from":      func(d *decoder, st *Stage, n *node) { d.str(&st.From, "from", n) },
+	"platform":  func(d *decoder, st *Stage, n *node) { d.str(&st.Platform, "platform", n) },
+	"args":      func(d *decoder, st *Stage, n *node) { d.strs(&st.Args, "args", false, n) },
+	"env":       func(d *decoder, st *Stage, n *node) { d.keyValues(&st.Env, "env", n) },
+	"workdir":   func(d *decoder, st *Stage, n *node) { d.str(&st.Workdir, "workdir", n) },
+	"user":      func(d *decoder, st *Stage, n *node) { d.str(&st.User, "user", n) },
+	"shell":     func(d *decoder, st *Stage, n *node) { d.strs(&st.Shell, "shell", false, n) },
+	"caches":    func(d *decoder, st *Stage, n *node) { d.strs(&st.Caches, "caches", false, n) },
+	"sbom_scan": func(d *decoder, st *Stage, n *node) { d.boolean(&st.SBOMScan, "sbom_scan", n) },
 	"steps": func(d *decoder, st *Stage, n *node) {
 		if n.kind != kindArray {
 			d.wrongType(n, "steps", "an array of tables ([[stages."+st.Name+".steps]])")

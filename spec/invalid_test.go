@@ -56,7 +56,7 @@ var invalidSpecs = []struct {
 		"build.toml:1:1: stage \"a\" has no `from`: set it to an image, another stage, \"scratch\" or \"context:NAME\"",
 	}},
 	{"unknown stage key", "[stages.a]\nfrom = \"busybox\"\nform = \"x\"\n", []string{
-		"build.toml:3:1: unknown key \"form\" in stage \"a\" (did you mean \"from\"?); allowed: args, caches, env, from, image, platform, shell, steps, user, workdir",
+		"build.toml:3:1: unknown key \"form\" in stage \"a\" (did you mean \"from\"?); allowed: args, caches, env, from, image, platform, sbom_scan, shell, steps, user, workdir",
 	}},
 	{"stage not a table", "[stages]\na = \"busybox\"\n", []string{
 		"build.toml:1:1: no stages: a spec needs at least one [stages.NAME] table with a `from`",
@@ -273,9 +273,9 @@ var invalidSpecs = []struct {
 		"build.toml:6:1: `checksum` verifies one source, but the step has 2",
 	}},
 	{"several errors sorted", "[stages.b]\nfrom = \"busybox\"\nusr = \"x\"\n[stages.a]\nform = \"busybox\"\n", []string{
-		"build.toml:3:1: unknown key \"usr\" in stage \"b\" (did you mean \"user\"?); allowed: args, caches, env, from, image, platform, shell, steps, user, workdir",
+		"build.toml:3:1: unknown key \"usr\" in stage \"b\" (did you mean \"user\"?); allowed: args, caches, env, from, image, platform, sbom_scan, shell, steps, user, workdir",
 		"build.toml:4:1: stage \"a\" has no `from`: set it to an image, another stage, \"scratch\" or \"context:NAME\"",
-		"build.toml:5:1: unknown key \"form\" in stage \"a\" (did you mean \"from\"?); allowed: args, caches, env, from, image, platform, shell, steps, user, workdir",
+		"build.toml:5:1: unknown key \"form\" in stage \"a\" (did you mean \"from\"?); allowed: args, caches, env, from, image, platform, sbom_scan, shell, steps, user, workdir",
 	}},
 }
 

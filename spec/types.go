@@ -215,6 +215,8 @@ type Stage struct {
 	Caches   Strings
 	Steps    []*Step
 	Image    *Image
+	// SBOMScan: with --sbom or --attest type=sbom, scan this stage too.
+	SBOMScan Bool
 
 	// Refs are the variables the stage uses: its `args` and every ${NAME}
 	// in its fields, steps and image, sorted.
