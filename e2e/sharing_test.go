@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -126,18 +125,7 @@ func withSpec(t *testing.T, svc, spec string) string {
 func templateRepo(t *testing.T) (url, commit, before string) {
 	t.Helper()
 	work, served := t.TempDir(), t.TempDir()
-	git := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = work
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=e2e", "GIT_AUTHOR_EMAIL=e2e@example.com",
-			"GIT_COMMITTER_NAME=e2e", "GIT_COMMITTER_EMAIL=e2e@example.com", "GIT_CONFIG_NOSYSTEM=1", "HOME="+work)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	git := gitIn(t, work)
 	git("init", "-q", "-b", "main")
 	if err := os.WriteFile(filepath.Join(work, "README.md"), []byte("the platform team's templates\n"), 0o644); err != nil {
 		t.Fatal(err)

@@ -500,22 +500,29 @@ type gitFixture struct {
 	main   string // commit of the default branch
 }
 
-func newGitFixture(t *testing.T) gitFixture {
-	t.Helper()
-	f := gitFixture{dir: t.TempDir(), token: nonce(t)}
-	work := t.TempDir()
-	git := func(args ...string) string {
+// gitIn returns a runner of git commands in the work tree dir, as a fixed
+// author, with no system or user configuration; it fails the test on error
+// and returns the trimmed output.
+func gitIn(t *testing.T, dir string) func(args ...string) string {
+	return func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command("git", args...)
-		cmd.Dir = work
+		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=e2e", "GIT_AUTHOR_EMAIL=e2e@example.com",
-			"GIT_COMMITTER_NAME=e2e", "GIT_COMMITTER_EMAIL=e2e@example.com", "GIT_CONFIG_NOSYSTEM=1", "HOME="+work)
+			"GIT_COMMITTER_NAME=e2e", "GIT_COMMITTER_EMAIL=e2e@example.com", "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 		return strings.TrimSpace(string(out))
 	}
+}
+
+func newGitFixture(t *testing.T) gitFixture {
+	t.Helper()
+	f := gitFixture{dir: t.TempDir(), token: nonce(t)}
+	work := t.TempDir()
+	git := gitIn(t, work)
 	write := func(name, content string) {
 		t.Helper()
 		p := filepath.Join(work, name)
