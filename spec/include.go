@@ -59,14 +59,13 @@ func load(ctx context.Context, file string, src []byte, read ReadFunc) (*Spec, *
 	l := &loader{ctx: ctx, read: read}
 	main := &File{Name: file, Source: src, Path: path.Base(path.Clean(file))}
 	l.root = l.file(main, nil)
-	root := l.root
 	if len(l.list) > 0 {
 		l.list.Sort()
 		return nil, nil, l.list
 	}
 	s := &Spec{Files: l.files}
 	d := decoder{problems: problems{files: l.files}, comments: l.comments}
-	d.decode(root, s)
+	d.decode(l.root, s)
 	s.index()
 	v := validator{problems: d.problems, spec: s}
 	v.validate()
