@@ -4,7 +4,10 @@ package e2e
 
 import (
 	"encoding/json"
+	"maps"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,4 +81,112 @@ func TestProvenance(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sboms are the SPDX documents of an OCI layout's attestations: by document
+// name ("sbom" for the image's, "sbom-NAME" for a stage's or the context's),
+// the names of the packages in each.
+func (l ociLayout) sboms(t *testing.T) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, st := range l.attestations(t)["https://spdx.dev/Document"] {
+		pred, _ := st["predicate"].(map[string]any)
+		name, _ := pred["name"].(string)
+		pkgs, _ := pred["packages"].([]any)
+		names := []string{}
+		for _, p := range pkgs {
+			if n, _ := p.(map[string]any)["name"].(string); n != "" {
+				names = append(names, n)
+			}
+		}
+		slices.Sort(names)
+		out[name] = names
+	}
+	return out
+}
+
+// TestSBOM builds with --sbom=true and --attest type=sbom (the bench's
+// docker/buildkit-syft-scanner is scripts/bench/scanner): one SBOM per
+// platform; a stage with sbom_scan, or named by BUILDKIT_SBOM_SCAN_STAGE,
+// and the context with BUILDKIT_SBOM_SCAN_CONTEXT, scanned as sbom-NAME
+// (a Dockerfile reads these args only where it declares them; a spec takes
+// them from --build-arg),
+// the apt-installed package of the Debian stage found in it; and the same
+// SBOMs as the equivalent Dockerfile on the same builder.
+func TestSBOM(t *testing.T) {
+	skipOn(t, func(k builderKind) bool { return k.graphdriver() }, "the graphdriver store has no attestations")
+	t.Parallel()
+	buildFrontendImage(t)
+	dir := writeTree(t, map[string]string{
+		"build.toml": syntaxLine + `
+[stages.build]
+from = "debian:bookworm"
+sbom_scan = true
+[[stages.build.steps]]
+run = "apt-get update && apt-get install -y --no-install-recommends hello && cp /usr/bin/hello /hello-bin"
+[stages.final]
+from = "scratch"
+[[stages.final.steps]]
+copy = ["/hello-bin"]
+from = "build"
+to = "/hello"
+[[stages.final.steps]]
+copy = ["notes.txt"]
+`,
+		"Dockerfile": "FROM debian:bookworm AS build\nARG BUILDKIT_SBOM_SCAN_STAGE=true\nRUN apt-get update && apt-get install -y --no-install-recommends hello && cp /usr/bin/hello /hello-bin\nFROM scratch\nARG BUILDKIT_SBOM_SCAN_CONTEXT\nCOPY --from=build /hello-bin /hello\nCOPY notes.txt /\n",
+		"notes.txt":  "notes\n",
+	})
+	build := func(t *testing.T, file string, args ...string) map[string][]string {
+		t.Helper()
+		tar := filepath.Join(t.TempDir(), "image.tar")
+		mustBuildx(t, dir, engineNetwork(append(append([]string{"build", "-f", file, "--provenance=false", "--output", "type=oci,dest=" + tar}, args...), ".")...)...)
+		return readOCITar(t, tar).sboms(t)
+	}
+
+	t.Run("stages and context", func(t *testing.T) {
+		t.Parallel()
+		spec := build(t, "build.toml", "--attest", "type=sbom", "--build-arg", "BUILDKIT_SBOM_SCAN_CONTEXT=true")
+		if got := slices.Sorted(maps.Keys(spec)); !reflect.DeepEqual(got, []string{"sbom", "sbom-build", "sbom-context"}) {
+			t.Fatalf("SBOMs %v, want the image's, the build stage's and the context's", got)
+		}
+		if !slices.Contains(spec["sbom-build"], "hello") {
+			t.Errorf("the build stage's SBOM lacks the package hello: %v", spec["sbom-build"])
+		}
+		dockerfile := build(t, "Dockerfile", "--attest", "type=sbom", "--build-arg", "BUILDKIT_SBOM_SCAN_CONTEXT=true")
+		if !reflect.DeepEqual(spec, dockerfile) {
+			t.Errorf("SBOMs differ from the Dockerfile's:\nspec       %v\nDockerfile %v", spec, dockerfile)
+		}
+	})
+	t.Run("--sbom=true and a stage named by the build arg", func(t *testing.T) {
+		t.Parallel()
+		spec := build(t, "build.toml", "--sbom=true", "--target", "build", "--build-arg", "BUILDKIT_SBOM_SCAN_STAGE=build")
+		if got := slices.Sorted(maps.Keys(spec)); !reflect.DeepEqual(got, []string{"sbom"}) || !slices.Contains(spec["sbom"], "hello") {
+			t.Errorf("SBOMs of the build target: %v", spec)
+		}
+	})
+	t.Run("one per platform", func(t *testing.T) {
+		t.Parallel()
+		mp := writeTree(t, map[string]string{"build.toml": syntaxLine + "[stages.a]\nfrom = \"scratch\"\n[[stages.a.steps]]\ncopy = [\"f.txt\"]\n", "f.txt": "f\n"})
+		image := bench.registry + "/e2e/sbom:" + nonce(t)
+		mustBuildx(t, mp, "build", "-f", "build.toml", "--provenance=false", "--sbom=true", "--platform", "linux/amd64,linux/arm64",
+			"--output", "type=image,name="+image+",push=true", ".")
+		var idx ocispecs.Index
+		registryGet(t, "e2e/sbom", "manifests", image[strings.LastIndex(image, ":")+1:], &idx)
+		var platformsSeen, attestations int
+		for _, d := range idx.Manifests {
+			if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+				attestations++
+				var m ocispecs.Manifest
+				registryGet(t, "e2e/sbom", "manifests", d.Digest.String(), &m)
+				if len(m.Layers) != 1 || m.Layers[0].Annotations["in-toto.io/predicate-type"] != "https://spdx.dev/Document" {
+					t.Errorf("attestation %s: layers %+v", d.Digest, m.Layers)
+				}
+			} else {
+				platformsSeen++
+			}
+		}
+		if platformsSeen != 2 || attestations != 2 {
+			t.Errorf("%d images and %d attestation manifests, want 2 and 2: %+v", platformsSeen, attestations, idx.Manifests)
+		}
+	})
 }

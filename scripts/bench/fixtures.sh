@@ -9,6 +9,7 @@
 #   golang:1.26, golang:1.26-bookworm,    debian:bookworm + the machine's Go
 #   golang:<full go version>              toolchain from `go env GOROOT`
 #   node:18, node:18-bookworm             debian:bookworm + Debian's nodejs and npm
+#   docker/buildkit-syft-scanner:stable-1 the SBOM scanner of scanner/ (syft)
 #
 # Two cache levels under $TOMLFRONT_CACHE/fixtures, keyed by their inputs:
 #   rootfs/<name>-<key>.tar      root filesystems (debootstrap: the slow part)
@@ -283,17 +284,17 @@ save_repo() {
 # for NAME/KEY, or build CONTEXTDIR's Dockerfile, push it as
 # library/NAME:TAG for each TAG and cache the storage.
 ensure_image() {
-  local name=$1 key=$2 tags=$3 ctx=$4 cached names="" t
+  local name=$1 key=$2 tags=$3 ctx=$4 repo=${5:-library/$1} cached names="" t
   cached="$FIXTURES/images/$name-$key"
   if [[ ! -f $cached/ok ]]; then
     log "building fixture image $name ($tags)"
-    for t in $tags; do names+="${names:+,}$TOMLFRONT_REGISTRY/library/$name:$t"; done
+    for t in $tags; do names+="${names:+,}$TOMLFRONT_REGISTRY/$repo:$t"; done
     buildctl --addr "$BUILDKIT_HOST" build --progress=plain \
       --frontend dockerfile.v0 --local context="$ctx" --local dockerfile="$ctx" \
       --output "type=image,\"name=$names\",push=true" >"$STATE/fixture-$name.log" 2>&1 \
       || { tail -n 40 "$STATE/fixture-$name.log" >&2; die "building fixture $name failed (log: $STATE/fixture-$name.log)"; }
     rm -rf "$cached.tmp" "$FIXTURES/images/$name-"*
-    save_repo "library/$name" "$cached.tmp/registry"
+    save_repo "$repo" "$cached.tmp/registry"
     echo "$tags" >"$cached.tmp/tags"
     touch "$cached.tmp/ok"
     mv "$cached.tmp" "$cached"
@@ -393,6 +394,15 @@ CMD ["node"]
 DF
   key=$({ echo "$BUILDKIT_VERSION $FIXTURE_FORMAT $debian_key"; debian_pkg_versions nodejs npm; cat "$ctx/node/Dockerfile"; } | sha)
   ensure_image node "$key" "$node_major $node_major-$DEBIAN_SUITE" "$ctx/node"
+
+  # The SBOM scanner BuildKit runs for --sbom and --attest type=sbom, under
+  # the name of its default generator (docker/buildkit-syft-scanner): a
+  # program on syft built from the Go module proxy (scanner/). Compiling
+  # syft takes minutes, so it is built only when the image is not cached.
+  local scanner_src="$BENCH_DIR/scanner"
+  key=$({ echo "$BUILDKIT_VERSION $FIXTURE_FORMAT"; go version; cat "$scanner_src"/go.mod "$scanner_src"/go.sum "$scanner_src"/*.go "$scanner_src"/build.sh; } | sha)
+  [[ -f $FIXTURES/images/scanner-$key/ok ]] || bash "$scanner_src/build.sh" "$ctx/scanner" >/dev/null
+  ensure_image scanner "$key" "stable-1 1" "$ctx/scanner" docker/buildkit-syft-scanner
 }
 
 main() {
