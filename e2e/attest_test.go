@@ -157,11 +157,19 @@ copy = ["notes.txt"]
 			t.Errorf("SBOMs differ from the Dockerfile's:\nspec       %v\nDockerfile %v", spec, dockerfile)
 		}
 	})
-	t.Run("--sbom=true and a stage named by the build arg", func(t *testing.T) {
+	t.Run("--sbom=true: the target is not an extra", func(t *testing.T) {
 		t.Parallel()
 		spec := build(t, "build.toml", "--sbom=true", "--target", "build", "--build-arg", "BUILDKIT_SBOM_SCAN_STAGE=build")
 		if got := slices.Sorted(maps.Keys(spec)); !reflect.DeepEqual(got, []string{"sbom"}) || !slices.Contains(spec["sbom"], "hello") {
 			t.Errorf("SBOMs of the build target: %v", spec)
+		}
+	})
+	t.Run("a generator by name", func(t *testing.T) {
+		t.Parallel()
+		generator := bench.registry + "/docker/buildkit-syft-scanner:1" // the bench's scanner, by another tag
+		spec := build(t, "build.toml", "--attest", "type=sbom,generator="+generator)
+		if got := slices.Sorted(maps.Keys(spec)); !reflect.DeepEqual(got, []string{"sbom", "sbom-build"}) {
+			t.Errorf("SBOMs with generator=%s: %v", generator, got)
 		}
 	})
 	t.Run("one per platform", func(t *testing.T) {
