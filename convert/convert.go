@@ -143,7 +143,8 @@ func (c *converter) lint(src []byte) {
 	c.out.lint = l
 }
 
-// platformArgs are set by BuildKit; the spec declares none of them.
+// isPlatformArg tells the args BuildKit sets from the platforms; a spec
+// declares none of them.
 func isPlatformArg(name string) bool { return slices.Contains(spec.PlatformArgs, name) }
 
 func (c *converter) globalArgs(args []instructions.ArgCommand) {
@@ -166,12 +167,9 @@ func (c *converter) stage(index int, st instructions.Stage) {
 	if name == "" {
 		name = fmt.Sprintf("stage-%d", index)
 	}
-	s := &stage{name: name, comments: st.Comments}
-	switch base := strings.ToLower(st.BaseName); {
-	case c.names[base] != "":
-		s.from = c.names[base]
-	default:
-		s.from = vars(st.BaseName)
+	s := &stage{name: name, comments: st.Comments, from: vars(st.BaseName)}
+	if base := c.names[strings.ToLower(st.BaseName)]; base != "" {
+		s.from = base
 	}
 	s.platform = vars(st.Platform)
 	c.out.stages = append(c.out.stages, s)
@@ -207,7 +205,7 @@ func (c *converter) stage(index int, st instructions.Stage) {
 		case *instructions.WorkdirCommand:
 			split()
 			if cur.workdir != "" && !path.IsAbs(cmd.Path) {
-				cur.workdir = path.Join(cur.workdir, cmd.Path)
+				cur.workdir = path.Join(cur.workdir, vars(cmd.Path))
 			} else {
 				cur.workdir = vars(cmd.Path)
 			}
