@@ -150,3 +150,45 @@ func TestCacheSnapshots(t *testing.T) {
 		}
 	})
 }
+
+// TestSnapshotMaxSize: a persisted cache above its max_size fails the
+// export, saying so, and writes nothing; under the cap it exports.
+func TestSnapshotMaxSize(t *testing.T) {
+	t.Parallel()
+	buildFrontendImage(t)
+	spec := func(maxSize string) string {
+		return syntaxLine + `
+[args]
+NONCE = ""
+[caches.big]
+target = "/big"
+persist = true
+max_size = "` + maxSize + `"
+[stages.s]
+from = "busybox:1.36"
+args = ["NONCE"]
+caches = ["big"]
+[[stages.s.steps]]
+run = "head -c 300000 /dev/zero > /big/blob && echo $NONCE > /done"
+`
+	}
+	for _, c := range []struct {
+		maxSize string
+		fails   bool
+	}{{"64k", true}, {"10m", false}} {
+		t.Run(c.maxSize, func(t *testing.T) {
+			t.Parallel()
+			dir := writeTree(t, map[string]string{"build.toml": spec(c.maxSize)})
+			out := t.TempDir()
+			log, err := buildx(dir, "build", "-f", "build.toml", "--provenance=false", "--build-arg", "NONCE="+nonce(t),
+				"--build-arg", "BUILDKIT_CACHE_MOUNT_NS="+nonce(t), "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=local,dest="+out, ".")
+			refused := strings.Contains(log, "above its max_size "+c.maxSize+": the snapshot is not exported")
+			if (err != nil) != c.fails || refused != c.fails {
+				t.Fatalf("max_size %s: build error %v, refused %v, want %v:\n%s", c.maxSize, err, refused, c.fails, log)
+			}
+			if _, err := os.Stat(filepath.Join(out, "big", "blob")); (err == nil) == c.fails {
+				t.Errorf("max_size %s: the snapshot holds the cache: %v", c.maxSize, err == nil)
+			}
+		})
+	}
+}

@@ -1036,3 +1036,18 @@ func TestCapsRequired(t *testing.T) {
 		t.Errorf("with every cap: %v", err)
 	}
 }
+
+// TestSnapshotMaxSize: the export of a cache with max_size first checks its
+// size against the cap, in KiB, and fails with what to do; a cache without
+// it has no check.
+func TestSnapshotMaxSize(t *testing.T) {
+	src := strings.Replace(snapshotSpec, "[caches.deps]\ntarget = \"/deps\"\npersist = true\n", "[caches.deps]\ntarget = \"/deps\"\npersist = true\nmax_size = \"2m\"\n", 1)
+	_, g := convert(t, src, Options{CacheExport: true, RunID: "r"})
+	for dir, want := range map[string]string{"deps": `if [ "$kib" -gt 2048 ]; then`, "tools/mod": ""} {
+		op, _ := g.op("[tomlfront] export cache " + dir)
+		script := op.GetExec().Meta.Args[2]
+		if got := strings.Contains(script, "max_size"); got != (want != "") || want != "" && !strings.Contains(script, want) {
+			t.Errorf("export of %s:\n%s\nwant the check %q", dir, script, want)
+		}
+	}
+}

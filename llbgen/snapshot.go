@@ -3,9 +3,10 @@ package llbgen
 import (
 	"errors"
 	"fmt"
-	"github.com/moby/buildkit/solver/pb"
+	"strings"
 
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
 	"github.com/tomlfront/tomlfront/spec"
 )
 
@@ -91,6 +92,23 @@ fi`, p.dir, cacheDir, snapshotDir)
 	return run.AddMount(outDir, llb.Scratch())
 }
 
+// sizeCheck is the shell that fails an export of a directory above its
+// cache's max_size, before anything is copied: a snapshot that would fill a
+// CI cache quota is refused with what to do, not written.
+func (c *converter) sizeCheck(p *persisted) string {
+	name, _, _ := strings.Cut(p.dir, "/")
+	cache := c.spec.Cache(name)
+	if cache == nil || cache.MaxBytes == 0 {
+		return ""
+	}
+	return fmt.Sprintf(`kib=$(du -sk %[2]s | cut -f1)
+if [ "$kib" -gt %[3]d ]; then
+  echo "tomlfront: cache %[1]s holds ${kib} KiB, above its max_size %[4]s: the snapshot is not exported; trim the cache, raise max_size or drop persist" >&2
+  exit 1
+fi
+`, p.dir, cacheDir, cache.MaxBytes/1024, cache.MaxSize.Value)
+}
+
 // mountCache mounts the cache at cacheDir as its steps mount it.
 func (p *persisted) mountCache() llb.RunOption {
 	return llb.AddMount(cacheDir, p.cache.source, p.cache.opts...)
@@ -112,8 +130,7 @@ func (c *converter) exportCaches(target *stageState) (llb.State, error) {
 	outs := make([]llb.State, 0, len(c.persisted))
 	chained := llb.Scratch()
 	for _, p := range c.persisted {
-		script := fmt.Sprintf(`set -e
-mkdir -p %[3]s/%[1]s
+		script := "set -e\n" + c.sizeCheck(p) + fmt.Sprintf(`mkdir -p %[3]s/%[1]s
 cp -a %[2]s/. %[3]s/%[1]s/
 echo "tomlfront: cache %[1]s: $(du -sh %[3]s/%[1]s | cut -f1)"`, p.dir, cacheDir, outDir)
 		run := p.tools.Run(

@@ -236,6 +236,7 @@ var cacheFields = fields[Cache]{
 	"readonly": func(d *decoder, c *Cache, n *node) { d.boolean(&c.Readonly, "readonly", n) },
 	"preset":   func(d *decoder, c *Cache, n *node) { d.str(&c.Preset, "preset", n) },
 	"persist":  func(d *decoder, c *Cache, n *node) { d.boolean(&c.Persist, "persist", n) },
+	"max_size": func(d *decoder, c *Cache, n *node) { d.str(&c.MaxSize, "max_size", n) },
 }
 
 var stageFields = fields[Stage]{

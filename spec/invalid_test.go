@@ -13,6 +13,10 @@ var invalidSpecs = []struct {
 	src  string
 	want []string
 }{
+	{"max_size", "[caches.a]\ntarget = \"/a\"\nmax_size = \"1g\"\n[caches.b]\ntarget = \"/b\"\npersist = true\nmax_size = \"lots\"\n[stages.s]\nfrom = \"busybox\"\n", []string{
+		"build.toml:3:1: `max_size` caps the snapshot of a persisted cache, but cache \"a\" has no persist = true",
+		"build.toml:7:12: invalid max_size \"lots\": write a size such as \"500m\" or \"2g\"",
+	}},
 	{"toml syntax", "[stages.a]\nfrom = \"busybox\n", []string{
 		"build.toml:2:16: invalid TOML: basic strings cannot have new lines",
 	}},

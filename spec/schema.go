@@ -108,6 +108,7 @@ func schemaTables(ruleNames []string) map[string]schemaTable {
 			"readonly": boolean("Mount it read-only.", false),
 			"preset":   strEnum("A built-in cache for a tool (apt, go, npm, ...), under another name.", PresetNames()...),
 			"persist":  boolean("Carry the cache to new builders in cache snapshots.", false),
+			"max_size": str(`With persist: the largest snapshot of the cache an export writes, e.g. "2g"; a bigger one fails the export.`),
 		}},
 		"stage": {"A build stage.", map[string]prop{
 			"from":      str(`An image ref, the name of another stage, "scratch" or "context:NAME". Required.`),

@@ -340,6 +340,10 @@ type Cache struct {
 	Readonly Bool
 	Preset   String
 	Persist  Bool
+	// MaxSize caps a persisted cache's snapshot, e.g. "2g"; MaxBytes is it
+	// in bytes, 0 without a cap.
+	MaxSize  String
+	MaxBytes int64
 
 	// Refs are the variables the cache's fields use, sorted.
 	Refs []string

@@ -121,6 +121,17 @@ func (v *validator) cache(c *Cache) {
 	v.oneOf(c.Sharing, "sharing", sharingModes)
 	v.fileInfo(c.Mode, c.UID, c.GID)
 	v.ref(c.From, "from", false)
+	if m := c.MaxSize; m.Loc.Present() {
+		n, err := units.RAMInBytes(m.Value)
+		switch {
+		case !c.Persist.Value:
+			v.at(m.Loc.Key, "`max_size` caps the snapshot of a persisted cache, but %s has no persist = true", what)
+		case err != nil || n <= 0:
+			v.at(m.Loc.Value, "invalid max_size %q: write a size such as \"500m\" or \"2g\"", m.Value)
+		default:
+			c.MaxBytes = n
+		}
+	}
 }
 
 // target checks a mount target: it must not be the root directory.
