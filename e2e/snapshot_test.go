@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -84,22 +86,39 @@ func TestCacheSnapshots(t *testing.T) {
 	}
 	local := t.TempDir()
 	log := build(t, "", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=local,dest="+local)
-	if got := readFile(t, filepath.Join(local, "deps", "token")); got != token {
-		t.Fatalf("snapshot holds %q, want %q", got, token)
+	// One archive per cache, with its digest beside it, and nothing else.
+	entries, _ := os.ReadDir(local)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
 	}
-	if _, err := os.Stat(filepath.Join(local, "scratchpad")); err == nil {
-		t.Error("the snapshot holds a cache without persist = true")
+	if strings.Join(names, " ") != "deps.tar deps.tar.sha256" {
+		t.Fatalf("the snapshot holds %v, want deps.tar and deps.tar.sha256 (no cache without persist = true)", names)
+	}
+	if got := tarEntry(t, filepath.Join(local, "deps.tar"), "token"); got != token {
+		t.Fatalf("snapshot holds %q, want %q", got, token)
 	}
 	if !strings.Contains(log, "tomlfront: cache deps: ") {
 		t.Errorf("the export does not show the snapshot's size:\n%s", log)
 	}
 	tarball := filepath.Join(t.TempDir(), "snapshot.tar")
 	build(t, "", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=tar,dest="+tarball)
-	if got := tarEntry(t, tarball, "deps/token"); got != token {
+	inner := filepath.Join(t.TempDir(), "deps.tar")
+	if err := os.WriteFile(inner, []byte(tarEntry(t, tarball, "deps.tar")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := tarEntry(t, inner, "token"); got != token {
 		t.Errorf("snapshot tarball holds %q, want %q", got, token)
 	}
 	image := bench.registry + "/snapshots/e2e:" + ns
 	build(t, "", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=image,name="+image+",push=true")
+	// An unchanged cache exports to the same layer: CI can tell a snapshot
+	// it need not save again.
+	again := image + "-again"
+	build(t, "", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=image,name="+again+",push=true")
+	if a, b := imageLayers(t, "snapshots/e2e", ns), imageLayers(t, "snapshots/e2e", ns+"-again"); len(a) != 1 || !slices.Equal(a, b) {
+		t.Errorf("two exports of an unchanged cache: layers %v and %v, want one, the same", a, b)
+	}
 	snapshots := map[string]string{
 		"local":        local,
 		"docker-image": "docker-image://" + image,
@@ -130,6 +149,34 @@ func TestCacheSnapshots(t *testing.T) {
 		})
 	}
 
+	// A snapshot in the layout older exports wrote, a tree /deps/..., seeds
+	// too; a truncated archive is refused, and the cache starts empty.
+	tree := writeTree(t, map[string]string{"deps/token": token})
+	truncated := t.TempDir()
+	whole, err := os.ReadFile(filepath.Join(local, "deps.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(truncated, "deps.tar"), whole[:len(whole)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, _ := os.ReadFile(filepath.Join(local, "deps.tar.sha256"))
+	if err := os.WriteFile(filepath.Join(truncated, "deps.tar.sha256"), sum, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, dir, want, says string }{
+		{"older tree layout", tree, token, "tomlfront: cache deps seeded from the snapshot (a tree, as older exports wrote it)"},
+		{"truncated archive", truncated, "none", "tomlfront: the snapshot's deps.tar is corrupt, truncated or without its .sha256: cache deps starts empty"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			builder := freshBuilder(t, "snap-"+strings.ReplaceAll(c.name, " ", "-"))
+			got, log := seen(t, builder, "--build-context", "tomlfront-cache="+c.dir)
+			if got != c.want || !strings.Contains(log, c.says) {
+				t.Errorf("the build saw %q, want %q, and said (want %q):\n%s", got, c.want, c.says, log)
+			}
+		})
+	}
+
 	// A builder that has content keeps it: a snapshot never replaces it.
 	t.Run("builder content wins", func(t *testing.T) {
 		builder := freshBuilder(t, "snap-keep")
@@ -149,6 +196,27 @@ func TestCacheSnapshots(t *testing.T) {
 			t.Errorf("the build does not say the snapshot was not used:\n%s", log)
 		}
 	})
+}
+
+// imageLayers are the layer digests of repo:tag for linux/amd64.
+func imageLayers(t *testing.T, repo, tag string) []string {
+	t.Helper()
+	var m struct {
+		ocispecs.Manifest
+		Manifests []ocispecs.Descriptor `json:"manifests"`
+	}
+	registryGet(t, repo, "manifests", tag, &m)
+	for _, d := range m.Manifests {
+		if d.Platform != nil && d.Platform.Architecture == "amd64" {
+			registryGet(t, repo, "manifests", d.Digest.String(), &m)
+			break
+		}
+	}
+	var out []string
+	for _, l := range m.Layers {
+		out = append(out, l.Digest.String())
+	}
+	return out
 }
 
 // TestSnapshotMaxSize: a persisted cache above its max_size fails the
@@ -186,9 +254,73 @@ run = "head -c 300000 /dev/zero > /big/blob && echo $NONCE > /done"
 			if (err != nil) != c.fails || refused != c.fails {
 				t.Fatalf("max_size %s: build error %v, refused %v, want %v:\n%s", c.maxSize, err, refused, c.fails, log)
 			}
-			if _, err := os.Stat(filepath.Join(out, "big", "blob")); (err == nil) == c.fails {
+			if _, err := os.Stat(filepath.Join(out, "big.tar")); (err == nil) == c.fails {
 				t.Errorf("max_size %s: the snapshot holds the cache: %v", c.maxSize, err == nil)
 			}
 		})
+	}
+}
+
+// TestSnapshotArchive exports a persisted cache of 12,000 files with
+// `-o type=local` ten times in a row, each within a time limit (the tree
+// layout stalled there, moby/buildkit#2950), and seeds a fresh builder from
+// it: owners, modes, symlinks and hard links survive the round trip.
+func TestSnapshotArchive(t *testing.T) {
+	buildFrontendImage(t)
+	ns := nonce(t)
+	dir := writeTree(t, map[string]string{"build.toml": syntaxLine + `
+[args]
+NONCE = ""
+[caches.many]
+target = "/many"
+persist = true
+[stages.s]
+from = "busybox:1.36"
+args = ["NONCE"]
+caches = ["many"]
+[[stages.s.steps]]
+run = """
+if [ ! -f /many/owned ]; then
+  mkdir -p /many/files
+  i=0; while [ $i -lt 12000 ]; do echo $i > /many/files/f$i; i=$((i+1)); done
+  echo owned > /many/owned && chown 1000:1001 /many/owned && chmod 0640 /many/owned
+  ln -s owned /many/link && ln /many/owned /many/hard
+fi
+mkdir -p /result
+stat -c '%u:%g %a' /many/owned > /result/owner
+readlink /many/link > /result/link
+stat -c '%i' /many/owned > /result/inode-owned
+stat -c '%i' /many/hard > /result/inode-hard
+ls /many/files | wc -l > /result/count
+echo $NONCE > /result/nonce
+"""
+[stages.out]
+from = "scratch"
+[[stages.out.steps]]
+copy = ["/result/"]
+from = "s"
+`})
+	args := func(extra ...string) []string {
+		return append(append([]string{"build", "-f", "build.toml", "--provenance=false", "--build-arg", "NONCE=" + nonce(t),
+			"--build-arg", "BUILDKIT_CACHE_MOUNT_NS=" + ns}, extra...), ".")
+	}
+	mustBuildx(t, dir, args("--output", "type=local,dest="+t.TempDir())...)
+	snapshot := ""
+	for i := range 10 {
+		snapshot = t.TempDir()
+		if out, err := buildxWith(cmdOpt{timeout: 2 * time.Minute}, dir, args("--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=local,dest="+snapshot)...); err != nil {
+			t.Fatalf("export %d of 10: %v\n%s", i+1, err, out)
+		}
+	}
+	builder := freshBuilder(t, "snap-archive")
+	out := t.TempDir()
+	mustBuildx(t, dir, args("--builder", builder, "--build-context", "tomlfront-cache="+snapshot, "--output", "type=local,dest="+out)...)
+	for file, want := range map[string]string{"owner": "1000:1001 640", "link": "owned", "count": "12000"} {
+		if got := strings.TrimSpace(readFile(t, filepath.Join(out, file))); got != want {
+			t.Errorf("%s after the round trip: %q, want %q", file, got, want)
+		}
+	}
+	if a, b := readFile(t, filepath.Join(out, "inode-owned")), readFile(t, filepath.Join(out, "inode-hard")); a != b {
+		t.Errorf("the hard link is a copy after the round trip: inodes %s and %s", strings.TrimSpace(a), strings.TrimSpace(b))
 	}
 }

@@ -11,11 +11,15 @@ import (
 )
 
 // Cache snapshots carry the content of `persist = true` caches from one
-// builder to another: BuildKit's --cache-to never does. A snapshot is a tree
-// /<cache name>/... (/<cache name>/<part>/... for presets of several
-// directories). The steps that copy caches in and out run in the base of the
-// first stage that mounts the cache: it has the sh, cp and du its own steps
-// use.
+// builder to another: BuildKit's --cache-to never does. A snapshot holds one
+// archive per cache directory, /<cache name>.tar (/<cache name>/<part>.tar
+// for presets of several directories), with owners, modes, symlinks and hard
+// links, and its digest beside it (.tar.sha256). One file per cache, not a
+// tree of thousands, is what the local exporter moves without stalling
+// (moby/buildkit#2950). The seed still reads the older layout, a tree
+// /<cache name>/.... The steps that copy caches in and out run in the base
+// of the first stage that mounts the cache: it has the sh, tar, sha256sum
+// and du its own steps use.
 
 // The paths those steps mount at; BuildKit removes the mount points after.
 const (
@@ -73,14 +77,26 @@ func (c *converter) persist(s *stageState, m spec.CacheMount, info *cacheInfo) [
 // not llb.IgnoreCache: BuildKit prunes the caches that an ignore-cache step
 // mounts before the build starts.
 func (c *converter) seed(p *persisted) llb.State {
+	// An archive is checked whole before anything is extracted, and a failed
+	// extraction empties the cache again: never a half-seeded cache.
 	script := fmt.Sprintf(`set -e
+archive=%[3]s/%[1]s.tar
 if [ -n "$(ls -A %[2]s)" ]; then
   echo "tomlfront: cache %[1]s already has content on this builder; the snapshot is not used"
+elif [ -f "$archive" ]; then
+  if ! (cd "$(dirname "$archive")" && sha256sum -c "$(basename "$archive").sha256" >/dev/null 2>&1) || ! tar -tf "$archive" >/dev/null 2>&1; then
+    echo "tomlfront: the snapshot's %[1]s.tar is corrupt, truncated or without its .sha256: cache %[1]s starts empty; export a new snapshot"
+  elif tar -xpf "$archive" -C %[2]s; then
+    echo "tomlfront: cache %[1]s seeded from the snapshot: $(du -sh %[2]s | cut -f1)"
+  else
+    find %[2]s -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+    echo "tomlfront: the snapshot's %[1]s.tar does not extract: cache %[1]s starts empty; export a new snapshot"
+  fi
 elif [ -d %[3]s/%[1]s ]; then
   cp -a %[3]s/%[1]s/. %[2]s/
-  echo "tomlfront: cache %[1]s seeded from the snapshot: $(du -sh %[2]s | cut -f1)"
+  echo "tomlfront: cache %[1]s seeded from the snapshot (a tree, as older exports wrote it): $(du -sh %[2]s | cut -f1)"
 else
-  echo "tomlfront: the snapshot has no %[1]s/; cache %[1]s starts empty"
+  echo "tomlfront: the snapshot has no %[1]s.tar; cache %[1]s starts empty"
 fi`, p.dir, cacheDir, snapshotDir)
 	run := p.tools.Run(
 		llb.Args([]string{"/bin/sh", "-c", script}),
@@ -130,9 +146,14 @@ func (c *converter) exportCaches(target *stageState) (llb.State, error) {
 	outs := make([]llb.State, 0, len(c.persisted))
 	chained := llb.Scratch()
 	for _, p := range c.persisted {
-		script := "set -e\n" + c.sizeCheck(p) + fmt.Sprintf(`mkdir -p %[3]s/%[1]s
-cp -a %[2]s/. %[3]s/%[1]s/
-echo "tomlfront: cache %[1]s: $(du -sh %[3]s/%[1]s | cut -f1)"`, p.dir, cacheDir, outDir)
+		// The archive's own time is fixed, so an image snapshot's layer
+		// keeps its digest while the cache does not change.
+		script := "set -e\n" + c.sizeCheck(p) + fmt.Sprintf(`archive=%[3]s/%[1]s.tar
+mkdir -p "$(dirname "$archive")"
+(cd %[2]s && tar -cf "$archive" .)
+(cd "$(dirname "$archive")" && sha256sum "$(basename "$archive")" > "$(basename "$archive").sha256")
+touch -t 197001010000.00 "$archive" "$archive.sha256"
+echo "tomlfront: cache %[1]s: $(du -sh %[2]s | cut -f1), archived in %[1]s.tar: $(du -sh "$archive" | cut -f1)"`, p.dir, cacheDir, outDir)
 		run := p.tools.Run(
 			llb.Args([]string{"/bin/sh", "-c", script}),
 			p.mountCache(),
