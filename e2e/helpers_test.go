@@ -499,9 +499,9 @@ func registryBlob(t *testing.T, repo, dgst string) []byte {
 	return dt
 }
 
-// imageConfig returns the config of repo:tag for linux/amd64, following an
-// index when there is one.
-func imageConfig(t *testing.T, repo, tag string) ocispecs.Image {
+// imageManifest returns the manifest of repo:tag for linux/amd64,
+// following an index when there is one.
+func imageManifest(t *testing.T, repo, tag string) ocispecs.Manifest {
 	t.Helper()
 	var m struct {
 		ocispecs.Manifest
@@ -514,6 +514,13 @@ func imageConfig(t *testing.T, repo, tag string) ocispecs.Image {
 			break
 		}
 	}
+	return m.Manifest
+}
+
+// imageConfig returns the config of repo:tag for linux/amd64.
+func imageConfig(t *testing.T, repo, tag string) ocispecs.Image {
+	t.Helper()
+	m := imageManifest(t, repo, tag)
 	var img ocispecs.Image
 	registryGet(t, repo, "blobs", m.Config.Digest.String(), &img)
 	return img

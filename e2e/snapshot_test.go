@@ -201,19 +201,8 @@ func TestCacheSnapshots(t *testing.T) {
 // imageLayers are the layer digests of repo:tag for linux/amd64.
 func imageLayers(t *testing.T, repo, tag string) []string {
 	t.Helper()
-	var m struct {
-		ocispecs.Manifest
-		Manifests []ocispecs.Descriptor `json:"manifests"`
-	}
-	registryGet(t, repo, "manifests", tag, &m)
-	for _, d := range m.Manifests {
-		if d.Platform != nil && d.Platform.Architecture == "amd64" {
-			registryGet(t, repo, "manifests", d.Digest.String(), &m)
-			break
-		}
-	}
 	var out []string
-	for _, l := range m.Layers {
+	for _, l := range imageManifest(t, repo, tag).Layers {
 		out = append(out, l.Digest.String())
 	}
 	return out
