@@ -92,8 +92,8 @@ func TestCacheSnapshots(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if strings.Join(names, " ") != "deps.tar deps.tar.sha256" {
-		t.Fatalf("the snapshot holds %v, want deps.tar and deps.tar.sha256 (no cache without persist = true)", names)
+	if strings.Join(names, " ") != "deps.tar deps.tar.info deps.tar.sha256" {
+		t.Fatalf("the snapshot holds %v, want deps.tar with its .info and .sha256 (no cache without persist = true)", names)
 	}
 	if got := tarEntry(t, filepath.Join(local, "deps.tar"), "token"); got != token {
 		t.Fatalf("snapshot holds %q, want %q", got, token)
@@ -164,9 +164,22 @@ func TestCacheSnapshots(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(truncated, "deps.tar.sha256"), sum, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// An archive of another platform: its .info says so.
+	foreign := t.TempDir()
+	for _, f := range []string{"deps.tar", "deps.tar.sha256"} {
+		dt, _ := os.ReadFile(filepath.Join(local, f))
+		if err := os.WriteFile(filepath.Join(foreign, f), dt, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info := strings.Replace(readFile(t, filepath.Join(local, "deps.tar.info")), "platform linux/", "platform linux-other/", 1)
+	if err := os.WriteFile(filepath.Join(foreign, "deps.tar.info"), []byte(info), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct{ name, dir, want, says string }{
 		{"older tree layout", tree, token, "tomlfront: cache deps seeded from the snapshot (a tree, as older exports wrote it)"},
 		{"truncated archive", truncated, "none", "tomlfront: the snapshot's deps.tar is corrupt, truncated or without its .sha256: cache deps starts empty"},
+		{"another platform", foreign, "none", "tomlfront: the snapshot's deps.tar is of another platform or cache layout (tomlfront cache snapshot 1, platform linux-other/"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			builder := freshBuilder(t, "snap-"+strings.ReplaceAll(c.name, " ", "-"))

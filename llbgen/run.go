@@ -186,7 +186,7 @@ func (c *converter) namedCache(ctx context.Context, s *stageState, n spec.String
 		nc.mounted = append(nc.mounted, at)
 		resolved[m.Target.Value] = at.target
 		if m.Persist.Value {
-			nc.mounts = append(nc.mounts, c.persist(s, m, at.cache)...)
+			nc.mounts = append(nc.mounts, c.persist(s, m, at)...)
 		}
 	}
 	for _, e := range rc.Env { // a preset's env names its directories as mounted

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/tomlfront/tomlfront/spec"
@@ -33,6 +34,9 @@ type persisted struct {
 	dir   string // in snapshots
 	cache *cacheInfo
 	tools llb.State
+	// identity says what the archive holds, in its .info file: a seed
+	// refuses an archive of another platform or cache layout.
+	identity string
 	// seeded is the output of the step that seeds the cache from the
 	// snapshot, nil without one. Steps that mount the cache mount it too,
 	// so they run after it.
@@ -42,7 +46,7 @@ type persisted struct {
 // persist records a persisted cache directory when a stage mounts it, and
 // returns what its steps mount besides: the seed's output, when a snapshot
 // is given.
-func (c *converter) persist(s *stageState, m spec.CacheMount, info *cacheInfo) []llb.RunOption {
+func (c *converter) persist(s *stageState, m spec.CacheMount, at mounted) []llb.RunOption {
 	dir := m.Cache
 	if m.Part != "" {
 		dir += "/" + m.Part
@@ -54,7 +58,8 @@ func (c *converter) persist(s *stageState, m spec.CacheMount, info *cacheInfo) [
 		}
 	}
 	if p == nil {
-		p = &persisted{dir: dir, cache: info, tools: s.base}
+		p = &persisted{dir: dir, cache: at.cache, tools: s.base,
+			identity: fmt.Sprintf("tomlfront cache snapshot 1, platform %s, target %s", platforms.Format(s.platform), at.target)}
 		if c.opt.CacheSnapshot != nil && c.opt.RunID != "" {
 			seeded := c.seed(p)
 			p.seeded = &seeded
@@ -86,6 +91,8 @@ if [ -n "$(ls -A %[2]s)" ]; then
 elif [ -f "$archive" ]; then
   if ! (cd "$(dirname "$archive")" && sha256sum -c "$(basename "$archive").sha256" >/dev/null 2>&1) || ! tar -tf "$archive" >/dev/null 2>&1; then
     echo "tomlfront: the snapshot's %[1]s.tar is corrupt, truncated or without its .sha256: cache %[1]s starts empty; export a new snapshot"
+  elif [ "$(cat "$archive.info" 2>/dev/null)" != %[4]s ]; then
+    echo "tomlfront: the snapshot's %[1]s.tar is of another platform or cache layout ($(cat "$archive.info" 2>/dev/null || echo 'no .info'); this build needs %[5]s): cache %[1]s starts empty"
   elif tar -xpf "$archive" -C %[2]s; then
     echo "tomlfront: cache %[1]s seeded from the snapshot: $(du -sh %[2]s | cut -f1)"
   else
@@ -97,7 +104,7 @@ elif [ -d %[3]s/%[1]s ]; then
   echo "tomlfront: cache %[1]s seeded from the snapshot (a tree, as older exports wrote it): $(du -sh %[2]s | cut -f1)"
 else
   echo "tomlfront: the snapshot has no %[1]s.tar; cache %[1]s starts empty"
-fi`, p.dir, cacheDir, snapshotDir)
+fi`, p.dir, cacheDir, snapshotDir, shellQuote(p.identity), p.identity)
 	run := p.tools.Run(
 		llb.Args([]string{"/bin/sh", "-c", script}),
 		p.mountCache(),
@@ -124,6 +131,9 @@ if [ "$kib" -gt %[3]d ]; then
 fi
 `, p.dir, cacheDir, cache.MaxBytes/1024, cache.MaxSize.Value)
 }
+
+// shellQuote quotes s for sh, in single quotes.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // mountCache mounts the cache at cacheDir as its steps mount it.
 func (p *persisted) mountCache() llb.RunOption {
@@ -152,8 +162,9 @@ func (c *converter) exportCaches(target *stageState) (llb.State, error) {
 mkdir -p "$(dirname "$archive")"
 (cd %[2]s && tar -cf "$archive" .)
 (cd "$(dirname "$archive")" && sha256sum "$(basename "$archive")" > "$(basename "$archive").sha256")
-touch -t 197001010000.00 "$archive" "$archive.sha256"
-echo "tomlfront: cache %[1]s: $(du -sh %[2]s | cut -f1), archived in %[1]s.tar: $(du -sh "$archive" | cut -f1)"`, p.dir, cacheDir, outDir)
+printf '%%s\n' %[4]s > "$archive.info"
+touch -t 197001010000.00 "$archive" "$archive.sha256" "$archive.info"
+echo "tomlfront: cache %[1]s: $(du -sh %[2]s | cut -f1), archived in %[1]s.tar: $(du -sh "$archive" | cut -f1)"`, p.dir, cacheDir, outDir, shellQuote(p.identity))
 		run := p.tools.Run(
 			llb.Args([]string{"/bin/sh", "-c", script}),
 			p.mountCache(),
