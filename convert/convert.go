@@ -70,7 +70,7 @@ func Convert(file string, src []byte, opt Options) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	c := &converter{file: file, out: &model{}, names: map[string]string{}}
+	c := &converter{file: file, out: &model{}, names: map[string]string{}, cacheFor: map[string]string{}}
 	c.lint(src)
 	c.globalArgs(metaArgs)
 	for i, st := range stages {
@@ -99,7 +99,7 @@ type converter struct {
 	names    map[string]string // Dockerfile stage names and indexes → spec stage names
 	problems Problems
 	todo     []string // TODOs for the next step or table written
-	cacheFor map[string]string
+	cacheFor map[string]string // cache mount keys → the cache declared for them
 }
 
 // problem records what cannot be expressed at loc.

@@ -163,9 +163,6 @@ func (c *converter) cache(m *instructions.Mount) string {
 		name = fmt.Sprintf("%s-%d", base, i)
 	}
 	cache.name = name
-	if c.cacheFor == nil {
-		c.cacheFor = map[string]string{}
-	}
 	c.cacheFor[key] = name
 	c.out.caches = append(c.out.caches, cache)
 	return name

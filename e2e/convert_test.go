@@ -186,8 +186,9 @@ func compareImages(t *testing.T, c convertCase, want, got built) {
 	t.Helper()
 	for name, w := range want.files {
 		g, ok := got.files[name]
-		if _, timed := timeDependent[name]; timed {
-			w, g = w[:strings.Index(w, " sha256 ")], g[:max(strings.Index(g, " sha256 "), 0)]
+		if _, timed := timeDependent[name]; timed { // compare all but the content
+			w, _, _ = strings.Cut(w, " sha256 ")
+			g, _, _ = strings.Cut(g, " sha256 ")
 		}
 		if !ok {
 			t.Errorf("%s: in the Dockerfile's image only (%s)", name, w)

@@ -31,16 +31,9 @@ func (r *includes) read(ctx context.Context, inc spec.Include) ([]byte, error) {
 	if inc.Context == "" {
 		return r.readOwn(ctx, path.Join(path.Dir(r.main), inc.Path))
 	}
-	st, _, ok, err := r.opt.Resolver.NamedContext(ctx, inc.Context, r.platform)
-	switch {
-	case err != nil:
+	st, _, err := llbgen.NamedContext(ctx, inc.Context, inc.Declared, r.platform, r.opt)
+	if err != nil {
 		return nil, fmt.Errorf("context %q: %w", inc.Context, err)
-	case !ok && inc.Declared == nil:
-		return nil, fmt.Errorf("the build has no context named %q: declare it in [contexts], or pass --build-context %s=<dir|docker-image://ref|git URL>", inc.Context, inc.Context)
-	case !ok:
-		if st, _, err = llbgen.ContextSource(ctx, inc.Declared, r.platform, r.opt); err != nil {
-			return nil, err
-		}
 	}
 	def, err := st.Marshal(ctx, llb.WithCaps(*r.opt.LLBCaps))
 	if err != nil {

@@ -15,35 +15,37 @@ import (
 	"github.com/tomlfront/tomlfront/spec"
 )
 
-// namedContext returns the state of `context:NAME`: what --build-context
-// gives, else the default source the spec's [contexts] declares.
+// namedContext returns the state of `context:NAME` in a stage.
 func (c *converter) namedContext(ctx context.Context, name string, platform ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, error) {
-	st, img, ok, err := c.resolver.NamedContext(ctx, name, platform)
-	if err != nil || ok {
-		return st, img, err
-	}
-	decl := c.spec.Context(name)
-	if decl == nil {
-		return llb.State{}, nil, fmt.Errorf("the build has no context named %q: declare it in [contexts], or pass --build-context %s=<dir|docker-image://ref|git URL>", name, name)
-	}
-	return ContextSource(ctx, decl, platform, &c.opt)
+	return NamedContext(ctx, name, c.spec.Context(name), platform, &c.opt)
 }
 
-// ContextSource is the state of a declared context's default source: a
+// NamedContext returns the state of the context name: what --build-context
+// gives (opt's resolver), else the default source decl declares, else an
+// error saying how to give it. decl is nil for an undeclared context. Both
+// the converter and the frontend's reading of includes resolve contexts so.
+func NamedContext(ctx context.Context, name string, decl *spec.Context, platform ocispecs.Platform, opt *Options) (llb.State, *dockerspec.DockerOCIImage, error) {
+	st, img, ok, err := opt.resolver().NamedContext(ctx, name, platform)
+	switch {
+	case err != nil || ok:
+		return st, img, err
+	case decl == nil:
+		return llb.State{}, nil, fmt.Errorf("the build has no context named %q: declare it in [contexts], or pass --build-context %s=<dir|docker-image://ref|git URL>", name, name)
+	}
+	return contextSource(ctx, decl, platform, opt)
+}
+
+// contextSource is the state of a declared context's default source: a
 // git repository (with the rules of add's git sources), an image's
 // filesystem with its config, or an unpacked tarball.
-func ContextSource(ctx context.Context, decl *spec.Context, platform ocispecs.Platform, opt *Options) (llb.State, *dockerspec.DockerOCIImage, error) {
+func contextSource(ctx context.Context, decl *spec.Context, platform ocispecs.Platform, opt *Options) (llb.State, *dockerspec.DockerOCIImage, error) {
 	name := llb.WithCustomName("[context " + decl.Name + "] " + decl.Source.Value)
 	switch decl.Kind() {
 	case spec.ContextGit:
 		st, err := gitState(decl.Source.Value, decl.Checksum.Value, false, opt, name)
 		return st, nil, err
 	case spec.ContextImage:
-		resolver := opt.Resolver
-		if resolver == nil {
-			resolver = Offline{}
-		}
-		return resolver.Image(ctx, strings.TrimPrefix(decl.Source.Value, spec.ImagePrefix), platform)
+		return opt.resolver().Image(ctx, strings.TrimPrefix(decl.Source.Value, spec.ImagePrefix), platform)
 	case spec.ContextTarball:
 		d, err := digest.Parse(decl.Checksum.Value)
 		if err != nil {

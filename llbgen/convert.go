@@ -61,6 +61,14 @@ type Options struct {
 	LLBCaps *apicaps.CapSet
 }
 
+// resolver is the Resolver to use: Options.Resolver, else Offline.
+func (o *Options) resolver() Resolver {
+	if o.Resolver == nil {
+		return Offline{}
+	}
+	return o.Resolver
+}
+
 // supports tells whether the daemon has an LLB capability.
 func (o *Options) supports(id apicaps.CapID) bool {
 	return o.LLBCaps == nil || o.LLBCaps.Supports(id) == nil
@@ -213,7 +221,7 @@ func newConverter(s *spec.Spec, opt Options) (*converter, error) {
 	c := &converter{
 		spec:        s,
 		opt:         opt,
-		resolver:    opt.Resolver,
+		resolver:    opt.resolver(),
 		stages:      map[*spec.Stage]*stageState{},
 		images:      map[string]imageResult{},
 		namedCaches: map[string]cacheOpts{},
@@ -222,9 +230,6 @@ func newConverter(s *spec.Spec, opt Options) (*converter, error) {
 	}
 	for _, f := range s.Files {
 		c.sourceMaps = append(c.sourceMaps, llb.NewSourceMap(nil, f.Name, "toml", f.Source))
-	}
-	if c.resolver == nil {
-		c.resolver = Offline{}
 	}
 	c.proxy = proxyEnv(opt.BuildArgs)
 	c.build = platforms.Normalize(platforms.DefaultSpec())
