@@ -98,7 +98,7 @@ type converter struct {
 	out      *model
 	names    map[string]string // Dockerfile stage names and indexes → spec stage names
 	problems Problems
-	todo     []string // TODOs for the next step or table written
+	todo     []string          // TODOs for the next step or table written
 	cacheFor map[string]string // cache mount keys → the cache declared for them
 }
 
