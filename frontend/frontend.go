@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
@@ -49,12 +51,13 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	if err != nil {
 		return nil, err
 	}
-	runID := identity.NewID() // one build, every platform
+	runID, started := identity.NewID(), time.Now() // one build, every platform
 	llbCaps := c.BuildOpts().LLBCaps
 	res := &resolver{bc: bc, client: c, multiPlatform: bc.MultiPlatformRequested}
 	options := func(platform *ocispecs.Platform) llbgen.Options {
 		return llbgen.Options{
 			RunID:           runID,
+			Started:         started,
 			CacheExport:     cacheExport,
 			Target:          bc.Target,
 			BuildArgs:       maps.Clone(bc.BuildArgs),
@@ -188,17 +191,25 @@ func injectPanic(c client.Client, where string) {
 // --build-context tomlfront-cache=<dir|docker-image://...|oci-layout://...>.
 const CacheSnapshotContext = "tomlfront-cache"
 
-// CacheExportRequested reads --build-arg TOMLFRONT_CACHE_EXPORT.
-func CacheExportRequested(args map[string]string) (bool, error) {
-	v, ok := args["TOMLFRONT_CACHE_EXPORT"]
-	if !ok || v == "" {
-		return false, nil
+// CacheExportRequested reads --build-arg TOMLFRONT_CACHE_EXPORT: 1 (or
+// true) exports every persisted cache, auto those that changed since the
+// snapshot the build was given.
+func CacheExportRequested(args map[string]string) (llbgen.CacheExport, error) {
+	v := args["TOMLFRONT_CACHE_EXPORT"]
+	if v == "" {
+		return llbgen.NoCacheExport, nil
+	}
+	if strings.EqualFold(v, "auto") {
+		return llbgen.ExportChanged, nil
 	}
 	on, err := strconv.ParseBool(v)
 	if err != nil {
-		return false, fmt.Errorf("TOMLFRONT_CACHE_EXPORT=%q: write 1 (or true) to export the persisted caches, 0 not to", v)
+		return llbgen.NoCacheExport, fmt.Errorf("TOMLFRONT_CACHE_EXPORT=%q: write 1 (or true) to export the persisted caches, auto to export those that changed since the snapshot given, 0 not to", v)
 	}
-	return on, nil
+	if on {
+		return llbgen.ExportAll, nil
+	}
+	return llbgen.NoCacheExport, nil
 }
 
 // cacheSnapshot returns the tomlfront-cache context, or nil when the build

@@ -18,6 +18,7 @@ import (
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
+	"github.com/tomlfront/tomlfront/llbgen"
 	fstypes "github.com/tonistiigi/fsutil/types"
 )
 
@@ -269,5 +270,26 @@ func TestIncludes(t *testing.T) {
 	}
 	if s := errdefs.Sources(err); len(s) != 1 || s[0].Info.Filename != "ci/base.toml" || string(s[0].Info.Data) != files["ci/base.toml"] {
 		t.Errorf("sources %v", s)
+	}
+}
+
+func TestCacheExportRequested(t *testing.T) {
+	for _, c := range []struct {
+		value string
+		want  llbgen.CacheExport
+		err   bool
+	}{
+		{"", llbgen.NoCacheExport, false},
+		{"0", llbgen.NoCacheExport, false},
+		{"1", llbgen.ExportAll, false},
+		{"true", llbgen.ExportAll, false},
+		{"auto", llbgen.ExportChanged, false},
+		{"AUTO", llbgen.ExportChanged, false},
+		{"yes please", llbgen.NoCacheExport, true},
+	} {
+		got, err := CacheExportRequested(map[string]string{"TOMLFRONT_CACHE_EXPORT": c.value})
+		if got != c.want || (err != nil) != c.err {
+			t.Errorf("TOMLFRONT_CACHE_EXPORT=%q: %v, %v; want %v (error: %v)", c.value, got, err, c.want, c.err)
+		}
 	}
 }

@@ -7,14 +7,15 @@ package llbgen
 import (
 	"context"
 	"fmt"
-	"github.com/moby/buildkit/util/apicaps"
 	"path"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/apicaps"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tomlfront/tomlfront/spec"
@@ -44,15 +45,19 @@ type Options struct {
 	Network pb.NetMode
 	// Run is what buildx sets for every run step, as for a Dockerfile's RUN.
 	Run RunOptions
-	// CacheExport makes the result the content of the target's persisted
-	// caches, /<cache name>/... (TOMLFRONT_CACHE_EXPORT=1).
-	CacheExport bool
-	// CacheSnapshot is a tree exported that way (the tomlfront-cache
-	// context); it seeds the persisted caches the builder has no content for.
+	// CacheExport makes the result the target's persisted caches, one
+	// archive each, /<cache name>.tar (TOMLFRONT_CACHE_EXPORT).
+	CacheExport CacheExport
+	// CacheSnapshot is what such an export wrote (the tomlfront-cache
+	// context): it seeds the persisted caches the builder has no content
+	// for, and an ExportChanged export compares the caches with it.
 	CacheSnapshot *llb.State
 	// RunID is unique to the build: cache seeds and exports, which must run
 	// in every build, carry it. Needed with CacheExport or CacheSnapshot.
 	RunID string
+	// Started is when the build started: an export's trims leave out what
+	// the build did not use. Zero: nothing is left out for not being used.
+	Started time.Time
 	// Resolver provides images and contexts; nil means Offline.
 	Resolver Resolver
 	// LLBCaps are the daemon's LLB capabilities (BuildOpts().LLBCaps): what
@@ -171,7 +176,7 @@ func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 	img := st.image
 	applyLabels(img, opt.Labels)
 	state := st.state
-	if opt.CacheExport {
+	if opt.CacheExport != NoCacheExport {
 		if state, err = c.exportCaches(st); err != nil {
 			return nil, err
 		}

@@ -822,7 +822,7 @@ caches = ["deps", "tools", "tmp"]
 run = "make"
 `
 	snapshot := llb.Local("tomlfront-cache")
-	res, g := convert(t, src, Options{CacheExport: true, CacheSnapshot: &snapshot, RunID: "run1", CacheNamespace: "ns"})
+	res, g := convert(t, src, Options{CacheExport: ExportAll, CacheSnapshot: &snapshot, RunID: "run1", CacheNamespace: "ns"})
 	if res.Image.Config.Entrypoint != nil || len(res.Image.Config.Env) != 1 {
 		t.Errorf("an export's config is the empty image's: %+v", res.Image.Config)
 	}
@@ -853,7 +853,7 @@ run = "make"
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Convert(context.Background(), s, Options{CacheExport: true, RunID: "x"}); err == nil || err.Error() != `TOMLFRONT_CACHE_EXPORT is set, but stage "a" mounts no cache with persist = true` {
+	if _, err := Convert(context.Background(), s, Options{CacheExport: ExportAll, RunID: "x"}); err == nil || err.Error() != `TOMLFRONT_CACHE_EXPORT is set, but stage "a" mounts no cache with persist = true` {
 		t.Errorf("export without persisted caches: %v", err)
 	}
 }
@@ -999,7 +999,7 @@ run = "make"
 // TestCapsSnapshotWithoutMergeOp: without MergeOp the exports of a cache
 // snapshot add to one tree in turn instead of being merged.
 func TestCapsSnapshotWithoutMergeOp(t *testing.T) {
-	_, g := convert(t, snapshotSpec, Options{CacheExport: true, RunID: "r", LLBCaps: capsWithout(pb.CapMergeOp)})
+	_, g := convert(t, snapshotSpec, Options{CacheExport: ExportAll, RunID: "r", LLBCaps: capsWithout(pb.CapMergeOp)})
 	for _, op := range g.ops {
 		if op.GetMerge() != nil {
 			t.Fatalf("a merge op: %s", mustJSON(t, op))
@@ -1037,17 +1037,45 @@ func TestCapsRequired(t *testing.T) {
 	}
 }
 
-// TestSnapshotMaxSize: the export of a cache with max_size first checks its
-// size against the cap, in KiB, and fails with what to do; a cache without
-// it has no check.
-func TestSnapshotMaxSize(t *testing.T) {
+// TestSnapshotExportEnv: each export is told its cache's max_size in KiB,
+// its preset's trim with when the build started (unless trim = false), and,
+// for TOMLFRONT_CACHE_EXPORT=auto, to skip an unchanged cache.
+func TestSnapshotExportEnv(t *testing.T) {
 	src := strings.Replace(snapshotSpec, "[caches.deps]\ntarget = \"/deps\"\npersist = true\n", "[caches.deps]\ntarget = \"/deps\"\npersist = true\nmax_size = \"2m\"\n", 1)
-	_, g := convert(t, src, Options{CacheExport: true, RunID: "r"})
-	for dir, want := range map[string]string{"deps": `if [ "$kib" -gt 2048 ]; then`, "tools/mod": ""} {
-		op, _ := g.op("[tomlfront] export cache " + dir)
-		script := op.GetExec().Meta.Args[2]
-		if got := strings.Contains(script, "max_size"); got != (want != "") || want != "" && !strings.Contains(script, want) {
-			t.Errorf("export of %s:\n%s\nwant the check %q", dir, script, want)
-		}
+	started := time.Unix(1700000000, 0)
+	for _, c := range []struct {
+		name, src string
+		mode      CacheExport
+		env       map[string][]string // by cache directory: present
+		absent    map[string][]string
+	}{
+		{"all", src, ExportAll,
+			map[string][]string{"deps": {"TF_MAX_KIB=2048", "TF_MAX_SIZE=2m"}, "tools/build": {"TF_TRIM=" + spec.Presets["go"].Dirs[1].Trim, "TF_STARTED=1700000000"}},
+			map[string][]string{"deps": {"TF_TRIM", "TF_AUTO"}, "tools/mod": {"TF_TRIM", "TF_MAX_KIB"}}},
+		{"auto", src, ExportChanged, map[string][]string{"deps": {"TF_AUTO=1"}, "tools/mod": {"TF_AUTO=1"}}, nil},
+		{"trim = false", strings.Replace(src, "preset = \"go\"\npersist = true\n", "preset = \"go\"\npersist = true\ntrim = false\n", 1), ExportAll,
+			nil, map[string][]string{"tools/build": {"TF_TRIM", "TF_STARTED"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, g := convert(t, c.src, Options{CacheExport: c.mode, RunID: "r", Started: started})
+			envOf := func(dir string) []string {
+				op, _ := g.op("[tomlfront] export cache " + dir)
+				return op.GetExec().Meta.Env
+			}
+			for dir, want := range c.env {
+				for _, kv := range want {
+					if !hasEnv(envOf(dir), kv) {
+						t.Errorf("export of %s: no %s in %q", dir, kv, envOf(dir))
+					}
+				}
+			}
+			for dir, names := range c.absent {
+				for _, name := range names {
+					if slices.ContainsFunc(envOf(dir), func(e string) bool { return strings.HasPrefix(e, name+"=") }) {
+						t.Errorf("export of %s: %s is set", dir, name)
+					}
+				}
+			}
+		})
 	}
 }

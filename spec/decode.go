@@ -237,6 +237,7 @@ var cacheFields = fields[Cache]{
 	"preset":   func(d *decoder, c *Cache, n *node) { d.str(&c.Preset, "preset", n) },
 	"persist":  func(d *decoder, c *Cache, n *node) { d.boolean(&c.Persist, "persist", n) },
 	"max_size": func(d *decoder, c *Cache, n *node) { d.str(&c.MaxSize, "max_size", n) },
+	"trim":     func(d *decoder, c *Cache, n *node) { d.boolean(&c.Trim, "trim", n) },
 }
 
 var stageFields = fields[Stage]{

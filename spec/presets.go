@@ -21,6 +21,14 @@ type PresetDir struct {
 	Target  string
 	Sharing string
 	Mode    string // of the cache root; empty for root's 0755
+	// Trim is the shell that trims the directory before a snapshot export
+	// (see llbgen/snapshot.sh): run in the cache, it prints the paths
+	// (./...) the next build does not need, to leave out of the snapshot,
+	// and may clean up with the tool's own command. $TF_STAGE is the root
+	// of the stage that mounts the cache; a file not modified for
+	// $TF_UNUSED_MIN minutes was not written in this build. Empty: the
+	// snapshot keeps the whole directory.
+	Trim string
 }
 
 // PresetFile is a file bind-mounted read-only over the image while the
@@ -48,7 +56,7 @@ var Presets = map[string]Preset{
 	// Package managers run as root and lock their directories.
 	"apt": {
 		Dirs: []PresetDir{
-			{Part: "cache", Target: "/var/cache/apt", Sharing: SharingLocked},
+			{Part: "cache", Target: "/var/cache/apt", Sharing: SharingLocked, Trim: trimApt},
 			{Part: "lists", Target: "/var/lib/apt", Sharing: SharingLocked},
 		},
 		Files: []PresetFile{{Path: "/etc/apt/apt.conf.d/docker-clean", Content: aptKeepPackages}},
@@ -61,29 +69,56 @@ var Presets = map[string]Preset{
 	"go": {
 		Dirs: []PresetDir{
 			{Part: "mod", Target: toolDir + "/go/mod", Sharing: SharingShared, Mode: anyUser},
-			{Part: "build", Target: toolDir + "/go/build", Sharing: SharingShared, Mode: anyUser},
+			{Part: "build", Target: toolDir + "/go/build", Sharing: SharingShared, Mode: anyUser, Trim: trimGoBuild},
 		},
 		Env: env("GOMODCACHE", toolDir+"/go/mod", "GOCACHE", toolDir+"/go/build"),
 	},
 	"npm": {
-		Dirs: []PresetDir{{Target: toolDir + "/npm", Sharing: SharingShared, Mode: anyUser}},
+		Dirs: []PresetDir{{Target: toolDir + "/npm", Sharing: SharingShared, Mode: anyUser, Trim: toolTrim("npm", "npm cache verify --cache .")}},
 		// prefer-offline: take what the cache has without asking the registry.
 		Env: env("npm_config_cache", toolDir+"/npm", "npm_config_prefer_offline", "true"),
 	},
 	"yarn":   {Dirs: []PresetDir{{Target: toolDir + "/yarn", Sharing: SharingLocked, Mode: anyUser}}, Env: env("YARN_CACHE_FOLDER", toolDir+"/yarn")},
 	"pnpm":   {Dirs: []PresetDir{{Target: toolDir + "/pnpm", Sharing: SharingShared, Mode: anyUser}}, Env: env("npm_config_store_dir", toolDir+"/pnpm")},
 	"pip":    {Dirs: []PresetDir{{Target: toolDir + "/pip", Sharing: SharingShared, Mode: anyUser}}, Env: env("PIP_CACHE_DIR", toolDir+"/pip")},
-	"uv":     {Dirs: []PresetDir{{Target: toolDir + "/uv", Sharing: SharingShared, Mode: anyUser}}, Env: env("UV_CACHE_DIR", toolDir+"/uv")},
-	"ccache": {Dirs: []PresetDir{{Target: toolDir + "/ccache", Sharing: SharingShared, Mode: anyUser}}, Env: env("CCACHE_DIR", toolDir+"/ccache")},
+	"uv":     {Dirs: []PresetDir{{Target: toolDir + "/uv", Sharing: SharingShared, Mode: anyUser, Trim: toolTrim("uv", "uv cache prune --cache-dir .")}}, Env: env("UV_CACHE_DIR", toolDir+"/uv")},
+	"ccache": {Dirs: []PresetDir{{Target: toolDir + "/ccache", Sharing: SharingShared, Mode: anyUser, Trim: toolTrim("ccache", "CCACHE_DIR=. ccache --cleanup")}}, Env: env("CCACHE_DIR", toolDir+"/ccache")},
 	"gradle": {Dirs: []PresetDir{{Target: toolDir + "/gradle", Sharing: SharingShared, Mode: anyUser}}, Env: env("GRADLE_USER_HOME", toolDir+"/gradle")},
 	// Maven and Cargo keep their caches where their official images do.
 	"maven": {Dirs: []PresetDir{{Target: "/root/.m2/repository", Sharing: SharingLocked}}},
 	"cargo": {
 		Dirs: []PresetDir{
-			{Part: "registry", Target: "/usr/local/cargo/registry", Sharing: SharingShared},
+			{Part: "registry", Target: "/usr/local/cargo/registry", Sharing: SharingShared, Trim: trimCargoRegistry},
 			{Part: "git", Target: "/usr/local/cargo/git", Sharing: SharingShared},
 		},
 	},
+}
+
+// The trims of PresetDir.Trim: only what the next build of the same target
+// gets back without a download.
+const (
+	// Go touches each build cache entry it uses (when it is more than an
+	// hour old), so an entry older than the build by an hour was not used.
+	trimGoBuild = `find . -path './[0-9a-f][0-9a-f]/*' -type f -mmin +"$TF_UNUSED_MIN"`
+	// Packages of the versions the stage has installed stay; the package
+	// caches (*.bin) are rebuilt from the lists.
+	trimApt = `find . -maxdepth 1 -name '*.bin'
+find ./archives/partial -mindepth 1 2>/dev/null || true
+status="$TF_STAGE/var/lib/dpkg/status"
+if [ -f "$status" ]; then
+  awk '/^Package:/ { p = $2 } /^Version:/ { v = $2; gsub(":", "%3a", v) } /^Architecture:/ { a = $2 }
+    /^$/ { if (p != "") print "./archives/" p "_" v "_" a ".deb"; p = "" }
+    END { if (p != "") print "./archives/" p "_" v "_" a ".deb" }' "$status" >"$TF_WORK/installed"
+  find ./archives -maxdepth 1 -name '*.deb' | grep -vxF -f "$TF_WORK/installed" || true
+fi`
+	// Cargo unpacks sources again from the .crate files it keeps.
+	trimCargoRegistry = `[ ! -d ./src ] || echo ./src`
+)
+
+// toolTrim runs a tool's own clean-up, safe for what the next build needs,
+// where the stage's base image has the tool.
+func toolTrim(tool, clean string) string {
+	return "if command -v " + tool + " >/dev/null 2>&1; then " + clean + " >&2; fi"
 }
 
 // toolDir holds the language tools' caches; anyUser is their mode.
@@ -124,6 +159,7 @@ type CacheMount struct {
 	Source   String
 	Readonly Bool
 	Persist  Bool
+	Trim     string // the preset directory's trim, unless trim = false
 }
 
 // ResolvedCache is what listing a cache name in `caches` adds to a run step.
@@ -145,7 +181,7 @@ func (sp *Spec) ResolveCache(name string) ResolvedCache {
 		p := Presets[presetName]
 		out := ResolvedCache{Env: p.Env, Files: p.Files}
 		for _, d := range p.Dirs {
-			m := CacheMount{Cache: name, Part: d.Part, ID: String{Value: name}, Target: String{Value: d.Target}, Sharing: String{Value: d.Sharing}, Mode: String{Value: d.Mode}}
+			m := CacheMount{Cache: name, Part: d.Part, ID: String{Value: name}, Target: String{Value: d.Target}, Sharing: String{Value: d.Sharing}, Mode: String{Value: d.Mode}, Trim: d.Trim}
 			if d.Part != "" {
 				m.ID.Value += "/" + d.Part
 			}
@@ -194,4 +230,21 @@ func (m *CacheMount) override(c *Cache, part string) {
 		}
 	}
 	m.UID, m.GID, m.Readonly, m.Persist = c.UID, c.GID, c.Readonly, c.Persist
+	if c.Trim.Loc.Present() && !c.Trim.Value {
+		m.Trim = ""
+	}
+}
+
+// TrimmedPresets lists the presets that trim a directory before an export.
+func TrimmedPresets() []string {
+	var names []string
+	for _, n := range PresetNames() {
+		for _, d := range Presets[n].Dirs {
+			if d.Trim != "" {
+				names = append(names, n)
+				break
+			}
+		}
+	}
+	return names
 }

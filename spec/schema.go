@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // The JSON Schema of the spec, for editors (Taplo, Tombi): every key of every
@@ -109,6 +110,7 @@ func schemaTables(ruleNames []string) map[string]schemaTable {
 			"preset":   strEnum("A built-in cache for a tool (apt, go, npm, ...), under another name.", PresetNames()...),
 			"persist":  boolean("Carry the cache to new builders in cache snapshots.", false),
 			"max_size": str(`With persist: the largest snapshot of the cache an export writes, e.g. "2g"; a bigger one fails the export.`),
+			"trim":     boolean("With persist and a preset that trims ("+strings.Join(TrimmedPresets(), ", ")+"): leave out of snapshots what the next build does not need.", true),
 		}},
 		"stage": {"A build stage.", map[string]prop{
 			"from":      str(`An image ref, the name of another stage, "scratch" or "context:NAME". Required.`),

@@ -344,6 +344,9 @@ type Cache struct {
 	// in bytes, 0 without a cap.
 	MaxSize  String
 	MaxBytes int64
+	// Trim = false keeps the whole cache in snapshots; a preset's caches
+	// are trimmed by default (PresetDir.Trim).
+	Trim Bool
 
 	// Refs are the variables the cache's fields use, sorted.
 	Refs []string

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
@@ -174,8 +175,8 @@ func (f convertFlags) convert(ctx context.Context, cmd string, stderr io.Writer)
 		fmt.Fprintf(stderr, "tomlfront %s: %v\n", cmd, err)
 		return nil, nil, 2
 	}
-	if opt.CacheExport { // an export must run every time: its output changes
-		opt.RunID = identity.NewID()
+	if opt.CacheExport != llbgen.NoCacheExport { // an export must run every time: its output changes
+		opt.RunID, opt.Started = identity.NewID(), time.Now()
 	}
 	if *f.platform != "" {
 		p, err := platforms.Parse(*f.platform)

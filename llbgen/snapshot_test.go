@@ -1,0 +1,360 @@
+package llbgen
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tomlfront/tomlfront/spec"
+)
+
+// The tests below run snapshot.sh itself, as the seed and export steps do,
+// on directories of the test instead of mounts, with the machine's GNU tools
+// and with BusyBox's (the tools of Alpine-like base images).
+
+// snapshotTools are the tool sets the script runs with: PATH for each.
+func snapshotTools(t *testing.T) map[string]string {
+	t.Helper()
+	tools := map[string]string{"GNU": os.Getenv("PATH")}
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		t.Logf("no busybox on this machine: the script runs with GNU tools only")
+		return tools
+	}
+	dir := t.TempDir()
+	for _, applet := range strings.Fields("sh tar find stat awk du sha256sum cut sort xargs tr grep sed head ls mktemp touch date cat rm mkdir dirname basename cp sleep printf") {
+		if err := os.Symlink(bb, filepath.Join(dir, applet)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tools["BusyBox"] = dir
+	return tools
+}
+
+// snapshotRun is one run of the script: its paths and environment.
+type snapshotRun struct {
+	path                        string // PATH
+	cache, snapshot, stage, out string
+	env                         []string
+}
+
+func newSnapshotRun(t *testing.T, path string) *snapshotRun {
+	r := &snapshotRun{path: path}
+	for _, d := range []*string{&r.cache, &r.snapshot, &r.stage, &r.out} {
+		*d = t.TempDir()
+	}
+	return r
+}
+
+// run runs the step (seed or export) for the cache directory dir.
+func (r *snapshotRun) run(t *testing.T, step, dir string, env ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", snapshotScript, "tomlfront", step)
+	cmd.Env = append([]string{"PATH=" + r.path, "TF_DIR=" + dir, "TF_IDENTITY=tomlfront cache snapshot 1, platform linux/amd64, target /c",
+		"TF_CACHE=" + r.cache, "TF_SNAPSHOT=" + r.snapshot, "TF_STAGE=" + r.stage, "TF_OUT=" + r.out}, r.env...)
+	cmd.Env = append(cmd.Env, env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// mustRun is run that fails the test when the script fails.
+func (r *snapshotRun) mustRun(t *testing.T, step, dir string, env ...string) string {
+	t.Helper()
+	out, err := r.run(t, step, dir, env...)
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", step, dir, err, out)
+	}
+	return out
+}
+
+// useOutput makes what the last export wrote the snapshot of the next run,
+// with an empty cache.
+func (r *snapshotRun) useOutput(t *testing.T) {
+	r.snapshot, r.out, r.cache = r.out, t.TempDir(), t.TempDir()
+}
+
+// writeFiles writes files (path: content) under root, with their parents.
+func writeFiles(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// describe lists a tree as the round trip must keep it: every path with its
+// type, mode, owner, size, link target and hard-link count.
+func describe(t *testing.T, root string) string {
+	t.Helper()
+	out, err := exec.Command("sh", "-c", `cd "$1" && find . -exec stat -c '%n %F %a %u:%g %s %h' {} + | LC_ALL=C sort; find . -type l -exec readlink {} +`, "sh", root).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	return string(out)
+}
+
+func TestSnapshotScriptRoundTrip(t *testing.T) {
+	for name, path := range snapshotTools(t) {
+		t.Run(name, func(t *testing.T) {
+			r := newSnapshotRun(t, path)
+			writeFiles(t, r.cache, map[string]string{"a/one": "1", "a/b/two": "22", "three": "333"})
+			for _, err := range []error{
+				os.Symlink("a/one", filepath.Join(r.cache, "link")),
+				os.Link(filepath.Join(r.cache, "three"), filepath.Join(r.cache, "hard")),
+				os.Chmod(filepath.Join(r.cache, "a/b"), 0o700),
+				os.Chown(filepath.Join(r.cache, "a/b/two"), 1000, 1000),
+				os.Chown(filepath.Join(r.cache, "a/b"), 1000, 1000),
+			} {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := describe(t, r.cache)
+			if out := r.mustRun(t, "export", "deps"); !strings.Contains(out, "tomlfront: cache deps: ") || !strings.Contains(out, "archived in deps.tar") {
+				t.Errorf("the export does not say what it archived:\n%s", out)
+			}
+			r.useOutput(t)
+			if out := r.mustRun(t, "seed", "deps"); !strings.Contains(out, "tomlfront: cache deps seeded from the snapshot") {
+				t.Errorf("seed:\n%s", out)
+			}
+			if got := describe(t, r.cache); got != want {
+				t.Errorf("the round trip changed the cache:\n%s\nwant\n%s", got, want)
+			}
+			// A builder with content keeps it.
+			if out := r.mustRun(t, "seed", "deps"); !strings.Contains(out, "already has content on this builder") {
+				t.Errorf("second seed:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestSnapshotScriptRefuses: a snapshot that is corrupt, truncated, of
+// another platform or without the cache leaves the cache empty, saying why.
+func TestSnapshotScriptRefuses(t *testing.T) {
+	for name, path := range snapshotTools(t) {
+		t.Run(name, func(t *testing.T) {
+			for _, c := range []struct {
+				name, say string
+				spoil     func(snapshot string) error
+			}{
+				{"truncated", "deps.tar is corrupt, truncated or without its .sha256: cache deps starts empty", func(s string) error {
+					return os.Truncate(filepath.Join(s, "deps.tar"), 3000)
+				}},
+				{"corrupt", "deps.tar is corrupt, truncated or without its .sha256", func(s string) error {
+					f, err := os.OpenFile(filepath.Join(s, "deps.tar"), os.O_WRONLY, 0)
+					if err != nil {
+						return err
+					}
+					defer f.Close()
+					_, err = f.WriteAt([]byte("garbage"), 1024)
+					return err
+				}},
+				{"another platform", "deps.tar is of another platform or cache layout (tomlfront cache snapshot 1, platform linux/arm64, target /c; this build needs tomlfront cache snapshot 1, platform linux/amd64, target /c)", func(s string) error {
+					return os.WriteFile(filepath.Join(s, "deps.tar.info"), []byte("tomlfront cache snapshot 1, platform linux/arm64, target /c\n"), 0o644)
+				}},
+				{"no archive", "the snapshot has no deps.tar; cache deps starts empty", func(s string) error {
+					return os.Remove(filepath.Join(s, "deps.tar"))
+				}},
+			} {
+				r := newSnapshotRun(t, path)
+				writeFiles(t, r.cache, map[string]string{"big": strings.Repeat("x", 20000), "small": "s"})
+				r.mustRun(t, "export", "deps")
+				r.useOutput(t)
+				if err := c.spoil(r.snapshot); err != nil {
+					t.Fatal(err)
+				}
+				if out := r.mustRun(t, "seed", "deps"); !strings.Contains(out, c.say) {
+					t.Errorf("%s: the seed says\n%s\nwant %q", c.name, out, c.say)
+				}
+				if entries, _ := os.ReadDir(r.cache); len(entries) != 0 {
+					t.Errorf("%s: the cache holds %d entries, want none", c.name, len(entries))
+				}
+			}
+		})
+	}
+}
+
+// TestSnapshotScriptTrim runs the presets' trims: each leaves out what it
+// says and keeps the rest, and the export says how much it left out.
+func TestSnapshotScriptTrim(t *testing.T) {
+	old := time.Now().Add(-3 * time.Hour)
+	status := "Package: curl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 7.88.1-10+deb12u14\n\nPackage: tzdata\nStatus: install ok installed\nArchitecture: all\nVersion: 1:2025b-0+deb12u1\n"
+	for _, c := range []struct {
+		preset string
+		dir    int // of the preset's directories
+		files  map[string]string
+		setup  func(r *snapshotRun) error
+		kept   []string
+		left   []string
+	}{
+		{"go", 1,
+			map[string]string{"ab/ab01-a": "used", "ab/ab02-d": "used", "cd/cd01-a": "unused", "cd/cd02-d": "unused", "trim.txt": "1", "README": "r"},
+			func(r *snapshotRun) error {
+				for _, f := range []string{"cd/cd01-a", "cd/cd02-d", "trim.txt", "README"} {
+					if err := os.Chtimes(filepath.Join(r.cache, f), old, old); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+			[]string{"./ab/ab01-a", "./ab/ab02-d", "./trim.txt", "./README"}, []string{"./cd/cd01-a", "./cd/cd02-d"}},
+		{"apt", 0,
+			map[string]string{"archives/curl_7.88.1-10+deb12u14_amd64.deb": "c", "archives/curl_7.88.1-10+deb12u12_amd64.deb": "old", "archives/tzdata_1%3a2025b-0+deb12u1_all.deb": "tz",
+				"archives/partial/x.deb": "p", "archives/lock": "", "pkgcache.bin": "bin", "srcpkgcache.bin": "bin"},
+			func(r *snapshotRun) error {
+				writeFiles(t, r.stage, map[string]string{"var/lib/dpkg/status": status})
+				return nil
+			},
+			[]string{"./archives/curl_7.88.1-10+deb12u14_amd64.deb", "./archives/tzdata_1%3a2025b-0+deb12u1_all.deb", "./archives/lock", "./archives/partial"},
+			[]string{"./archives/curl_7.88.1-10+deb12u12_amd64.deb", "./archives/partial/x.deb", "./pkgcache.bin", "./srcpkgcache.bin"}},
+		{"cargo", 0,
+			map[string]string{"cache/index/serde-1.0.0.crate": "c", "src/index/serde-1.0.0/lib.rs": "s", "index/x": "i"},
+			nil, []string{"./cache/index/serde-1.0.0.crate", "./index/x"}, []string{"./src", "./src/index/serde-1.0.0/lib.rs"}},
+	} {
+		// The trims are for images with GNU tar (Debian's, Ubuntu's...);
+		// TestSnapshotScriptTrimFallback is the rest.
+		t.Run(c.preset, func(t *testing.T) {
+			r := newSnapshotRun(t, os.Getenv("PATH"))
+			writeFiles(t, r.cache, c.files)
+			if c.setup != nil {
+				if err := c.setup(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			trim := spec.Presets[c.preset].Dirs[c.dir].Trim
+			out := r.mustRun(t, "export", "c", "TF_TRIM="+trim, "TF_STARTED="+strconv.FormatInt(time.Now().Add(-time.Minute).Unix(), 10))
+			if !strings.Contains(out, "paths the next build does not need") {
+				t.Errorf("the export does not say it trimmed:\n%s", out)
+			}
+			list, err := exec.Command("tar", "-tf", filepath.Join(r.out, "c.tar")).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v: %s", err, list)
+			}
+			names := map[string]bool{}
+			for _, n := range strings.Fields(string(list)) {
+				names[strings.TrimSuffix(n, "/")] = true
+			}
+			for _, n := range c.kept {
+				if !names[n] {
+					t.Errorf("the trim left out %s, which the next build needs: %s", n, list)
+				}
+			}
+			for _, n := range c.left {
+				if names[n] {
+					t.Errorf("the trim kept %s", n)
+				}
+			}
+		})
+	}
+}
+
+// TestSnapshotScriptTrimFallback: with a tar that cannot leave paths out
+// (Debian's BusyBox), the export keeps the whole cache and says so.
+func TestSnapshotScriptTrimFallback(t *testing.T) {
+	path, ok := snapshotTools(t)["BusyBox"]
+	if !ok {
+		t.Skip("no busybox on this machine")
+	}
+	if err := exec.Command(filepath.Join(path, "tar"), "-cf", "/dev/null", "-X", "/dev/null", "/dev/null").Run(); err == nil {
+		t.Skip("this machine's busybox tar leaves paths out")
+	}
+	r := newSnapshotRun(t, path)
+	writeFiles(t, r.cache, map[string]string{"junk": "j", "kept": "k"})
+	if out := r.mustRun(t, "export", "deps", "TF_TRIM=echo ./junk"); !strings.Contains(out, "this image's tar cannot leave paths out (-X); the snapshot keeps the whole cache") {
+		t.Errorf("export:\n%s", out)
+	}
+	list, err := exec.Command("tar", "-tf", filepath.Join(r.out, "deps.tar")).CombinedOutput()
+	if err != nil || !strings.Contains(string(list), "./junk") {
+		t.Errorf("the snapshot lost what it could not leave out: %v %s", err, list)
+	}
+}
+
+// TestSnapshotScriptAuto: an auto export leaves out a cache whose content is
+// the snapshot's, even when its times changed, and exports one that changed
+// or that the build got no snapshot of.
+func TestSnapshotScriptAuto(t *testing.T) {
+	for name, path := range snapshotTools(t) {
+		t.Run(name, func(t *testing.T) {
+			r := newSnapshotRun(t, path)
+			writeFiles(t, r.cache, map[string]string{"a/one": "1", "two": "2"})
+			if out := r.mustRun(t, "export", "deps", "TF_AUTO=1"); !strings.Contains(out, "cache deps: the build was given no snapshot of it to compare with: exported") {
+				t.Errorf("first export:\n%s", out)
+			}
+			r.useOutput(t)
+			r.mustRun(t, "seed", "deps")
+			later := time.Now().Add(time.Hour)
+			if err := os.Chtimes(filepath.Join(r.cache, "two"), later, later); err != nil {
+				t.Fatal(err)
+			}
+			out := r.mustRun(t, "export", "deps", "TF_AUTO=1")
+			if !strings.Contains(out, "cache deps unchanged since the snapshot (content sha256:") {
+				t.Errorf("unchanged export:\n%s", out)
+			}
+			if entries, _ := os.ReadDir(r.out); len(entries) != 0 {
+				t.Errorf("an unchanged cache was exported: %v", entries)
+			}
+			writeFiles(t, r.cache, map[string]string{"two": "changed"})
+			if out := r.mustRun(t, "export", "deps", "TF_AUTO=1"); !strings.Contains(out, "cache deps changed since the snapshot: exported") {
+				t.Errorf("changed export:\n%s", out)
+			}
+			if _, err := os.Stat(filepath.Join(r.out, "deps.tar")); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestSnapshotScriptMaxSize: an export above max_size fails before writing
+// anything, with what to do; a trimmed cache is measured after its trim.
+func TestSnapshotScriptMaxSize(t *testing.T) {
+	for name, path := range snapshotTools(t) {
+		t.Run(name, func(t *testing.T) {
+			r := newSnapshotRun(t, path)
+			writeFiles(t, r.cache, map[string]string{"big": strings.Repeat("x", 300<<10), "small": "s"})
+			out, err := r.run(t, "export", "deps", "TF_MAX_KIB=200", "TF_MAX_SIZE=200k")
+			if err == nil || !strings.Contains(out, "tomlfront: cache deps holds 300 KiB, above its max_size 200k: the snapshot is not exported; trim the cache, raise max_size or drop persist") {
+				t.Errorf("export above max_size: %v\n%s", err, out)
+			}
+			if entries, _ := os.ReadDir(r.out); len(entries) != 0 {
+				t.Errorf("the export wrote %v", entries)
+			}
+			if name == "GNU" { // TestSnapshotScriptTrimFallback has BusyBox's
+				r.mustRun(t, "export", "deps", "TF_MAX_KIB=200", "TF_MAX_SIZE=200k", "TF_TRIM=echo ./big")
+			}
+		})
+	}
+}
+
+// TestSnapshotScriptProgress: an archive that takes a while says how far it
+// has come, in KiB, while it is written and while it is extracted.
+func TestSnapshotScriptProgress(t *testing.T) {
+	realTar, err := exec.LookPath("tar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A tar that takes two seconds to start.
+	slow := t.TempDir()
+	writeFiles(t, slow, map[string]string{"tar": "#!/bin/sh\nsleep 2\nexec " + realTar + " \"$@\"\n"})
+	if err := os.Chmod(filepath.Join(slow, "tar"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := newSnapshotRun(t, slow+":"+os.Getenv("PATH"))
+	r.env = []string{"TF_PROGRESS_SECONDS=1"}
+	writeFiles(t, r.cache, map[string]string{"a": strings.Repeat("a", 100<<10)})
+	if out := r.mustRun(t, "export", "deps"); !strings.Contains(out, "tomlfront: cache deps: archived 0 of 100 KiB") {
+		t.Errorf("the export shows no progress:\n%s", out)
+	}
+	r.useOutput(t)
+	if out := r.mustRun(t, "seed", "deps"); !strings.Contains(out, "tomlfront: cache deps: seeded ") || !strings.Contains(out, " KiB") {
+		t.Errorf("the seed shows no progress:\n%s", out)
+	}
+}
