@@ -1,64 +1,369 @@
 #!/usr/bin/env bash
-# What a cache snapshot saves: builds examples/go-app after a one-line source
-# change on a fresh builder (a buildkitd with an empty root), without and with
-# a snapshot of its caches, RUNS times each on the same machine, and reports
-# the medians and their ratio. Uses the bench (started when not running).
+# What a cache snapshot saves, on real projects. For each project of PROJECTS
+# (default: go-service node-app debian-image go-app; the first three are the
+# fixtures in e2e/testdata/projects, whose caches have persist = true), on the
+# bench's daemon binary and machine:
+#
+#   once, on the bench's builder: a first build, the snapshot export
+#   (TOMLFRONT_CACHE_EXPORT=1, -o type=local) and the buildkit-cache-dance
+#   extraction (RUN --mount=type=cache copying the caches out, FROM scratch,
+#   -o type=local) of the same caches;
+#
+#   then RUNS times (default 5), after a one-line source change:
+#   - a fresh builder (buildkitd with an empty root) without a snapshot,
+#   - a fresh builder with the snapshot (--build-context tomlfront-cache=DIR),
+#   - a fresh builder with the cache dance: an extra build that copies the
+#     extracted directories into the cache mounts (same id, sharing, mode),
+#     then the build,
+#   - the bench's warm builder.
+#
+# Each fresh builder first runs a build that only pulls the frontend and the
+# project's base image (the same for every fresh case): that pull is timed
+# and reported apart. Every time includes a `sync` after the build. Reports
+# min / median / max per case, the ratios without/with, with/warm, dance vs
+# snapshot, and the sizes, as markdown tables on stdout; logs of every build
+# go to SNAPBENCH_LOGS (default $TOMLFRONT_BENCH_STATE/snapshot-bench), with
+# the slowest steps and the downloads of each case's last run in steps.txt.
+#
+# Knobs: RUNS (5), PROJECTS, BUILD_TIMEOUT (seconds per build, 900).
+# Uses the bench (started when not running).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+repo=$PWD
 
 runs=${RUNS:-5}
+projects=${PROJECTS:-go-service node-app debian-image go-app}
+build_timeout=${BUILD_TIMEOUT:-900}
 state=${TOMLFRONT_BENCH_STATE:-/tmp/tomlfront-bench}
 export TOMLFRONT_BENCH_STATE=$state
+[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "RUNS must be a positive integer" >&2; exit 2; }
 # shellcheck source=/dev/null  # env.sh is written by up.sh at run time
 if ! { [[ -f $state/env.sh ]] && (source "$state/env.sh" && buildctl debug workers >/dev/null 2>&1); }; then
   bash scripts/bench/up.sh >/dev/null
 fi
 # shellcheck source=/dev/null  # env.sh is written by up.sh at run time
 source "$state/env.sh"
+# No provenance attestation: with a local output it would land in the
+# snapshot (docs/ci.md), and it would only add the same work to every case.
+export BUILDX_NO_DEFAULT_ATTESTATIONS=1
+
+logs=${SNAPBENCH_LOGS:-$state/snapshot-bench}
+mkdir -p "$logs"
+work=$(mktemp -d)
+fresh_names=(snapbench-without snapbench-with snapbench-dance)
 
 log() { printf '== %s\n' "$*" >&2; }
-quiet() { "$@" >/dev/null 2>&1 || { "$@"; exit 1; }; }
+die() { log "ERROR: $*"; exit 1; }
 
-log "building the frontend image"
-quiet docker buildx build --provenance=false --build-context gomodcache="$(go env GOMODCACHE)/cache/download" \
-  --tag "$TOMLFRONT_REGISTRY/tomlfront/tomlfront:1" --push .
+cleanup() {
+  local name pid
+  for name in "${fresh_names[@]}"; do
+    docker buildx rm "$name" >/dev/null 2>&1 || true
+  done
+  # Only the extra buildkitds this script started, by their recorded pid.
+  if [[ -f $state/pids ]]; then
+    while read -r pid name; do
+      case " ${fresh_names[*]/#/buildkitd-} " in
+        *" $name "*)
+          # The pid file keeps replaced daemons too: kill only a live one
+          # that is still that buildkitd (pids are reused).
+          if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--root $state/${name#buildkitd-}/root"; then
+            kill "$pid" 2>/dev/null || true
+          fi
+          ;;
+      esac
+    done <"$state/pids"
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp -r examples/go-app "$work/app"
-log "taking a snapshot of go-app's caches on the bench's builder"
-quiet docker buildx build -f "$work/app/build.toml" --output "type=local,dest=$work/out" "$work/app"
-quiet docker buildx build -f "$work/app/build.toml" --build-arg TOMLFRONT_CACHE_EXPORT=1 --output "type=local,dest=$work/snapshot" "$work/app"
-log "snapshot: $(du -sh "$work/snapshot" | cut -f1)"
-
-# seconds runs a build on a new, empty builder and prints how long it took.
-seconds() {
-  local name=$1
+# run_logged LOG CMD...: CMD with the time limit, its output in LOG; on
+# failure, says so with the end of LOG.
+run_logged() {
+  local out=$1
   shift
-  local addr
-  addr=$(bash scripts/bench/buildkitd-extra.sh "$name" | tail -n 1)
-  docker buildx rm "$name" >/dev/null 2>&1 || true
-  quiet docker buildx create --name "$name" --driver remote "$addr"
-  local start end
-  start=$(date +%s.%N)
-  quiet docker buildx build --builder "$name" -f "$work/app/build.toml" "$@" --output "type=local,dest=$work/out" "$work/app"
-  end=$(date +%s.%N)
-  docker buildx rm "$name" >/dev/null 2>&1 || true
-  echo "$end - $start" | bc
+  if ! timeout "$build_timeout" "$@" >"$out" 2>&1; then
+    log "failed (or over ${build_timeout}s): $*"
+    tail -n 40 "$out" >&2
+    return 1
+  fi
 }
 
-median() { sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+# timed LOG CMD...: runs CMD as run_logged does, then sync, and prints the
+# seconds it took (sync included; pending writes of earlier work are flushed
+# before the clock starts).
+timed() {
+  local out=$1 start end
+  shift
+  sync
+  start=$(date +%s.%N)
+  run_logged "$out" "$@" || return 1
+  sync
+  end=$(date +%s.%N)
+  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f\n", b - a }'
+}
 
-: >"$work/without"
-: >"$work/with"
-for i in $(seq "$runs"); do
-  echo "// change $i" >>"$work/app/main.go"
-  seconds snapbench-without >>"$work/without"
-  seconds snapbench-with --build-context "tomlfront-cache=$work/snapshot" >>"$work/with"
-  log "run $i: without $(tail -n 1 "$work/without")s, with $(tail -n 1 "$work/with")s"
+# stats FILE: "min median max" of the numbers in FILE, one a line.
+stats() {
+  sort -n "$1" | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print "- - -"; exit }
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "%.1f %.1f %.1f\n", v[1], m, v[NR] }'
+}
+median() { stats "$1" | awk '{ print $2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+mb() { du -sb "$1" | awk '{ printf "%.0f", $1 / 1e6 }'; }
+files() { find "$1" -type f | wc -l; }
+
+# steps LOG: the slowest steps of a --progress=plain log, what was
+# downloaded, and what tomlfront said about its caches.
+steps() {
+  awk '
+    /^#[0-9]+ / { n = $1; if (!(n in name)) { sub(/^#[0-9]+ /, ""); name[n] = substr($0, 1, 110) } }
+    / DONE [0-9.]+s$/ { d[$1] = $NF; sub(/s$/, "", d[$1]) }
+    END { for (n in d) if (d[n] >= 1) printf "%8.1fs %s\n", d[n], name[n] }' "$1" | sort -rn | head -n 8
+  printf '  go modules downloaded: %s, apt packages fetched (Get:): %s, npm fetches logged: %s\n' \
+    "$(grep -c 'go: downloading' "$1" || true)" "$(grep -cE ' Get:[0-9]+ ' "$1" || true)" "$(grep -c 'http fetch' "$1" || true)"
+  grep -E 'tomlfront: ' "$1" | sed -E 's/^#[0-9]+ [0-9.]+ /  /' | sort -u | head -n 12 || true
+}
+
+log "$(buildkitd --version | head -n 1); $(docker buildx version)"
+log "building the frontend image"
+run_logged "$logs/frontend.log" docker buildx build --progress=plain --provenance=false \
+  --build-context gomodcache="$(go env GOMODCACHE)/cache/download" \
+  --tag "$TOMLFRONT_REGISTRY/tomlfront/tomlfront:1" --push .
+
+# project_dir, change_file, base_image, output: what each project is.
+project_dir() {
+  case $1 in
+    go-app) echo examples/go-app ;;
+    go-service | node-app | debian-image) echo "e2e/testdata/projects/$1" ;;
+    *) die "unknown project $1 (go-app, go-service, node-app, debian-image)" ;;
+  esac
+}
+change_line() {
+  case $1 in
+    go-app | go-service) echo "main.go //" ;;
+    node-app) echo "src/server.js //" ;;
+    debian-image) echo "motd.sh #" ;;
+  esac
+}
+base_image() {
+  case $1 in
+    go-app | go-service) echo golang:1.26 ;;
+    node-app) echo node:18 ;;
+    debian-image) echo debian:bookworm ;;
+  esac
+}
+# The Go projects end in a scratch stage with one binary: -o type=local.
+# The others are whole images, which the local exporter would write file by
+# file (and may stall on, moby/buildkit#2950): they are solved, not exported.
+output_args() {
+  case $1 in
+    go-app | go-service) echo "--output type=local,dest=$2" ;;
+    *) echo "--output type=cacheonly" ;;
+  esac
+}
+
+# fresh NAME: a new buildkitd with an empty root, as buildx builder NAME.
+fresh() {
+  local addr
+  addr=$(bash scripts/bench/buildkitd-extra.sh "$1" 2>>"$logs/daemons.log" | tail -n 1)
+  docker buildx rm "$1" >/dev/null 2>&1 || true
+  docker buildx create --name "$1" --driver remote "$addr" >/dev/null
+}
+
+# cache_mounts SPEC NS: one line per cache mount of the spec's target, as
+# BuildKit sees it: id, target, sharing, mode (decimal, - when the cache
+# has no mode of its own), uid, gid; read from the LLB tomlfront makes.
+cache_mounts() {
+  go run ./cmd/tomlfront llb -f "$1" --build-arg "BUILDKIT_CACHE_MOUNT_NS=$2" | buildctl debug dump-llb | jq -rs '
+    (map({key: .Digest, value: .}) | from_entries) as $ops
+    | [ .[] | select(.Op.Op.exec != null) | . as $e | .Op.Op.exec.mounts[] | select(.cacheOpt != null)
+        | (.input // 0) as $i
+        | (if $i >= 0 then ($e.Op.inputs[$i].digest // "") else "" end) as $src
+        | (($ops[$src].Op.Op.file.actions[0].Action.mkdir) // null) as $mk
+        | [ .cacheOpt.ID, .dest,
+            ({"0": "shared", "1": "private", "2": "locked", "SHARED": "shared", "PRIVATE": "private", "LOCKED": "locked"}[(.cacheOpt.sharing // 0) | tostring]),
+            (if $mk != null and $mk.path == "/cache" then ($mk.mode | tostring) else "-" end),
+            (($mk.owner.user.User.ByID // 0) | tostring), (($mk.owner.group.User.ByID // 0) | tostring) ] ]
+    | unique | .[] | @tsv'
+}
+
+# dance_files DIR NS MOUNTS: the cache dance's two Dockerfiles in DIR, for
+# the mounts cache_mounts printed: extract.Dockerfile copies every cache to
+# /<n>/ of its output, inject.Dockerfile copies /<n>/ of its context back.
+# The Dockerfile frontend prefixes BUILDKIT_CACHE_MOUNT_NS and a slash to
+# every id, so the ids are given without the namespace and the builds get
+# the same BUILDKIT_CACHE_MOUNT_NS.
+dance_files() {
+  local dir=$1 ns=$2 mounts=$3 id target sharing mode uid gid n=0 flags="" out="" in=""
+  while IFS=$'\t' read -r id target sharing mode uid gid; do
+    [[ $id == "$ns/"* ]] || die "cache id $id is not in namespace $ns"
+    flags+=" --mount=type=cache,id=${id#"$ns/"},target=$target,sharing=$sharing"
+    [[ $mode == - ]] || flags+=",mode=$(printf '0%o' "$mode"),uid=$uid,gid=$gid"
+    out+=" && mkdir -p /dance/$n && cp -p -R $target/. /dance/$n/"
+    in+=" && cp -p -R /dance/$n/. $target/"
+    n=$((n + 1))
+  done <<<"$mounts"
+  mkdir -p "$dir"
+  cat >"$dir/extract.Dockerfile" <<DF
+FROM busybox
+ARG STAMP
+RUN$flags \\
+    echo "dance \$STAMP"$out
+FROM scratch
+COPY --from=0 /dance /
+DF
+  cat >"$dir/inject.Dockerfile" <<DF
+FROM busybox
+ARG STAMP
+RUN --mount=type=bind,source=.,target=/dance$flags \\
+    echo "dance \$STAMP"$in
+DF
+}
+
+results=$work/results.md
+{
+  echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(free -g | awk '/^Mem:/ { print $2 }') GiB;"
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(buildkitd --version | head -n 1); RUNS=$runs;"
+  echo "tomlfront $(git -C "$repo" describe --always --dirty 2>/dev/null || echo "${TOMLFRONT_REV:-unknown revision}")."
+} >"$results"
+
+bench_project() {
+  local p=$1 dir pw ns file comment base spec ctx
+  dir=$(project_dir "$p")
+  read -r file comment <<<"$(change_line "$p")"
+  base=$(base_image "$p")
+  pw=$work/$p
+  ctx=$pw/src
+  spec=$ctx/build.toml
+  mkdir -p "$pw" "$logs/$p"
+  cp -r "$dir" "$ctx"
+  rm -rf "$ctx/node_modules" "$ctx/dist"
+  # A namespace of its own: this run's caches start empty on the bench's
+  # builder, and no other project's build (go-app and go-service share the
+  # go preset's ids) adds to its snapshot.
+  ns="snapbench-$p-$(date +%s)"
+  local args=(--progress=plain --build-arg "BUILDKIT_CACHE_MOUNT_NS=$ns")
+  local out_main out_fresh
+  read -r -a out_main <<<"$(output_args "$p" "$pw/out-main")"
+  read -r -a out_fresh <<<"$(output_args "$p" "$pw/out-fresh")"
+
+  mkdir -p "$pw/pull"
+  cat >"$pw/pull/build.toml" <<TOML
+# syntax=ghcr.io/tomlfront/tomlfront:1
+version = 1
+[stages.pull]
+from = "$base"
+[[stages.pull.steps]]
+run = "true"
+TOML
+
+  log "$p: first build on the bench's builder (caches empty)"
+  timed "$logs/$p/first.log" docker buildx build "${args[@]}" -f "$spec" "${out_main[@]}" "$ctx" >"$pw/first"
+  log "$p: snapshot export"
+  timed "$logs/$p/export.log" docker buildx build "${args[@]}" -f "$spec" --build-arg TOMLFRONT_CACHE_EXPORT=1 \
+    --output "type=local,dest=$pw/snapshot" "$ctx" >"$pw/export"
+  log "$p: snapshot $(mb "$pw/snapshot") MB: $(cd "$pw/snapshot" && echo *)"
+
+  local mounts
+  mounts=$(cache_mounts "$spec" "$ns")
+  printf '%s\n' "$mounts" >"$logs/$p/cache-mounts.tsv"
+  dance_files "$pw/dance-files" "$ns" "$mounts"
+  mkdir -p "$pw/empty"
+  log "$p: cache-dance extraction"
+  local try
+  for try in 1 2 3; do
+    rm -rf "$pw/dance"
+    if timed "$logs/$p/dance-extract.log" docker buildx build "${args[@]}" --build-arg "STAMP=$(date +%s.%N)" \
+      -f "$pw/dance-files/extract.Dockerfile" --output "type=local,dest=$pw/dance" "$pw/empty" >"$pw/extract"; then
+      break
+    fi
+    echo "dance extraction attempt $try failed or stalled" >>"$pw/stalls"
+    [[ $try != 3 ]] || die "$p: the cache-dance extraction failed three times"
+  done
+  log "$p: dance $(mb "$pw/dance") MB in $(files "$pw/dance") files; snapshot $(files "$pw/snapshot") files"
+
+  local f
+  for f in pull-times without with dance-inject dance-build dance-total warm; do : >"$pw/$f"; done
+  local i tp tw ts t1 t2 tm
+  for i in $(seq "$runs"); do
+    echo "$comment change $i" >>"$ctx/$file"
+
+    fresh snapbench-without
+    timed "$logs/$p/pull-without.log" docker buildx build --builder snapbench-without "${args[@]}" \
+      -f "$pw/pull/build.toml" --output type=cacheonly "$pw/pull" >>"$pw/pull-times"
+    tw=$(timed "$logs/$p/without.log" docker buildx build --builder snapbench-without "${args[@]}" -f "$spec" "${out_fresh[@]}" "$ctx")
+    echo "$tw" >>"$pw/without"
+
+    fresh snapbench-with
+    timed "$logs/$p/pull-with.log" docker buildx build --builder snapbench-with "${args[@]}" \
+      -f "$pw/pull/build.toml" --output type=cacheonly "$pw/pull" >>"$pw/pull-times"
+    ts=$(timed "$logs/$p/with.log" docker buildx build --builder snapbench-with "${args[@]}" -f "$spec" \
+      --build-context "tomlfront-cache=$pw/snapshot" "${out_fresh[@]}" "$ctx")
+    echo "$ts" >>"$pw/with"
+
+    fresh snapbench-dance
+    timed "$logs/$p/pull-dance.log" docker buildx build --builder snapbench-dance "${args[@]}" \
+      -f "$pw/pull/build.toml" --output type=cacheonly "$pw/pull" >>"$pw/pull-times"
+    t1=$(timed "$logs/$p/dance-inject.log" docker buildx build --builder snapbench-dance "${args[@]}" \
+      --build-arg "STAMP=$(date +%s.%N)" -f "$pw/dance-files/inject.Dockerfile" --output type=cacheonly "$pw/dance")
+    t2=$(timed "$logs/$p/dance.log" docker buildx build --builder snapbench-dance "${args[@]}" -f "$spec" "${out_fresh[@]}" "$ctx")
+    echo "$t1" >>"$pw/dance-inject"
+    echo "$t2" >>"$pw/dance-build"
+    awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.2f\n", a + b }' >>"$pw/dance-total"
+
+    tm=$(timed "$logs/$p/warm.log" docker buildx build "${args[@]}" -f "$spec" "${out_main[@]}" "$ctx")
+    echo "$tm" >>"$pw/warm"
+    tp=$(tail -n 3 "$pw/pull-times" | paste -sd/)
+    log "$p run $i/$runs: pulls ${tp}s; without ${tw}s, with ${ts}s, dance ${t1}+${t2}s, warm ${tm}s"
+  done
+
+  {
+    local c
+    for c in first export dance-extract pull-without without with dance-inject dance warm; do
+      echo "--- $c (last run): slowest steps"
+      steps "$logs/$p/$c.log"
+    done
+  } >"$logs/$p/steps.txt"
+
+  local w s d wm
+  w=$(median "$pw/without")
+  s=$(median "$pw/with")
+  d=$(median "$pw/dance-total")
+  wm=$(median "$pw/warm")
+  row() { printf '| %s | %s |\n' "$1" "$(stats "$2" | awk '{ printf "%s | %s | %s", $1, $2, $3 }')"; }
+  {
+    echo
+    echo "#### $p"
+    echo
+    echo "Seconds, $runs runs, \`sync\` included."
+    echo
+    echo "| | min | median | max |"
+    echo "|---|---|---|---|"
+    row "pull on a fresh builder: frontend + \`$base\` (each fresh case)" "$pw/pull-times"
+    row "fresh builder, no snapshot" "$pw/without"
+    row "fresh builder, with the snapshot" "$pw/with"
+    row "fresh builder, cache dance: inject" "$pw/dance-inject"
+    row "fresh builder, cache dance: build" "$pw/dance-build"
+    row "fresh builder, cache dance: inject + build" "$pw/dance-total"
+    row "warm builder" "$pw/warm"
+    echo
+    echo "| once, on the bench's builder | seconds | size |"
+    echo "|---|---|---|"
+    echo "| first build (caches empty, base image present) | $(cat "$pw/first") | |"
+    echo "| snapshot export (\`TOMLFRONT_CACHE_EXPORT=1\`, \`-o type=local\`) | $(cat "$pw/export") | $(mb "$pw/snapshot") MB, $(files "$pw/snapshot") files |"
+    echo "| cache-dance extraction (\`-o type=local\`) | $(cat "$pw/extract") | $(mb "$pw/dance") MB, $(files "$pw/dance") files$([[ -f $pw/stalls ]] && echo ", $(wc -l <"$pw/stalls") failed or stalled attempts before") |"
+    echo
+    echo "Ratios of medians: without / with **$(ratio "$w" "$s")** (aim ≥ 3), with / warm **$(ratio "$s" "$wm")** (aim ≤ 2), dance (inject + build) / with $(ratio "$d" "$s"), dance build alone / with $(ratio "$(median "$pw/dance-build")" "$s"), dance extraction / snapshot export $(ratio "$(cat "$pw/extract")" "$(cat "$pw/export")")."
+  } >>"$results"
+  log "$p done; steps: $logs/$p/steps.txt"
+}
+
+for p in $projects; do
+  bench_project "$p"
 done
-without=$(median <"$work/without")
-with=$(median <"$work/with")
-printf 'go-app after a one-line change on a fresh builder, median of %d runs:\n' "$runs"
-printf '  without a snapshot: %.1f s\n  with a snapshot:    %.1f s\n  ratio (with/without): %.2f\n' \
-  "$without" "$with" "$(echo "$with / $without" | bc -l)"
+cp "$results" "$logs/results.md"
+cat "$results"
