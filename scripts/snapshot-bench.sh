@@ -25,7 +25,9 @@
 # go to SNAPBENCH_LOGS (default $TOMLFRONT_BENCH_STATE/snapshot-bench), with
 # the slowest steps and the downloads of each case's last run in steps.txt.
 #
-# Knobs: RUNS (5), PROJECTS, BUILD_TIMEOUT (seconds per build, 900).
+# Knobs: RUNS (5), PROJECTS, BUILD_TIMEOUT (seconds per build, 900), STALL
+# (seconds without progress after which an export to a directory counts as
+# stalled, 90), DANCE_TRIES (tries of the dance's -o type=local, 3).
 # Uses the bench (started when not running).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -34,6 +36,8 @@ repo=$PWD
 runs=${RUNS:-5}
 projects=${PROJECTS:-go-service node-app debian-image go-app}
 build_timeout=${BUILD_TIMEOUT:-900}
+stall=${STALL:-90}
+dance_tries=${DANCE_TRIES:-3}
 state=${TOMLFRONT_BENCH_STATE:-/tmp/tomlfront-bench}
 export TOMLFRONT_BENCH_STATE=$state
 [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "RUNS must be a positive integer" >&2; exit 2; }
@@ -67,7 +71,7 @@ cleanup() {
         *" $name "*)
           # The pid file keeps replaced daemons too: kill only a live one
           # that is still that buildkitd (pids are reused).
-          if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--root $state/${name#buildkitd-}/root"; then
+          if [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' </proc/"$pid"/cmdline | grep -qF -- "--root $state/${name#buildkitd-}/root"; then
             kill "$pid" 2>/dev/null || true
           fi
           ;;
@@ -83,7 +87,7 @@ trap cleanup EXIT
 run_logged() {
   local out=$1
   shift
-  if ! timeout "$build_timeout" "$@" >"$out" 2>&1; then
+  if ! timeout -k 20 "$build_timeout" "$@" >"$out" 2>&1; then
     log "failed (or over ${build_timeout}s): $*"
     tail -n 40 "$out" >&2
     return 1
@@ -99,6 +103,42 @@ timed() {
   sync
   start=$(date +%s.%N)
   run_logged "$out" "$@" || return 1
+  sync
+  end=$(date +%s.%N)
+  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f\n", b - a }'
+}
+
+# exported DEST LOG CMD...: as timed, for a build that writes the directory
+# DEST. One whose DEST and LOG stop growing for STALL seconds has stalled
+# (the local exporter's deadlock with many files, moby/buildkit#2950): it is
+# stopped and exported returns 2.
+exported() {
+  local dest=$1 out=$2 start end pid now last="" idle=0 rc=0
+  shift 2
+  sync
+  start=$(date +%s.%N)
+  timeout -k 20 "$build_timeout" "$@" >"$out" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 5
+    now="$(du -sb "$dest" 2>/dev/null | cut -f1) $(stat -c %s "$out")"
+    if [[ $now == "$last" ]]; then idle=$((idle + 5)); else idle=0 last=$now; fi
+    if ((idle >= stall)); then
+      log "no progress for ${stall}s at $(du -sh "$dest" 2>/dev/null | cut -f1): stalled; stopping it"
+      # timeout leads a process group of its own: stop all of it.
+      kill -TERM -- "-$pid" 2>/dev/null || true
+      sleep 10
+      kill -KILL -- "-$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+      return 2
+    fi
+  done
+  wait "$pid" || rc=$?
+  if ((rc != 0)); then
+    log "failed (or over ${build_timeout}s): $*"
+    tail -n 40 "$out" >&2
+    return 1
+  fi
   sync
   end=$(date +%s.%N)
   awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f\n", b - a }'
@@ -264,8 +304,8 @@ TOML
   log "$p: first build on the bench's builder (caches empty)"
   timed "$logs/$p/first.log" docker buildx build "${args[@]}" -f "$spec" "${out_main[@]}" "$ctx" >"$pw/first"
   log "$p: snapshot export"
-  timed "$logs/$p/export.log" docker buildx build "${args[@]}" -f "$spec" --build-arg TOMLFRONT_CACHE_EXPORT=1 \
-    --output "type=local,dest=$pw/snapshot" "$ctx" >"$pw/export"
+  exported "$pw/snapshot" "$logs/$p/export.log" docker buildx build "${args[@]}" -f "$spec" --build-arg TOMLFRONT_CACHE_EXPORT=1 \
+    --output "type=local,dest=$pw/snapshot" "$ctx" >"$pw/export" || die "$p: the snapshot export failed or stalled"
   log "$p: snapshot $(mb "$pw/snapshot") MB: $(cd "$pw/snapshot" && echo *)"
 
   local mounts
@@ -274,15 +314,31 @@ TOML
   dance_files "$pw/dance-files" "$ns" "$mounts"
   mkdir -p "$pw/empty"
   log "$p: cache-dance extraction"
-  local try
-  for try in 1 2 3; do
+  # -o type=local, as the brief of the method says; when every try stalls,
+  # -o type=tar piped to tar (which the deadlock does not hit), so the rest
+  # can still be measured.
+  local try rc
+  : >"$pw/stalls"
+  for try in $(seq "$dance_tries") tar; do
     rm -rf "$pw/dance"
-    if timed "$logs/$p/dance-extract.log" docker buildx build "${args[@]}" --build-arg "STAMP=$(date +%s.%N)" \
-      -f "$pw/dance-files/extract.Dockerfile" --output "type=local,dest=$pw/dance" "$pw/empty" >"$pw/extract"; then
+    mkdir -p "$pw/dance"
+    rc=0
+    if [[ $try == tar ]]; then
+      # shellcheck disable=SC2016  # expanded by the inner bash
+      exported "$pw/dance" "$logs/$p/dance-extract.log" bash -c 'set -o pipefail; dest=$1; shift; docker buildx build "$@" --output type=tar,dest=- | tar -x -C "$dest"' \
+        - "$pw/dance" "${args[@]}" --build-arg "STAMP=$(date +%s.%N)" -f "$pw/dance-files/extract.Dockerfile" "$pw/empty" >"$pw/extract" || rc=$?
+      ((rc == 0)) || die "$p: the cache-dance extraction failed through -o type=tar too"
+      echo "tar" >"$pw/extract-how"
       break
     fi
-    echo "dance extraction attempt $try failed or stalled" >>"$pw/stalls"
-    [[ $try != 3 ]] || die "$p: the cache-dance extraction failed three times"
+    exported "$pw/dance" "$logs/$p/dance-extract.log" docker buildx build "${args[@]}" --build-arg "STAMP=$(date +%s.%N)" \
+      -f "$pw/dance-files/extract.Dockerfile" --output "type=local,dest=$pw/dance" "$pw/empty" >"$pw/extract" || rc=$?
+    if ((rc == 0)); then
+      echo "local" >"$pw/extract-how"
+      break
+    fi
+    cp "$logs/$p/dance-extract.log" "$logs/$p/dance-extract-try$try.log"
+    echo "try $try: $([[ $rc == 2 ]] && echo "stalled at $(du -sh "$pw/dance" | cut -f1)" || echo failed)" >>"$pw/stalls"
   done
   log "$p: dance $(mb "$pw/dance") MB in $(files "$pw/dance") files; snapshot $(files "$pw/snapshot") files"
 
@@ -355,7 +411,11 @@ TOML
     echo "|---|---|---|"
     echo "| first build (caches empty, base image present) | $(cat "$pw/first") | |"
     echo "| snapshot export (\`TOMLFRONT_CACHE_EXPORT=1\`, \`-o type=local\`) | $(cat "$pw/export") | $(mb "$pw/snapshot") MB, $(files "$pw/snapshot") files |"
-    echo "| cache-dance extraction (\`-o type=local\`) | $(cat "$pw/extract") | $(mb "$pw/dance") MB, $(files "$pw/dance") files$([[ -f $pw/stalls ]] && echo ", $(wc -l <"$pw/stalls") failed or stalled attempts before") |"
+    echo "| cache-dance extraction (\`-o type=$(cat "$pw/extract-how")\`) | $(cat "$pw/extract") | $(mb "$pw/dance") MB, $(files "$pw/dance") files |"
+    if [[ -s $pw/stalls ]]; then
+      echo
+      echo "The extraction with \`-o type=local\` before that: $(paste -sd';' "$pw/stalls" | sed 's/;/; /g') (no progress for ${stall} s: stopped)."
+    fi
     echo
     echo "Ratios of medians: without / with **$(ratio "$w" "$s")** (aim ≥ 3), with / warm **$(ratio "$s" "$wm")** (aim ≤ 2), dance (inject + build) / with $(ratio "$d" "$s"), dance build alone / with $(ratio "$(median "$pw/dance-build")" "$s"), dance extraction / snapshot export $(ratio "$(cat "$pw/extract")" "$(cat "$pw/export")")."
   } >>"$results"
