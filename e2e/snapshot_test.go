@@ -5,6 +5,7 @@ package e2e
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -263,37 +264,41 @@ run = "head -c 300000 /dev/zero > /big/blob && echo $NONCE > /done"
 	}
 }
 
-// TestSnapshotArchive exports a persisted cache of 12,000 files with
-// `-o type=local` ten times in a row, each within a time limit (the tree
-// layout stalled there, moby/buildkit#2950), and seeds a fresh builder from
-// it: owners, modes, symlinks and hard links survive the round trip.
+// TestSnapshotArchive carries a cache that a non-root user writes to a
+// fresh builder: owners, modes, symlinks and hard links survive the round
+// trip. (TestSnapshotGoService exports a large cache ten times.)
 func TestSnapshotArchive(t *testing.T) {
 	buildFrontendImage(t)
 	ns := nonce(t)
 	dir := writeTree(t, map[string]string{"build.toml": syntaxLine + `
 [args]
 NONCE = ""
-[caches.many]
-target = "/many"
+[caches.owned]
+target = "/owned"
 persist = true
+uid = 1000
+gid = 1001
+mode = "0750"
 [stages.s]
 from = "busybox:1.36"
 args = ["NONCE"]
-caches = ["many"]
+caches = ["owned"]
+[[stages.s.steps]]
+user = "1000:1001"
+run = """
+if [ ! -f /owned/file ]; then
+  mkdir -p /owned/sub && chmod 0700 /owned/sub
+  echo owned > /owned/file && chmod 0640 /owned/file
+  ln -s file /owned/link && ln /owned/file /owned/hard
+fi
+"""
 [[stages.s.steps]]
 run = """
-if [ ! -f /many/owned ]; then
-  mkdir -p /many/files
-  i=0; while [ $i -lt 12000 ]; do echo $i > /many/files/f$i; i=$((i+1)); done
-  echo owned > /many/owned && chown 1000:1001 /many/owned && chmod 0640 /many/owned
-  ln -s owned /many/link && ln /many/owned /many/hard
-fi
 mkdir -p /result
-stat -c '%u:%g %a' /many/owned > /result/owner
-readlink /many/link > /result/link
-stat -c '%i' /many/owned > /result/inode-owned
-stat -c '%i' /many/hard > /result/inode-hard
-ls /many/files | wc -l > /result/count
+stat -c '%u:%g %a' /owned /owned/sub /owned/file > /result/owners
+readlink /owned/link > /result/link
+stat -c '%i' /owned/file > /result/inode-file
+stat -c '%i' /owned/hard > /result/inode-hard
 echo $NONCE > /result/nonce
 """
 [stages.out]
@@ -307,22 +312,156 @@ from = "s"
 			"--build-arg", "BUILDKIT_CACHE_MOUNT_NS=" + ns}, extra...), ".")
 	}
 	mustBuildx(t, dir, args("--output", "type=local,dest="+t.TempDir())...)
-	snapshot := ""
-	for i := range 10 {
-		snapshot = t.TempDir()
-		if out, err := buildxWith(cmdOpt{timeout: 2 * time.Minute}, dir, args("--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=local,dest="+snapshot)...); err != nil {
-			t.Fatalf("export %d of 10: %v\n%s", i+1, err, out)
-		}
-	}
+	snapshot := t.TempDir()
+	mustBuildx(t, dir, args("--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=local,dest="+snapshot)...)
 	builder := freshBuilder(t, "snap-archive")
 	out := t.TempDir()
 	mustBuildx(t, dir, args("--builder", builder, "--build-context", "tomlfront-cache="+snapshot, "--output", "type=local,dest="+out)...)
-	for file, want := range map[string]string{"owner": "1000:1001 640", "link": "owned", "count": "12000"} {
+	for file, want := range map[string]string{"owners": "1000:1001 750\n1000:1001 700\n1000:1001 640", "link": "file"} {
 		if got := strings.TrimSpace(readFile(t, filepath.Join(out, file))); got != want {
 			t.Errorf("%s after the round trip: %q, want %q", file, got, want)
 		}
 	}
-	if a, b := readFile(t, filepath.Join(out, "inode-owned")), readFile(t, filepath.Join(out, "inode-hard")); a != b {
+	if a, b := readFile(t, filepath.Join(out, "inode-file")), readFile(t, filepath.Join(out, "inode-hard")); a != b {
 		t.Errorf("the hard link is a copy after the round trip: inodes %s and %s", strings.TrimSpace(a), strings.TrimSpace(b))
+	}
+}
+
+// goServiceSpec builds e2e/testdata/projects/go-service with the go preset
+// persisted; OFFLINE=1 makes every go command fail on a download. The build
+// step lists what it compiles (go build -v) and leaves a build cache entry
+// that no build uses, dated 2001, as an old cache holds: the trim must
+// leave it out.
+const goServiceSpec = syntaxLine + `
+[args]
+NONCE = ""
+OFFLINE = ""
+[caches.go]
+preset = "go"
+persist = true
+[stages.build]
+from = "golang:1.26"
+args = ["NONCE", "OFFLINE"]
+workdir = "/src"
+env = { CGO_ENABLED = "0" }
+caches = ["go"]
+[[stages.build.steps]]
+copy = ["go.mod", "go.sum"]
+[[stages.build.steps]]
+run = "if [ -n \"$OFFLINE\" ]; then export GOPROXY=off; fi; go mod download"
+[[stages.build.steps]]
+copy = ["*.go"]
+[[stages.build.steps]]
+run = """
+if [ -n "$OFFLINE" ]; then export GOPROXY=off; fi
+mkdir -p /out && go build -v -o /out/go-service . 2> /out/compiled
+mkdir -p "$GOCACHE/ff" && echo unused > "$GOCACHE/ff/ff00000000-d" && touch -d 2001-01-01 "$GOCACHE/ff/ff00000000-d"
+"""
+[stages.out]
+from = "scratch"
+[[stages.out.steps]]
+copy = ["/out/compiled"]
+from = "build"
+`
+
+// TestSnapshotGoService carries the Go caches of a real service (54 module
+// requirements, over 10,000 files) where exports used to stall: ten exports
+// with -o type=local in a row, each within a time limit (moby/buildkit#2950),
+// each trimmed; a fresh builder seeded from the last builds the service
+// after a one-line change offline, so downloading nothing, and compiles only
+// the changed package. Then TOMLFRONT_CACHE_EXPORT=auto leaves out what did
+// not change.
+func TestSnapshotGoService(t *testing.T) {
+	buildFrontendImage(t)
+	src := filepath.Join("testdata", "projects", "go-service")
+	files := map[string]string{"build.toml": goServiceSpec}
+	for _, name := range []string{"go.mod", "go.sum", "main.go"} {
+		files[name] = readFile(t, filepath.Join(src, name))
+	}
+	dir := writeTree(t, files)
+	ns := nonce(t)
+	args := func(extra ...string) []string {
+		return append(append([]string{"build", "-f", "build.toml", "--provenance=false", "--build-arg", "NONCE=" + ns, "--build-arg", "BUILDKIT_CACHE_MOUNT_NS=" + ns}, extra...), ".")
+	}
+	mustBuildxWith(t, cmdOpt{timeout: 15 * time.Minute}, dir, args("--output", "type=local,dest="+t.TempDir())...)
+	// As in CI, each export is given the snapshot before it (the first an
+	// empty one).
+	snapshot, log := t.TempDir(), ""
+	for i := range 10 {
+		previous := snapshot
+		snapshot = t.TempDir()
+		var err error
+		if log, err = buildxWith(cmdOpt{timeout: 3 * time.Minute}, dir, args("--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--build-context", "tomlfront-cache="+previous, "--output", "type=local,dest="+snapshot)...); err != nil {
+			t.Fatalf("export %d of 10: %v\n%s", i+1, err, log)
+		}
+	}
+	if !strings.Contains(log, "tomlfront: cache go/build: ") || !strings.Contains(log, "the next build does not need), archived in go/build.tar") {
+		t.Errorf("the export does not say what it trimmed:\n%s", log)
+	}
+	members := map[string][]string{}
+	for _, part := range []string{"mod", "build"} {
+		out, err := exec.Command("tar", "-tf", filepath.Join(snapshot, "go", part+".tar")).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go/%s.tar: %v\n%s", part, err, out)
+		}
+		members[part] = strings.Fields(string(out))
+	}
+	if n := len(members["mod"]) + len(members["build"]); n < 10000 {
+		t.Fatalf("the snapshot holds %d files, want over 10,000 for this test", n)
+	}
+	if slices.Contains(members["build"], "./ff/ff00000000-d") {
+		t.Errorf("the trim kept a build cache entry unused since 2001")
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(files["main.go"]+"\n// a one-line change\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	builder := freshBuilder(t, "snap-go-service")
+	out := t.TempDir()
+	log = mustBuildx(t, dir, args("--builder", builder, "--build-arg", "OFFLINE=1", "--build-context", "tomlfront-cache="+snapshot, "--output", "type=local,dest="+out)...)
+	if !strings.Contains(log, "tomlfront: cache go/mod seeded from the snapshot") || !strings.Contains(log, "tomlfront: cache go/build seeded from the snapshot") {
+		t.Errorf("the fresh builder was not seeded:\n%s", log)
+	}
+	if got := strings.Fields(readFile(t, filepath.Join(out, "compiled"))); !slices.Equal(got, []string{"example.com/go-service"}) {
+		t.Errorf("after a one-line change, the seeded builder compiled %q, want only example.com/go-service", got)
+	}
+
+	// On the first builder: nothing changed since the last export, then the
+	// change compiles into the build cache, while the module cache stays.
+	auto := func() (string, []string) {
+		t.Helper()
+		dest := t.TempDir()
+		log := mustBuildxWith(t, cmdOpt{timeout: 5 * time.Minute}, dir, args("--build-arg", "TOMLFRONT_CACHE_EXPORT=auto", "--build-context", "tomlfront-cache="+snapshot, "--output", "type=local,dest="+dest)...)
+		var archives []string
+		_ = filepath.WalkDir(dest, func(p string, _ os.DirEntry, _ error) error {
+			if strings.HasSuffix(p, ".tar") {
+				rel, _ := filepath.Rel(dest, p)
+				archives = append(archives, rel)
+			}
+			return nil
+		})
+		return log, archives
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(files["main.go"]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log, archives := auto()
+	for _, part := range []string{"mod", "build"} {
+		if !strings.Contains(log, "tomlfront: cache go/"+part+" unchanged since the snapshot (content sha256:") {
+			t.Errorf("auto, nothing changed: go/%s is not said unchanged:\n%s", part, log)
+		}
+	}
+	if len(archives) != 0 {
+		t.Errorf("auto, nothing changed: exported %v", archives)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(files["main.go"]+"\n// another change\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log, archives = auto()
+	if !strings.Contains(log, "tomlfront: cache go/mod unchanged since the snapshot") || !strings.Contains(log, "tomlfront: cache go/build changed since the snapshot: exported") {
+		t.Errorf("auto after a change: want go/mod unchanged and go/build exported:\n%s", log)
+	}
+	if !slices.Equal(archives, []string{filepath.Join("go", "build.tar")}) {
+		t.Errorf("auto after a change exported %v, want only go/build.tar", archives)
 	}
 }

@@ -53,7 +53,8 @@ type Options struct {
 	// for, and an ExportChanged export compares the caches with it.
 	CacheSnapshot *llb.State
 	// RunID is unique to the build: cache seeds and exports, which must run
-	// in every build, carry it. Needed with CacheExport or CacheSnapshot.
+	// in every build, carry it. Needed with CacheExport or CacheSnapshot;
+	// without it, there are no seeds.
 	RunID string
 	// Started is when the build started: an export's trims leave out what
 	// the build did not use. Zero: nothing is left out for not being used.

@@ -858,6 +858,28 @@ run = "make"
 	}
 }
 
+// TestCacheSnapshotSameKeys: a build given a snapshot and one that is not
+// run the same step, with the same mounts, so BuildKit gives the step the
+// same cache key (it keys an exec by its op and by the content of its
+// read-only inputs, and the seed's output is always empty): both share the
+// step's layers.
+func TestCacheSnapshotSameKeys(t *testing.T) {
+	snapshot := llb.Local("tomlfront-cache")
+	_, with := convert(t, snapshotSpec, Options{CacheSnapshot: &snapshot, RunID: "run1"})
+	_, without := convert(t, snapshotSpec, Options{RunID: "run2"})
+	a, _ := with.op("run make")
+	b, _ := without.op("run make")
+	if x, y := mustJSON(t, a.GetExec()), mustJSON(t, b.GetExec()); x != y {
+		t.Errorf("the step differs with a snapshot:\n%s\nwithout:\n%s", x, y)
+	}
+	seed, _ := without.op("[tomlfront] seed cache deps from the snapshot")
+	for _, m := range seed.GetExec().Mounts {
+		if m.Dest == "/.tomlfront/snapshot" {
+			t.Errorf("a seed without a snapshot mounts one: %s", mustJSON(t, seed.GetExec()))
+		}
+	}
+}
+
 func TestRunOptions(t *testing.T) {
 	_, g := convert(t, "[stages.a]\nfrom = \"busybox:1.36\"\n[[stages.a.steps]]\nrun = \"true\"\n", Options{Run: RunOptions{
 		ExtraHosts:   []llb.HostIP{{Host: "db", IP: net.ParseIP("10.0.0.2")}},

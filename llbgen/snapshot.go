@@ -62,8 +62,8 @@ type persisted struct {
 }
 
 // persist records a persisted cache directory when a stage mounts it, and
-// returns what its steps mount besides: the seed's output, when a snapshot
-// is given.
+// returns what its steps mount besides: the seed's output, in builds that
+// have a RunID.
 func (c *converter) persist(s *stageState, m spec.CacheMount, at mounted) []llb.RunOption {
 	dir := m.Cache
 	if m.Part != "" {
@@ -78,7 +78,10 @@ func (c *converter) persist(s *stageState, m spec.CacheMount, at mounted) []llb.
 	if p == nil {
 		p = &persisted{dir: dir, mount: m, cache: at.cache, stage: s,
 			identity: fmt.Sprintf("tomlfront cache snapshot 1, platform %s, target %s", platforms.Format(s.platform), at.target)}
-		if c.opt.CacheSnapshot != nil && c.opt.RunID != "" {
+		// The seed runs with or without a snapshot, so that the steps after
+		// it mount the same and have the same cache keys either way: a build
+		// given a snapshot shares its layers with one that is not.
+		if c.opt.RunID != "" {
 			seeded := c.seed(p)
 			p.seeded = &seeded
 		}
@@ -110,8 +113,9 @@ func (c *converter) snapshotStep(p *persisted, step, name string, opts ...llb.Ru
 	return p.stage.base.Run(opts...)
 }
 
-// seed copies the snapshot's directory into the cache, unless the builder
-// already has content for it: a snapshot never replaces what may be newer.
+// seed copies the snapshot's directory into the cache, if the build has a
+// snapshot, unless the builder already has content for it: a snapshot never
+// replaces what may be newer.
 // It runs in every build, since the builder's cache may have been pruned
 // since the last; its output is an empty directory, so the steps after it
 // stay cached.

@@ -46,7 +46,9 @@ wait_showing() {
 empty_cache() { find "$cache" -mindepth 1 -maxdepth 1 -exec rm -rf {} +; }
 
 seed() {
-  if [ -n "$(ls -A "$cache")" ]; then
+  if [ ! -d "$snapshot" ]; then
+    return # the build was given no snapshot
+  elif [ -n "$(ls -A "$cache")" ]; then
     say "cache $TF_DIR already has content on this builder; the snapshot is not used"
   elif [ -f "$archive" ]; then
     # Checked whole before anything is extracted.
@@ -129,12 +131,16 @@ export_cache() {
   wait_showing $! "$target" "$kept" "archived"
   (cd "$(dirname "$target")" && sha256sum "$(basename "$target")" >"$(basename "$target").sha256")
   printf '%s\n%s\n' "$TF_IDENTITY" "$content" >"$target.info"
-  # A fixed time: an image snapshot's layer keeps its digest while the
-  # cache does not change.
-  touch -t 197001010000.00 "$target" "$target.sha256" "$target.info"
+  # A time from the archive's digest: an image snapshot's layer keeps its
+  # digest while the cache does not change, and a snapshot that did change
+  # never has the time and size of an older one, which BuildKit's transfer
+  # of a local context would take for the same file and not send again.
+  touch -d "@$((0x$(cut -c1-7 "$target.sha256")))" "$target" "$target.sha256" "$target.info"
   left=$(grep -c . "$work/exclude" || true)
   if [ "$left" -gt 0 ]; then
-    say "cache $TF_DIR: $(human "$cache"), trimmed to $(human "$target") (left out $left paths the next build does not need), archived in $TF_DIR.tar"
+    paths=paths
+    [ "$left" -ne 1 ] || paths=path
+    say "cache $TF_DIR: $(human "$cache"), trimmed to $(human "$target") (left out $left $paths the next build does not need), archived in $TF_DIR.tar"
   else
     say "cache $TF_DIR: $(human "$cache"), archived in $TF_DIR.tar: $(human "$target")"
   fi

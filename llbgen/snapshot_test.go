@@ -232,7 +232,7 @@ func TestSnapshotScriptTrim(t *testing.T) {
 			}
 			trim := spec.Presets[c.preset].Dirs[c.dir].Trim
 			out := r.mustRun(t, "export", "c", "TF_TRIM="+trim, "TF_STARTED="+strconv.FormatInt(time.Now().Add(-time.Minute).Unix(), 10))
-			if !strings.Contains(out, "paths the next build does not need") {
+			if !strings.Contains(out, "the next build does not need), archived in c.tar") {
 				t.Errorf("the export does not say it trimmed:\n%s", out)
 			}
 			list, err := exec.Command("tar", "-tf", filepath.Join(r.out, "c.tar")).CombinedOutput()
@@ -357,4 +357,44 @@ func TestSnapshotScriptProgress(t *testing.T) {
 	if out := r.mustRun(t, "seed", "deps"); !strings.Contains(out, "tomlfront: cache deps: seeded ") || !strings.Contains(out, " KiB") {
 		t.Errorf("the seed shows no progress:\n%s", out)
 	}
+}
+
+// TestSnapshotScriptTimes: the archive's time follows its content. The same
+// cache exports to the same bytes and time (an image snapshot's layer keeps
+// its digest); a changed cache of the same size gets another time, or
+// BuildKit's transfer of a local context would keep the older file.
+func TestSnapshotScriptTimes(t *testing.T) {
+	r := newSnapshotRun(t, os.Getenv("PATH"))
+	exportOf := func(content string) (time.Time, string) {
+		t.Helper()
+		writeFiles(t, r.cache, map[string]string{"f": content})
+		if err := os.Chtimes(filepath.Join(r.cache, "f"), time.Unix(1e9, 0), time.Unix(1e9, 0)); err != nil {
+			t.Fatal(err)
+		}
+		r.out = t.TempDir()
+		r.mustRun(t, "export", "deps")
+		fi, err := os.Stat(filepath.Join(r.out, "deps.tar.sha256"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.ModTime(), readTestFile(t, filepath.Join(r.out, "deps.tar.sha256"))
+	}
+	t1, sum1 := exportOf("one")
+	t2, sum2 := exportOf("one")
+	t3, _ := exportOf("two")
+	if sum1 != sum2 || !t1.Equal(t2) {
+		t.Errorf("the same cache exported twice: %s at %v, then %s at %v", sum1, t1, sum2, t2)
+	}
+	if t1.Equal(t3) {
+		t.Errorf("a changed cache of the same size has the older archive's time %v", t1)
+	}
+}
+
+func readTestFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
