@@ -301,8 +301,11 @@ from = "$base"
 run = "true"
 TOML
 
+  # --no-cache: BuildKit's cache keys leave the cache mounts' ids out, so an
+  # earlier run's steps would be taken from the layer cache without filling
+  # this namespace's caches.
   log "$p: first build on the bench's builder (caches empty)"
-  timed "$logs/$p/first.log" docker buildx build "${args[@]}" -f "$spec" "${out_main[@]}" "$ctx" >"$pw/first"
+  timed "$logs/$p/first.log" docker buildx build "${args[@]}" --no-cache -f "$spec" "${out_main[@]}" "$ctx" >"$pw/first"
   log "$p: snapshot export"
   exported "$pw/snapshot" "$logs/$p/export.log" docker buildx build "${args[@]}" -f "$spec" --build-arg TOMLFRONT_CACHE_EXPORT=1 \
     --output "type=local,dest=$pw/snapshot" "$ctx" >"$pw/export" || die "$p: the snapshot export failed or stalled"
