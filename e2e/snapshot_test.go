@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -463,5 +464,65 @@ func TestSnapshotGoService(t *testing.T) {
 	}
 	if !slices.Equal(archives, []string{filepath.Join("go", "build.tar")}) {
 		t.Errorf("auto after a change exported %v, want only go/build.tar", archives)
+	}
+}
+
+// TestSnapshotTrimApt: the apt preset's trim leaves out packages the stage
+// has not installed and apt's *.bin caches, and a fresh builder seeded from
+// the trimmed snapshot installs the same package again downloading nothing.
+func TestSnapshotTrimApt(t *testing.T) {
+	buildFrontendImage(t)
+	ns := nonce(t)
+	dir := writeTree(t, map[string]string{"build.toml": syntaxLine + `
+[args]
+NONCE = ""
+[caches.apt]
+preset = "apt"
+persist = true
+[stages.tools]
+from = "debian:bookworm"
+args = ["NONCE"]
+caches = ["apt"]
+[[stages.tools.steps]]
+run = """
+echo $NONCE
+apt-get update && apt-get install -y --no-install-recommends hello && hello
+echo junk > /var/cache/apt/archives/junk_1.0_all.deb
+"""
+[stages.out]
+from = "scratch"
+[[stages.out.steps]]
+copy = ["/usr/bin/hello"]
+from = "tools"
+`})
+	args := func(nonce string, extra ...string) []string {
+		return append(append([]string{"build", "-f", "build.toml", "--provenance=false", "--build-arg", "NONCE=" + nonce, "--build-arg", "BUILDKIT_CACHE_MOUNT_NS=" + ns}, extra...), ".")
+	}
+	downloaded := regexp.MustCompile(`(?m)Get:\d+ \S+ \S+ amd64 hello `)
+	if log := mustBuildx(t, dir, args(ns+"-1", "--output", "type=local,dest="+t.TempDir())...); !downloaded.MatchString(log) {
+		t.Fatalf("the first build downloaded no package, so the check below would be blind:\n%s", log)
+	}
+	snapshot := t.TempDir()
+	log := mustBuildx(t, dir, args(ns+"-1", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=local,dest="+snapshot)...)
+	if !strings.Contains(log, "paths the next build does not need), archived in apt/cache.tar") {
+		t.Errorf("the export does not say it trimmed apt/cache:\n%s", log)
+	}
+	out, err := exec.Command("tar", "-tf", filepath.Join(snapshot, "apt", "cache.tar")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("apt/cache.tar: %v\n%s", err, out)
+	}
+	members := strings.Fields(string(out))
+	if !slices.ContainsFunc(members, func(m string) bool { return strings.HasPrefix(m, "./archives/hello_") }) {
+		t.Errorf("the trim left out the installed package: %v", members)
+	}
+	for _, m := range members {
+		if m == "./archives/junk_1.0_all.deb" || strings.HasSuffix(m, ".bin") {
+			t.Errorf("the trim kept %s", m)
+		}
+	}
+	builder := freshBuilder(t, "snap-apt")
+	log = mustBuildx(t, dir, args(ns+"-2", "--builder", builder, "--build-context", "tomlfront-cache="+snapshot, "--output", "type=local,dest="+t.TempDir())...)
+	if downloaded.MatchString(log) || !strings.Contains(log, "Need to get 0 B/") {
+		t.Errorf("the seeded builder downloaded the package again:\n%s", log)
 	}
 }
