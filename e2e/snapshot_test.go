@@ -162,9 +162,11 @@ func TestCacheSnapshots(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(truncated, "deps.tar"), whole[:len(whole)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sum, _ := os.ReadFile(filepath.Join(local, "deps.tar.sha256"))
-	if err := os.WriteFile(filepath.Join(truncated, "deps.tar.sha256"), sum, 0o644); err != nil {
-		t.Fatal(err)
+	for _, f := range []string{"deps.tar.sha256", "deps.tar.info"} {
+		dt, _ := os.ReadFile(filepath.Join(local, f))
+		if err := os.WriteFile(filepath.Join(truncated, f), dt, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// An archive of another platform: its .info says so.
 	foreign := t.TempDir()

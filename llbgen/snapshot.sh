@@ -26,6 +26,11 @@ archive=$snapshot/$TF_DIR.tar
 say() { echo "tomlfront: $*"; }
 kib() { if [ -e "$1" ]; then du -sk "$1" | cut -f1; else echo 0; fi; }
 human() { du -sh "$1" | cut -f1; }
+# files_size prints the size of the regular files of a listing (see list).
+files_size() {
+  awk -F'|' '$2 ~ /^regular/ { s += $5 }
+    END { split("K M G T", u, " "); s /= 1024; i = 1; while (s >= 1024 && i < 4) { s /= 1024; i++ } printf "%.1f%s\n", s, u[i] }' "$1"
+}
 
 # wait_showing waits for the process $1 (a tar), saying every ten seconds
 # (TF_PROGRESS_SECONDS) how many KiB of $3 KiB are in $2 so far, and
@@ -51,18 +56,27 @@ seed() {
   elif [ -n "$(ls -A "$cache")" ]; then
     say "cache $TF_DIR already has content on this builder; the snapshot is not used"
   elif [ -f "$archive" ]; then
-    # Checked whole before anything is extracted.
-    if ! (cd "$(dirname "$archive")" && sha256sum -c "$(basename "$archive").sha256" >/dev/null 2>&1) || ! tar -tf "$archive" >/dev/null 2>&1; then
+    if [ ! -f "$archive.sha256" ]; then
       say "the snapshot's $TF_DIR.tar is corrupt, truncated or without its .sha256: cache $TF_DIR starts empty; export a new snapshot"
     elif [ "$(head -n 1 "$archive.info" 2>/dev/null)" != "$TF_IDENTITY" ]; then
       say "the snapshot's $TF_DIR.tar is of another platform or cache layout ($(head -n 1 "$archive.info" 2>/dev/null || echo 'no .info'); this build needs $TF_IDENTITY): cache $TF_DIR starts empty"
     else
-      tar -xpf "$archive" -C "$cache" &
-      if wait_showing $! "$cache" "$(kib "$archive")" "seeded"; then
-        say "cache $TF_DIR seeded from the snapshot: $(human "$cache")"
+      # One read of the archive both extracts and checks it; an archive
+      # whose digest does not match, or that does not extract, leaves the
+      # cache empty before any step mounts it: never a half-seeded cache.
+      mkfifo "$work/archive"
+      (tee "$work/archive" <"$archive" | sha256sum | cut -c1-64 >"$work/sum") &
+      sum=$!
+      # tar may stop before the archive's padding: the rest is read, so
+      # that tee, and the digest, see it all.
+      (tar -xpf - -C "$cache" && cat >/dev/null) <"$work/archive" &
+      if wait_showing $! "$cache" "$(kib "$archive")" "seeded" && wait "$sum" &&
+        [ "$(cat "$work/sum")" = "$(cut -c1-64 "$archive.sha256")" ]; then
+        say "cache $TF_DIR seeded from the snapshot: $(human "$archive")"
       else
+        wait "$sum" || true
         empty_cache
-        say "the snapshot's $TF_DIR.tar does not extract: cache $TF_DIR starts empty; export a new snapshot"
+        say "the snapshot's $TF_DIR.tar is corrupt, truncated or without its .sha256: cache $TF_DIR starts empty; export a new snapshot"
       fi
     fi
   elif [ -d "$snapshot/$TF_DIR" ]; then
@@ -123,13 +137,19 @@ export_cache() {
   fi
   target=$out/$TF_DIR.tar
   mkdir -p "$(dirname "$target")"
-  if [ -s "$work/exclude" ]; then
-    (cd "$cache" && tar -cf "$target" -X "$work/exclude" .) &
-  else
-    (cd "$cache" && tar -cf "$target" .) &
-  fi
+  # The archive's digest is taken as it is written, not read again.
+  (
+    cd "$cache"
+    status=0
+    if [ -s "$work/exclude" ]; then tar -cf - -X "$work/exclude" . || status=$?; else tar -cf - . || status=$?; fi
+    echo "$status" >"$work/tar-status"
+  ) | (tee "$target" | sha256sum | cut -c1-64 >"$work/sum") &
   wait_showing $! "$target" "$kept" "archived"
-  (cd "$(dirname "$target")" && sha256sum "$(basename "$target")" >"$(basename "$target").sha256")
+  if [ "$(cat "$work/tar-status")" != 0 ]; then
+    say "cache $TF_DIR: tar failed (above): the snapshot is not exported" >&2
+    exit 1
+  fi
+  echo "$(cat "$work/sum")  $(basename "$target")" >"$target.sha256"
   printf '%s\n%s\n' "$TF_IDENTITY" "$content" >"$target.info"
   # A time from the archive's digest: an image snapshot's layer keeps its
   # digest while the cache does not change, and a snapshot that did change
@@ -140,9 +160,9 @@ export_cache() {
   if [ "$left" -gt 0 ]; then
     paths=paths
     [ "$left" -ne 1 ] || paths=path
-    say "cache $TF_DIR: $(human "$cache"), trimmed to $(human "$target") (left out $left $paths the next build does not need), archived in $TF_DIR.tar"
+    say "cache $TF_DIR: $(files_size "$work/all"), trimmed to $(human "$target") (left out $left $paths the next build does not need), archived in $TF_DIR.tar"
   else
-    say "cache $TF_DIR: $(human "$cache"), archived in $TF_DIR.tar: $(human "$target")"
+    say "cache $TF_DIR: $(files_size "$work/all"), archived in $TF_DIR.tar: $(human "$target")"
   fi
 }
 

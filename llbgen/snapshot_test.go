@@ -26,7 +26,7 @@ func snapshotTools(t *testing.T) map[string]string {
 		return tools
 	}
 	dir := t.TempDir()
-	for _, applet := range strings.Fields("sh tar find stat awk du sha256sum cut sort xargs tr grep sed head ls mktemp touch date cat rm mkdir dirname basename cp sleep printf") {
+	for _, applet := range strings.Fields("sh tar find stat awk du sha256sum cut sort xargs tr grep sed head ls mktemp touch date cat rm mkdir dirname basename cp sleep printf tee mkfifo") {
 		if err := os.Symlink(bb, filepath.Join(dir, applet)); err != nil {
 			t.Fatal(err)
 		}
@@ -397,4 +397,20 @@ func readTestFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestSnapshotScriptTarFails: an export whose tar fails fails, rather than
+// write a snapshot of part of the cache.
+func TestSnapshotScriptTarFails(t *testing.T) {
+	failing := t.TempDir()
+	writeFiles(t, failing, map[string]string{"tar": "#!/bin/sh\necho 'tar: ./f: Cannot open' >&2\nexit 2\n"})
+	if err := os.Chmod(filepath.Join(failing, "tar"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := newSnapshotRun(t, failing+":"+os.Getenv("PATH"))
+	writeFiles(t, r.cache, map[string]string{"f": "x"})
+	out, err := r.run(t, "export", "deps")
+	if err == nil || !strings.Contains(out, "tomlfront: cache deps: tar failed (above): the snapshot is not exported") {
+		t.Errorf("an export whose tar failed: %v\n%s", err, out)
+	}
 }
