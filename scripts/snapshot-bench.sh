@@ -25,7 +25,12 @@
 # go to SNAPBENCH_LOGS (default $TOMLFRONT_BENCH_STATE/snapshot-bench), with
 # the slowest steps and the downloads of each case's last run in steps.txt.
 #
-# Knobs: RUNS (5), PROJECTS, BUILD_TIMEOUT (seconds per build, 900), STALL
+# CASES picks the cases (default: without with dance warm); two more, not
+# run by default: `layers` and `layers-with`, a fresh builder that imports
+# the layer cache of the first build (--cache-from type=local, as CI does
+# with type=gha), without and with the snapshot.
+#
+# Knobs: RUNS (5), PROJECTS, CASES, BUILD_TIMEOUT (seconds per build, 900), STALL
 # (seconds without progress after which an export to a directory counts as
 # stalled, 90), DANCE_TRIES (tries of the dance's -o type=local, 3).
 # Uses the bench (started when not running).
@@ -35,6 +40,10 @@ repo=$PWD
 
 runs=${RUNS:-5}
 projects=${PROJECTS:-go-service node-app debian-image go-app}
+cases=${CASES:-without with dance warm}
+for c in $cases; do
+  case $c in without | with | dance | warm | layers | layers-with) ;; *) echo "unknown case $c in CASES" >&2; exit 2 ;; esac
+done
 build_timeout=${BUILD_TIMEOUT:-900}
 stall=${STALL:-90}
 dance_tries=${DANCE_TRIES:-3}
@@ -54,7 +63,7 @@ export BUILDX_NO_DEFAULT_ATTESTATIONS=1
 logs=${SNAPBENCH_LOGS:-$state/snapshot-bench}
 mkdir -p "$logs"
 work=$(mktemp -d)
-fresh_names=(snapbench-without snapbench-with snapbench-dance)
+fresh_names=(snapbench-without snapbench-with snapbench-dance snapbench-layers snapbench-layers-with)
 
 log() { printf '== %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -152,7 +161,7 @@ stats() {
     printf "%.1f %.1f %.1f\n", v[1], m, v[NR] }'
 }
 median() { stats "$1" | awk '{ print $2 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
 mb() { du -sb "$1" | awk '{ printf "%.0f", $1 / 1e6 }'; }
 files() { find "$1" -type f | wc -l; }
 
@@ -264,6 +273,10 @@ RUN --mount=type=bind,source=.,target=/dance$flags \\
 DF
 }
 
+# has CASE: whether CASES asks for it.
+has() { [[ " $cases " == *" $1 "* ]]; }
+fresh_cases() { for c in $cases; do [[ $c == warm ]] || echo "$c"; done; }
+
 results=$work/results.md
 {
   echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(free -g | awk '/^Mem:/ { print $2 }') GiB;"
@@ -311,89 +324,105 @@ TOML
     --output "type=local,dest=$pw/snapshot" "$ctx" >"$pw/export" || die "$p: the snapshot export failed or stalled"
   log "$p: snapshot $(mb "$pw/snapshot") MB: $(cd "$pw/snapshot" && echo *)"
 
-  local mounts
-  mounts=$(cache_mounts "$spec" "$ns")
-  printf '%s\n' "$mounts" >"$logs/$p/cache-mounts.tsv"
-  dance_files "$pw/dance-files" "$ns" "$mounts"
-  mkdir -p "$pw/empty"
-  log "$p: cache-dance extraction"
-  # -o type=local, as the brief of the method says; when every try stalls,
-  # -o type=tar piped to tar (which the deadlock does not hit), so the rest
-  # can still be measured.
-  local try rc
-  : >"$pw/stalls"
-  for try in $(seq "$dance_tries") tar; do
-    rm -rf "$pw/dance"
-    mkdir -p "$pw/dance"
-    rc=0
-    if [[ $try == tar ]]; then
-      # shellcheck disable=SC2016  # expanded by the inner bash
-      exported "$pw/dance" "$logs/$p/dance-extract.log" bash -c 'set -o pipefail; dest=$1; shift; docker buildx build "$@" --output type=tar,dest=- | tar -x -C "$dest"' \
-        - "$pw/dance" "${args[@]}" --build-arg "STAMP=$(date +%s.%N)" -f "$pw/dance-files/extract.Dockerfile" "$pw/empty" >"$pw/extract" || rc=$?
-      ((rc == 0)) || die "$p: the cache-dance extraction failed through -o type=tar too"
-      echo "tar" >"$pw/extract-how"
-      break
-    fi
-    exported "$pw/dance" "$logs/$p/dance-extract.log" docker buildx build "${args[@]}" --build-arg "STAMP=$(date +%s.%N)" \
-      -f "$pw/dance-files/extract.Dockerfile" --output "type=local,dest=$pw/dance" "$pw/empty" >"$pw/extract" || rc=$?
-    if ((rc == 0)); then
-      echo "local" >"$pw/extract-how"
-      break
-    fi
-    cp "$logs/$p/dance-extract.log" "$logs/$p/dance-extract-try$try.log"
-    echo "try $try: $([[ $rc == 2 ]] && echo "stalled at $(du -sh "$pw/dance" | cut -f1)" || echo failed)" >>"$pw/stalls"
-  done
-  log "$p: dance $(mb "$pw/dance") MB in $(files "$pw/dance") files; snapshot $(files "$pw/snapshot") files"
-
-  local f
-  for f in pull-times without with dance-inject dance-build dance-total warm; do : >"$pw/$f"; done
-  local i tp tw ts t1 t2 tm
+  if has dance; then
+    local mounts
+    mounts=$(cache_mounts "$spec" "$ns")
+    printf '%s\n' "$mounts" >"$logs/$p/cache-mounts.tsv"
+    dance_files "$pw/dance-files" "$ns" "$mounts"
+    mkdir -p "$pw/empty"
+    log "$p: cache-dance extraction"
+    # -o type=local, as the brief of the method says; when every try stalls,
+    # -o type=tar piped to tar (which the deadlock does not hit), so the rest
+    # can still be measured.
+    local try rc
+    : >"$pw/stalls"
+    for try in $(seq "$dance_tries") tar; do
+      rm -rf "$pw/dance"
+      mkdir -p "$pw/dance"
+      rc=0
+      if [[ $try == tar ]]; then
+        # shellcheck disable=SC2016  # expanded by the inner bash
+        exported "$pw/dance" "$logs/$p/dance-extract.log" bash -c 'set -o pipefail; dest=$1; shift; docker buildx build "$@" --output type=tar,dest=- | tar -x -C "$dest"' \
+          - "$pw/dance" "${args[@]}" --build-arg "STAMP=$(date +%s.%N)" -f "$pw/dance-files/extract.Dockerfile" "$pw/empty" >"$pw/extract" || rc=$?
+        ((rc == 0)) || die "$p: the cache-dance extraction failed through -o type=tar too"
+        echo "tar" >"$pw/extract-how"
+        break
+      fi
+      exported "$pw/dance" "$logs/$p/dance-extract.log" docker buildx build "${args[@]}" --build-arg "STAMP=$(date +%s.%N)" \
+        -f "$pw/dance-files/extract.Dockerfile" --output "type=local,dest=$pw/dance" "$pw/empty" >"$pw/extract" || rc=$?
+      if ((rc == 0)); then
+        echo "local" >"$pw/extract-how"
+        break
+      fi
+      cp "$logs/$p/dance-extract.log" "$logs/$p/dance-extract-try$try.log"
+      echo "try $try: $([[ $rc == 2 ]] && echo "stalled at $(du -sh "$pw/dance" | cut -f1)" || echo failed)" >>"$pw/stalls"
+    done
+    log "$p: dance $(mb "$pw/dance") MB in $(files "$pw/dance") files; snapshot $(files "$pw/snapshot") files"
+  fi
+  if has layers || has layers-with; then
+    # The layer cache of the same build, as CI carries it (--cache-to /
+    # --cache-from; docs/ci.md): it holds the steps' layers, never the
+    # content of cache mounts.
+    log "$p: layer cache export (--cache-to type=local,mode=max)"
+    timed "$logs/$p/layers-export.log" docker buildx build "${args[@]}" -f "$spec" \
+      --cache-to "type=local,dest=$pw/layers,mode=max" --output type=cacheonly "$ctx" >"$pw/layers-export"
+  fi
+  local f c t t1 t2 summary
+  for f in without with dance dance-inject dance-build warm layers layers-with; do : >"$pw/t-$f"; done
+  : >"$pw/pull-times"
+  # pulled CASE: on the fresh builder of CASE, a build that only pulls the
+  # frontend and the base image, timed apart.
+  pulled() {
+    timed "$logs/$p/pull-$1.log" docker buildx build --builder "snapbench-$1" "${args[@]}" \
+      -f "$pw/pull/build.toml" --output type=cacheonly "$pw/pull" >>"$pw/pull-times"
+  }
   for i in $(seq "$runs"); do
     echo "$comment change $i" >>"$ctx/$file"
-
-    fresh snapbench-without
-    timed "$logs/$p/pull-without.log" docker buildx build --builder snapbench-without "${args[@]}" \
-      -f "$pw/pull/build.toml" --output type=cacheonly "$pw/pull" >>"$pw/pull-times"
-    tw=$(timed "$logs/$p/without.log" docker buildx build --builder snapbench-without "${args[@]}" -f "$spec" "${out_fresh[@]}" "$ctx")
-    echo "$tw" >>"$pw/without"
-
-    fresh snapbench-with
-    timed "$logs/$p/pull-with.log" docker buildx build --builder snapbench-with "${args[@]}" \
-      -f "$pw/pull/build.toml" --output type=cacheonly "$pw/pull" >>"$pw/pull-times"
-    ts=$(timed "$logs/$p/with.log" docker buildx build --builder snapbench-with "${args[@]}" -f "$spec" \
-      --build-context "tomlfront-cache=$pw/snapshot" "${out_fresh[@]}" "$ctx")
-    echo "$ts" >>"$pw/with"
-
-    fresh snapbench-dance
-    timed "$logs/$p/pull-dance.log" docker buildx build --builder snapbench-dance "${args[@]}" \
-      -f "$pw/pull/build.toml" --output type=cacheonly "$pw/pull" >>"$pw/pull-times"
-    t1=$(timed "$logs/$p/dance-inject.log" docker buildx build --builder snapbench-dance "${args[@]}" \
-      --build-arg "STAMP=$(date +%s.%N)" -f "$pw/dance-files/inject.Dockerfile" --output type=cacheonly "$pw/dance")
-    t2=$(timed "$logs/$p/dance.log" docker buildx build --builder snapbench-dance "${args[@]}" -f "$spec" "${out_fresh[@]}" "$ctx")
-    echo "$t1" >>"$pw/dance-inject"
-    echo "$t2" >>"$pw/dance-build"
-    awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.2f\n", a + b }' >>"$pw/dance-total"
-
-    tm=$(timed "$logs/$p/warm.log" docker buildx build "${args[@]}" -f "$spec" "${out_main[@]}" "$ctx")
-    echo "$tm" >>"$pw/warm"
-    tp=$(tail -n 3 "$pw/pull-times" | paste -sd/)
-    log "$p run $i/$runs: pulls ${tp}s; without ${tw}s, with ${ts}s, dance ${t1}+${t2}s, warm ${tm}s"
+    summary=""
+    for c in $cases; do
+      case $c in
+        without | with | layers | layers-with)
+          local extra=()
+          [[ $c != with && $c != layers-with ]] || extra+=(--build-context "tomlfront-cache=$pw/snapshot")
+          [[ $c != layers* ]] || extra+=(--cache-from "type=local,src=$pw/layers")
+          fresh "snapbench-$c"
+          pulled "$c"
+          t=$(timed "$logs/$p/$c.log" docker buildx build --builder "snapbench-$c" "${args[@]}" -f "$spec" "${extra[@]}" "${out_fresh[@]}" "$ctx")
+          ;;
+        dance)
+          fresh snapbench-dance
+          pulled dance
+          t1=$(timed "$logs/$p/dance-inject.log" docker buildx build --builder snapbench-dance "${args[@]}" \
+            --build-arg "STAMP=$(date +%s.%N)" -f "$pw/dance-files/inject.Dockerfile" --output type=cacheonly "$pw/dance")
+          t2=$(timed "$logs/$p/dance.log" docker buildx build --builder snapbench-dance "${args[@]}" -f "$spec" "${out_fresh[@]}" "$ctx")
+          echo "$t1" >>"$pw/t-dance-inject"
+          echo "$t2" >>"$pw/t-dance-build"
+          t=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.2f\n", a + b }')
+          ;;
+        warm)
+          t=$(timed "$logs/$p/warm.log" docker buildx build "${args[@]}" -f "$spec" "${out_main[@]}" "$ctx")
+          ;;
+      esac
+      echo "$t" >>"$pw/t-$c"
+      summary+=" $c ${t}s"
+    done
+    log "$p run $i/$runs:$summary; pulls $(tail -n "$(fresh_cases | wc -w)" "$pw/pull-times" | paste -sd' ')"
   done
 
   {
     local c
-    for c in first export dance-extract pull-without without with dance-inject dance warm; do
+    for c in first export dance-extract layers-export pull-without without with dance-inject dance warm layers layers-with; do
+      [[ -f $logs/$p/$c.log ]] || continue
       echo "--- $c (last run): slowest steps"
       steps "$logs/$p/$c.log"
     done
   } >"$logs/$p/steps.txt"
 
-  local w s d wm
-  w=$(median "$pw/without")
-  s=$(median "$pw/with")
-  d=$(median "$pw/dance-total")
-  wm=$(median "$pw/warm")
-  row() { printf '| %s | %s |\n' "$1" "$(stats "$2" | awk '{ printf "%s | %s | %s", $1, $2, $3 }')"; }
+  local w s wm
+  w=$(median "$pw/t-without")
+  s=$(median "$pw/t-with")
+  wm=$(median "$pw/t-warm")
+  row() { [[ ! -s $2 ]] || printf '| %s | %s |\n' "$1" "$(stats "$2" | awk '{ printf "%s | %s | %s", $1, $2, $3 }')"; }
   {
     echo
     echo "#### $p"
@@ -403,24 +432,40 @@ TOML
     echo "| | min | median | max |"
     echo "|---|---|---|---|"
     row "pull on a fresh builder: frontend + \`$base\` (each fresh case)" "$pw/pull-times"
-    row "fresh builder, no snapshot" "$pw/without"
-    row "fresh builder, with the snapshot" "$pw/with"
-    row "fresh builder, cache dance: inject" "$pw/dance-inject"
-    row "fresh builder, cache dance: build" "$pw/dance-build"
-    row "fresh builder, cache dance: inject + build" "$pw/dance-total"
-    row "warm builder" "$pw/warm"
+    row "fresh builder, no snapshot" "$pw/t-without"
+    row "fresh builder, with the snapshot" "$pw/t-with"
+    row "fresh builder, cache dance: inject" "$pw/t-dance-inject"
+    row "fresh builder, cache dance: build" "$pw/t-dance-build"
+    row "fresh builder, cache dance: inject + build" "$pw/t-dance"
+    row "warm builder" "$pw/t-warm"
+    row "fresh builder with the layer cache (\`--cache-from\`), no snapshot" "$pw/t-layers"
+    row "fresh builder with the layer cache and the snapshot" "$pw/t-layers-with"
     echo
     echo "| once, on the bench's builder | seconds | size |"
     echo "|---|---|---|"
     echo "| first build (caches empty, base image present) | $(cat "$pw/first") | |"
     echo "| snapshot export (\`TOMLFRONT_CACHE_EXPORT=1\`, \`-o type=local\`) | $(cat "$pw/export") | $(mb "$pw/snapshot") MB, $(files "$pw/snapshot") files |"
-    echo "| cache-dance extraction (\`-o type=$(cat "$pw/extract-how")\`) | $(cat "$pw/extract") | $(mb "$pw/dance") MB, $(files "$pw/dance") files |"
+    if has dance; then
+      echo "| cache-dance extraction (\`-o type=$(cat "$pw/extract-how")\`) | $(cat "$pw/extract") | $(mb "$pw/dance") MB, $(files "$pw/dance") files |"
+    fi
+    if [[ -f $pw/layers-export ]]; then
+      echo "| layer cache export (\`--cache-to type=local,mode=max\`) | $(cat "$pw/layers-export") | $(mb "$pw/layers") MB |"
+    fi
     if [[ -s $pw/stalls ]]; then
       echo
       echo "The extraction with \`-o type=local\` before that: $(paste -sd';' "$pw/stalls" | sed 's/;/; /g') (no progress for ${stall} s: stopped)."
     fi
     echo
-    echo "Ratios of medians: without / with **$(ratio "$w" "$s")** (aim ≥ 3), with / warm **$(ratio "$s" "$wm")** (aim ≤ 2), dance (inject + build) / with $(ratio "$d" "$s"), dance build alone / with $(ratio "$(median "$pw/dance-build")" "$s"), dance extraction / snapshot export $(ratio "$(cat "$pw/extract")" "$(cat "$pw/export")")."
+    printf 'Ratios of medians:'
+    [[ ! -s $pw/t-with || ! -s $pw/t-without ]] || printf ' without / with **%s** (aim ≥ 3);' "$(ratio "$w" "$s")"
+    [[ ! -s $pw/t-with || ! -s $pw/t-warm ]] || printf ' with / warm **%s** (aim ≤ 2);' "$(ratio "$s" "$wm")"
+    if [[ -s $pw/t-with && -s $pw/t-dance ]]; then
+      printf ' dance (inject + build) / with %s; dance build alone / with %s; dance extraction / snapshot export %s;' \
+        "$(ratio "$(median "$pw/t-dance")" "$s")" "$(ratio "$(median "$pw/t-dance-build")" "$s")" "$(ratio "$(cat "$pw/extract")" "$(cat "$pw/export")")"
+    fi
+    [[ ! -s $pw/t-layers || ! -s $pw/t-layers-with ]] || printf ' with the layer cache, without / with %s;' "$(ratio "$(median "$pw/t-layers")" "$(median "$pw/t-layers-with")")"
+    [[ ! -s $pw/t-layers-with || ! -s $pw/t-warm ]] || printf ' layer cache and snapshot / warm %s;' "$(ratio "$(median "$pw/t-layers-with")" "$wm")"
+    echo
   } >>"$results"
   log "$p done; steps: $logs/$p/steps.txt"
 }
