@@ -377,7 +377,9 @@ TOML
       -f "$pw/pull/build.toml" --output type=cacheonly "$pw/pull" >>"$pw/pull-times"
   }
   for i in $(seq "$runs"); do
-    echo "$comment change $i" >>"$ctx/$file"
+    # The namespace makes each change new to the bench's builder too: its
+    # layer cache would otherwise have the same sources from an earlier run.
+    echo "$comment change $i ($ns)" >>"$ctx/$file"
     summary=""
     for c in $cases; do
       case $c in
