@@ -363,8 +363,13 @@ TOML
     # The layer cache of the same build, as CI carries it (--cache-to /
     # --cache-from; docs/ci.md): it holds the steps' layers, never the
     # content of cache mounts.
+    # Exported from a build given an empty snapshot context, as a first CI
+    # run would be: without one, the steps that mount a persisted cache
+    # would not match those of a build given a snapshot.
     log "$p: layer cache export (--cache-to type=local,mode=max)"
+    mkdir -p "$pw/no-snapshot"
     timed "$logs/$p/layers-export.log" docker buildx build "${args[@]}" -f "$spec" \
+      --build-context "tomlfront-cache=$pw/no-snapshot" \
       --cache-to "type=local,dest=$pw/layers,mode=max" --output type=cacheonly "$ctx" >"$pw/layers-export"
   fi
   local f c t t1 t2 summary
@@ -386,6 +391,10 @@ TOML
         without | with | layers | layers-with)
           local extra=()
           [[ $c != with && $c != layers-with ]] || extra+=(--build-context "tomlfront-cache=$pw/snapshot")
+          # As in docs/ci.md, a build with the layer cache always gets the
+          # snapshot context, empty when there is no snapshot: its steps then
+          # match the cache's (the seed is mounted in the steps it seeds).
+          [[ $c != layers ]] || extra+=(--build-context "tomlfront-cache=$pw/no-snapshot")
           [[ $c != layers* ]] || extra+=(--cache-from "type=local,src=$pw/layers")
           fresh "snapbench-$c"
           pulled "$c"
