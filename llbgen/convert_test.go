@@ -872,7 +872,7 @@ func TestCacheSnapshotSameKeys(t *testing.T) {
 	if x, y := mustJSON(t, a.GetExec()), mustJSON(t, b.GetExec()); x != y {
 		t.Errorf("the step differs with a snapshot:\n%s\nwithout:\n%s", x, y)
 	}
-	seed, _ := without.op("[tomlfront] seed cache deps from the snapshot")
+	seed, _ := without.op("[tomlfront] cache deps: no snapshot to seed it from")
 	for _, m := range seed.GetExec().Mounts {
 		if m.Dest == "/.tomlfront/snapshot" {
 			t.Errorf("a seed without a snapshot mounts one: %s", mustJSON(t, seed.GetExec()))

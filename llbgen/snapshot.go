@@ -120,7 +120,11 @@ func (c *converter) snapshotStep(p *persisted, step, name string, opts ...llb.Ru
 // since the last; its output is an empty directory, so the steps after it
 // stay cached.
 func (c *converter) seed(p *persisted) llb.State {
-	return c.snapshotStep(p, "seed", "[tomlfront] seed cache "+p.dir+" from the snapshot").AddMount(outDir, llb.Scratch())
+	name := "[tomlfront] seed cache " + p.dir + " from the snapshot"
+	if c.opt.CacheSnapshot == nil { // a progress name is not part of the step's cache key
+		name = "[tomlfront] cache " + p.dir + ": no snapshot to seed it from"
+	}
+	return c.snapshotStep(p, "seed", name).AddMount(outDir, llb.Scratch())
 }
 
 // exportEnv is what an export of p is told besides what every step is: its
