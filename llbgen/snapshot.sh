@@ -114,6 +114,11 @@ export_cache() {
     fi
   fi
   list >"$work/list"
+  if [ "$(grep -c . "$work/list")" -le 1 ]; then
+    # BuildKit leaves cache mount ids out of cache keys: steps taken from
+    # the layer cache (of this builder or --cache-from) never filled it.
+    say "cache $TF_DIR is empty on this builder: its snapshot is empty; if the steps that fill it came from the layer cache, build once with --no-cache-filter for their stage before exporting"
+  fi
   kept=$(awk -F'|' '$2 ~ /^regular/ { s += $5 } END { printf "%d", s / 1024 }' "$work/list")
   if [ -n "${TF_MAX_KIB:-}" ] && [ "$kept" -gt "$TF_MAX_KIB" ]; then
     say "cache $TF_DIR holds ${kept} KiB, above its max_size $TF_MAX_SIZE: the snapshot is not exported; trim the cache, raise max_size or drop persist" >&2

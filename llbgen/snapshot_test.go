@@ -414,3 +414,15 @@ func TestSnapshotScriptTarFails(t *testing.T) {
 		t.Errorf("an export whose tar failed: %v\n%s", err, out)
 	}
 }
+
+// TestSnapshotScriptEmpty: exporting an empty cache says why it may be empty.
+func TestSnapshotScriptEmpty(t *testing.T) {
+	r := newSnapshotRun(t, os.Getenv("PATH"))
+	if out := r.mustRun(t, "export", "deps"); !strings.Contains(out, "tomlfront: cache deps is empty on this builder: its snapshot is empty") {
+		t.Errorf("export of an empty cache:\n%s", out)
+	}
+	writeFiles(t, r.cache, map[string]string{"f": "x"})
+	if out := r.mustRun(t, "export", "deps"); strings.Contains(out, "is empty on this builder") {
+		t.Errorf("export of a cache with a file:\n%s", out)
+	}
+}

@@ -15,7 +15,7 @@ var invalidSpecs = []struct {
 }{
 	{"trim", "[caches.a]\npreset = \"go\"\ntrim = false\n[caches.b]\ntarget = \"/b\"\npersist = true\ntrim = true\n[caches.c]\npreset = \"pip\"\npersist = true\ntrim = false\n[stages.s]\nfrom = \"busybox\"\n", []string{
 		"build.toml:3:1: `trim` trims the snapshot of a persisted cache, but cache \"a\" has no persist = true",
-		"build.toml:7:8: cache \"b\" has no preset that knows how to trim it; the caches of apt, cargo, ccache, go, npm, uv are trimmed by default",
+		"build.toml:7:8: cache \"b\" has no preset that knows how to trim it; the caches of apt, cargo, ccache, go, uv are trimmed by default",
 	}},
 	{"max_size", "[caches.a]\ntarget = \"/a\"\nmax_size = \"1g\"\n[caches.b]\ntarget = \"/b\"\npersist = true\nmax_size = \"lots\"\n[stages.s]\nfrom = \"busybox\"\n", []string{
 		"build.toml:3:1: `max_size` caps the snapshot of a persisted cache, but cache \"a\" has no persist = true",

@@ -74,7 +74,9 @@ var Presets = map[string]Preset{
 		Env: env("GOMODCACHE", toolDir+"/go/mod", "GOCACHE", toolDir+"/go/build"),
 	},
 	"npm": {
-		Dirs: []PresetDir{{Target: toolDir + "/npm", Sharing: SharingShared, Mode: anyUser, Trim: toolTrim("npm", "npm cache verify --cache .")}},
+		// No trim: `npm cache verify` took 8 s of node-app's 12 s export
+		// (it hashes the whole cache) for garbage that is rarely there.
+		Dirs: []PresetDir{{Target: toolDir + "/npm", Sharing: SharingShared, Mode: anyUser}},
 		// prefer-offline: take what the cache has without asking the registry.
 		Env: env("npm_config_cache", toolDir+"/npm", "npm_config_prefer_offline", "true"),
 	},
