@@ -403,11 +403,7 @@ func TestSnapshotGoService(t *testing.T) {
 	}
 	members := map[string][]string{}
 	for _, part := range []string{"mod", "build"} {
-		out, err := exec.Command("tar", "-tf", filepath.Join(snapshot, "go", part+".tar")).CombinedOutput()
-		if err != nil {
-			t.Fatalf("go/%s.tar: %v\n%s", part, err, out)
-		}
-		members[part] = strings.Fields(string(out))
+		members[part] = archiveMembers(t, filepath.Join(snapshot, "go", part+".tar"))
 	}
 	if n := len(members["mod"]) + len(members["build"]); n < 10000 {
 		t.Fatalf("the snapshot holds %d files, want over 10,000 for this test", n)
@@ -509,11 +505,7 @@ from = "tools"
 	if !strings.Contains(log, "paths the next build does not need), archived in apt/cache.tar") {
 		t.Errorf("the export does not say it trimmed apt/cache:\n%s", log)
 	}
-	out, err := exec.Command("tar", "-tf", filepath.Join(snapshot, "apt", "cache.tar")).CombinedOutput()
-	if err != nil {
-		t.Fatalf("apt/cache.tar: %v\n%s", err, out)
-	}
-	members := strings.Fields(string(out))
+	members := archiveMembers(t, filepath.Join(snapshot, "apt", "cache.tar"))
 	if !slices.ContainsFunc(members, func(m string) bool { return strings.HasPrefix(m, "./archives/hello_") }) {
 		t.Errorf("the trim left out the installed package: %v", members)
 	}
@@ -527,4 +519,14 @@ from = "tools"
 	if downloaded.MatchString(log) || !strings.Contains(log, "Need to get 0 B/") {
 		t.Errorf("the seeded builder downloaded the package again:\n%s", log)
 	}
+}
+
+// archiveMembers lists the paths in a snapshot's tar archive.
+func archiveMembers(t *testing.T, archive string) []string {
+	t.Helper()
+	out, err := exec.Command("tar", "-tf", archive).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", archive, err, out)
+	}
+	return strings.Fields(string(out))
 }

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"slices"
 	"sort"
 )
 
@@ -25,9 +26,9 @@ type PresetDir struct {
 	// (see llbgen/snapshot.sh): run in the cache, it prints the paths
 	// (./...) the next build does not need, to leave out of the snapshot,
 	// and may clean up with the tool's own command. $TF_STAGE is the root
-	// of the stage that mounts the cache; a file not modified for
-	// $TF_UNUSED_MIN minutes was not written in this build. Empty: the
-	// snapshot keeps the whole directory.
+	// of the stage that mounts the cache, $TF_WORK a directory for its own
+	// files; a file not modified for $TF_UNUSED_MIN minutes was not used in
+	// this build. Empty: the snapshot keeps the whole directory.
 	Trim string
 }
 
@@ -237,15 +238,17 @@ func (m *CacheMount) override(c *Cache, part string) {
 	}
 }
 
+// Trims says whether the preset trims a directory before an export.
+func (p Preset) Trims() bool {
+	return slices.ContainsFunc(p.Dirs, func(d PresetDir) bool { return d.Trim != "" })
+}
+
 // TrimmedPresets lists the presets that trim a directory before an export.
 func TrimmedPresets() []string {
 	var names []string
 	for _, n := range PresetNames() {
-		for _, d := range Presets[n].Dirs {
-			if d.Trim != "" {
-				names = append(names, n)
-				break
-			}
+		if Presets[n].Trims() {
+			names = append(names, n)
 		}
 	}
 	return names

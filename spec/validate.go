@@ -133,12 +133,11 @@ func (v *validator) cache(c *Cache) {
 		}
 	}
 	if t := c.Trim; t.Loc.Present() {
-		trims := TrimmedPresets()
-		switch p := Presets[c.Preset.Value]; {
+		switch {
 		case !c.Persist.Value:
 			v.at(t.Loc.Key, "`trim` trims the snapshot of a persisted cache, but %s has no persist = true", what)
-		case t.Value && !slices.ContainsFunc(p.Dirs, func(d PresetDir) bool { return d.Trim != "" }):
-			v.at(t.Loc.Value, "%s has no preset that knows how to trim it; the caches of %s are trimmed by default", what, strings.Join(trims, ", "))
+		case t.Value && !Presets[c.Preset.Value].Trims():
+			v.at(t.Loc.Value, "%s has no preset that knows how to trim it; the caches of %s are trimmed by default", what, strings.Join(TrimmedPresets(), ", "))
 		}
 	}
 }
