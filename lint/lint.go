@@ -297,9 +297,8 @@ func (c *checker) from(ref spec.String) {
 	c.add(UnknownCopyFrom, ref.Loc.Value, "from %q is no stage, so it is read as the image docker.io/library/%s:latest%s", v, v, spec.DidYouMean(v, c.spec.StageNames()))
 }
 
-// isImage tells a `from` that names an image: not a stage, scratch, a named
-// context or a value with variables.
+// isImage tells a `from` that names an image.
 func isImage(s *spec.Spec, from string) bool {
-	return from != "" && from != "scratch" && s.Stage(from) == nil &&
-		!strings.HasPrefix(from, "context:") && !strings.ContainsRune(from, '$')
+	kind, _ := s.Ref(from)
+	return from != "" && kind == spec.RefImage
 }

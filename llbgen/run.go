@@ -409,14 +409,14 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 
 // ref returns the state a `from` names: a stage, a named context or an image.
 func (c *converter) ref(ctx context.Context, s *stageState, from string, at spec.String) (llb.State, error) {
-	if dep := c.spec.Stage(from); dep != nil {
-		d, err := c.stage(ctx, dep)
+	switch kind, name := c.spec.Ref(from); kind {
+	case spec.RefStage:
+		d, err := c.stage(ctx, c.spec.Stage(name))
 		if err != nil {
 			return llb.State{}, err
 		}
 		return d.state, nil
-	}
-	if name, ok := strings.CutPrefix(from, "context:"); ok {
+	case spec.RefContext:
 		st, _, err := c.namedContext(ctx, name, s.platform)
 		if err != nil {
 			return llb.State{}, c.spec.ErrorAt(at.Loc.Value, "context %q: %w", name, err)

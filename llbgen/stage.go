@@ -125,8 +125,9 @@ func (c *converter) base(ctx context.Context, s *stageState, platform ocispecs.P
 		return err
 	}
 	s.platform = platform
-	if dep := c.spec.Stage(from); dep != nil {
-		d, err := c.stage(ctx, dep)
+	kind, name := c.spec.Ref(from)
+	if kind == spec.RefStage {
+		d, err := c.stage(ctx, c.spec.Stage(name))
 		if err != nil {
 			return err
 		}
@@ -140,11 +141,11 @@ func (c *converter) base(ctx context.Context, s *stageState, platform ocispecs.P
 	}
 
 	var cfg *dockerspec.DockerOCIImage
-	switch {
-	case from == "scratch":
+	switch kind {
+	case spec.RefScratch:
 		s.state = llb.Scratch()
-	case strings.HasPrefix(from, "context:"):
-		s.state, cfg, err = c.namedContext(ctx, strings.TrimPrefix(from, "context:"), platform)
+	case spec.RefContext:
+		s.state, cfg, err = c.namedContext(ctx, name, platform)
 	default:
 		var r imageResult
 		r, err = c.image(ctx, from, platform)

@@ -25,26 +25,10 @@ func (sp *Spec) Deps(st *Stage) []*Stage {
 func (sp *Spec) deps(st *Stage) []edge {
 	var out []edge
 	seen := map[*Stage]bool{}
-	add := func(ref String) {
-		if dep := sp.stages[ref.Value]; dep != nil && !seen[dep] {
-			seen[dep] = true
-			out = append(out, edge{dep, ref})
-		}
-	}
-	add(st.From)
-	caches := func(list Strings) {
-		for _, c := range list.Values {
-			if decl := sp.caches[c.Value]; decl != nil {
-				add(decl.From)
-			}
-		}
-	}
-	caches(st.Caches)
-	for _, s := range st.Steps {
-		add(s.From)
-		caches(s.Caches)
-		for _, m := range s.Mounts {
-			add(m.From)
+	for _, ref := range sp.Refs(st) {
+		if kind, name := sp.Ref(ref.Value); kind == RefStage && !seen[sp.stages[name]] {
+			seen[sp.stages[name]] = true
+			out = append(out, edge{sp.stages[name], ref})
 		}
 	}
 	return out

@@ -149,7 +149,7 @@ func (l *loader) declared(root *node, visible map[string]*Context) map[string]*C
 // resolve turns an include entry of file f into the file it names.
 func (l *loader) resolve(f *File, entry *node, visible map[string]*Context) (Include, bool) {
 	val := entry.str
-	if rest, ok := strings.CutPrefix(val, contextPrefix); ok {
+	if rest, ok := strings.CutPrefix(val, ContextPrefix); ok {
 		name, p, _ := strings.Cut(rest, "/")
 		if name == "" || strings.Trim(p, "/") == "" {
 			l.at(entry.rng, "include %q names no file: write \"context:NAME/PATH\", a path inside the context NAME", val)
@@ -183,7 +183,7 @@ func (l *loader) resolve(f *File, entry *node, visible map[string]*Context) (Inc
 func (l *loader) include(parent int, entry *node, inc Include, visible map[string]*Context) *node {
 	name := inc.Path
 	if inc.Context != "" {
-		name = contextPrefix + inc.Context + "/" + inc.Path
+		name = ContextPrefix + inc.Context + "/" + inc.Path
 	} else if dir := path.Dir(l.files[0].Name); dir != "." {
 		name = path.Join(dir, inc.Path)
 	}

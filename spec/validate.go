@@ -20,8 +20,6 @@ var (
 	argPattern     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	commitPattern  = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
 	exposePattern  = regexp.MustCompile(`^[0-9]+(-[0-9]+)?(/(tcp|udp|sctp))?$`)
-	contextPrefix  = "context:"
-	scratch        = "scratch"
 	networkModes   = []string{"default", "none", "host"}
 	securityModes  = []string{"sandbox", "insecure"}
 	sharingModes   = []string{SharingShared, SharingPrivate, SharingLocked}
@@ -196,19 +194,20 @@ func (v *validator) ref(s String, key string, allowScratch bool) {
 		return
 	}
 	val := s.Value
-	switch {
-	case strings.TrimSpace(val) == "":
+	if strings.TrimSpace(val) == "" {
 		v.at(s.Loc.Value, "%s is empty: name a stage, an image or \"context:NAME\"", key)
-	case hasVars(val), v.spec.stages[val] != nil:
-	case val == scratch:
+		return
+	}
+	switch kind, name := v.spec.Ref(val); kind {
+	case RefScratch:
 		if !allowScratch {
 			v.at(s.Loc.Value, "%s = \"scratch\" names the empty image, which has nothing to use here", key)
 		}
-	case strings.HasPrefix(val, contextPrefix):
-		if name := strings.TrimPrefix(val, contextPrefix); strings.TrimSpace(name) == "" {
+	case RefContext:
+		if strings.TrimSpace(name) == "" {
 			v.at(s.Loc.Value, "%s %q names no context: write \"context:NAME\" for --build-context NAME=...", key, val)
 		}
-	default:
+	case RefImage:
 		if _, err := reference.ParseNormalizedNamed(val); err != nil {
 			v.at(s.Loc.Value, "%s %q is neither a stage nor a valid image reference (%w)%s; stages: %s", key, val, err, DidYouMean(val, v.spec.StageNames()), strings.Join(v.spec.StageNames(), ", "))
 		}
