@@ -1,12 +1,14 @@
 // Package convert turns a Dockerfile into a tomlfront spec meant to build the
 // same image. It reads the Dockerfile with BuildKit's own parser and
-// instructions packages and writes TOML text, checked by loading it with
-// package spec. It describes a build and never runs one: it must not import
-// frontend, nor anything that talks to a daemon.
+// instructions packages and writes TOML text, checked by loading it through
+// package pipeline, as every door loads a spec. It describes a build and
+// never runs one: it must not import frontend, nor anything that talks to a
+// daemon.
 package convert
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"maps"
 	"path"
@@ -19,6 +21,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/tomlfront/tomlfront/lint"
+	"github.com/tomlfront/tomlfront/pipeline"
 	"github.com/tomlfront/tomlfront/spec"
 )
 
@@ -87,7 +90,14 @@ func Convert(file string, src []byte, opt Options) ([]byte, error) {
 		return nil, c.problems
 	}
 	dt := c.out.render(opt.Syntax)
-	if _, err := spec.Load("build.toml", dt); err != nil && !opt.KeepGoing {
+	// The pipeline every door takes: the spec must load. Its lint policy
+	// and the Dockerfile's required values are for its builds to judge.
+	// Nothing here blocks (no file to read, nothing to resolve), so no ctx.
+	p, err := pipeline.Run(context.Background(), pipeline.Request{File: "build.toml", Source: dt, Offline: true})
+	if err == nil && p.Spec == nil {
+		err = p.Err()
+	}
+	if err != nil && !opt.KeepGoing {
 		return nil, fmt.Errorf("%s: the converted spec does not load, which is a bug of tomlfront convert; please report it with the Dockerfile:\n%w", file, err)
 	}
 	return dt, nil

@@ -23,8 +23,8 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tomlfront/tomlfront/internal/crash"
-	"github.com/tomlfront/tomlfront/lint"
 	"github.com/tomlfront/tomlfront/llbgen"
+	"github.com/tomlfront/tomlfront/pipeline"
 	"github.com/tomlfront/tomlfront/spec"
 )
 
@@ -78,32 +78,38 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	}
 	inc := &includes{bc: bc, client: c, main: sm.Filename, platform: bc.BuildPlatforms[0],
 		opt: &llbgen.Options{Resolver: res, LLBCaps: &llbCaps}}
-	s, loadErr := spec.LoadWith(ctx, sm.Filename, sm.Data, inc.read)
-	loaded := func() error { return withSource(loadErr, sm) }
-	lintOpt := lint.Options{BuildArgs: bc.BuildArgs, Platforms: bc.TargetPlatforms, BuildPlatform: &bc.BuildPlatforms[0],
-		Contexts: givenContexts(c.BuildOpts().Opts), Read: inc.read}
+	p, err := pipeline.Run(ctx, pipeline.Request{File: sm.Filename, Source: sm.Data, Read: inc.read,
+		Options: options(nil), Platforms: bc.TargetPlatforms, Contexts: givenContexts(c.BuildOpts().Opts)})
+	if err != nil {
+		return nil, err
+	}
+	loaded := func() error {
+		if p.Spec == nil {
+			return withSource(p.Err(), sm)
+		}
+		return nil
+	}
 	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
 		ListTargets: func(context.Context) (*targets.List, error) {
 			if err := loaded(); err != nil {
 				return nil, err
 			}
-			return listTargets(s, sm), nil
+			return listTargets(p.Spec, sm), nil
 		},
 		Outline: func(ctx context.Context) (*outline.Outline, error) {
 			if err := loaded(); err != nil {
 				return nil, err
 			}
-			o, err := outlineOf(ctx, s, sm, options(nil))
+			o, err := outlineOf(ctx, p, sm)
 			return o, withSource(err, sm)
 		},
 		// The same check as `tomlfront lint`: an invalid spec is a result
 		// with its errors, not a failed request.
 		Lint: func(ctx context.Context) (*sublint.LintResults, error) {
-			report, err := lint.Run(ctx, sm.Filename, sm.Data, lintOpt)
-			if err != nil {
+			if err := p.Check(ctx); err != nil {
 				return nil, err
 			}
-			return lintResults(report, sm), nil
+			return lintResults(p, sm), nil
 		},
 	}); err != nil || ok {
 		return res, err
@@ -111,24 +117,16 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	if err := loaded(); err != nil {
 		return nil, err
 	}
-	findings, err := lint.Check(s, lintOpt)
-	if err != nil {
-		return nil, withSource(err, sm)
-	}
 	srcs := newSources(sm)
-	for _, f := range findings {
-		e := f.Error(s.Files) // shown with the lines of its own file
+	for _, f := range p.Findings {
+		e := f.Error(p.Spec.Files) // shown with the lines of its own file
 		src.Warn(ctx, fmt.Sprintf("%s: %s (%s:%d)", f.Rule.Name, f.Msg, e.File, f.Range.Start.Line), client.WarnOpts{
 			SourceInfo: srcs.info(e), Range: pbRanges(e), Detail: [][]byte{[]byte(f.Rule.Description)}, URL: f.Rule.DocsURL(),
 		})
 	}
-
-	// Before anything runs: findings of the rules the spec makes errors,
-	// and a template's required args.
-	if failing := lint.Failing(s.Files, findings); len(failing) > 0 {
-		return nil, withSource(failing, sm)
-	}
-	if err := s.CheckRequiredArgs(bc.BuildArgs); err != nil {
+	// Before anything runs: the findings of the rules the spec makes
+	// errors, and a template's required args.
+	if err := p.Err(); err != nil {
 		return nil, withSource(err, sm)
 	}
 
@@ -139,13 +137,13 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (_ *dockerui.BuildResult, err error) {
 		defer crash.Recover(&err) // each platform builds in a goroutine of its own
 		injectPanic(c, "platform")
-		opt := options(platform)
+		opt := p.Options(platform)
 		snapshot, err := cacheSnapshot(ctx, bc, platform) // platforms build at once: no shared err
 		if err != nil {
 			return nil, err
 		}
 		opt.CacheSnapshot = snapshot
-		res, err := llbgen.Convert(ctx, s, opt)
+		res, err := p.Convert(ctx, opt)
 		if err != nil {
 			return nil, withSource(err, sm)
 		}

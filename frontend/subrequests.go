@@ -10,8 +10,7 @@ import (
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
 	"github.com/moby/buildkit/solver/pb"
-	speclint "github.com/tomlfront/tomlfront/lint"
-	"github.com/tomlfront/tomlfront/llbgen"
+	"github.com/tomlfront/tomlfront/pipeline"
 	"github.com/tomlfront/tomlfront/spec"
 )
 
@@ -42,8 +41,9 @@ func listTargets(s *spec.Spec, sm *llb.SourceMap) *targets.List {
 // outlineOf describes what building the target takes: its args with their
 // values, the secrets and ssh agents it mounts, and its cache mounts by the
 // ids BuildKit knows them by.
-func outlineOf(ctx context.Context, s *spec.Spec, sm *llb.SourceMap, opt llbgen.Options) (*outline.Outline, error) {
-	res, err := llbgen.Convert(ctx, s, opt)
+func outlineOf(ctx context.Context, p *pipeline.Result, sm *llb.SourceMap) (*outline.Outline, error) {
+	s := p.Spec
+	res, err := p.Convert(ctx, p.Options(nil))
 	if err != nil {
 		return nil, err
 	}
@@ -91,13 +91,10 @@ func outlineOf(ctx context.Context, s *spec.Spec, sm *llb.SourceMap, opt llbgen.
 // lintResults are a check's findings and errors as `--call=check` prints
 // them. LintResults holds one error: it says every problem, one a line, and
 // its location covers all of their ranges.
-func lintResults(report *speclint.Report, sm *llb.SourceMap) *lint.LintResults {
+func lintResults(p *pipeline.Result, sm *llb.SourceMap) *lint.LintResults {
 	srcs := newSources(sm)
 	res := &lint.LintResults{Warnings: []lint.Warning{}}
-	errs := report.Errors
-	if len(errs) == 0 && report.Spec != nil { // the findings of rules the spec makes errors
-		errs = speclint.Failing(report.Spec.Files, report.Findings)
-	}
+	errs := p.Errors
 	if len(errs) > 0 {
 		// One location: the ranges of the problems in the first one's file.
 		res.Error = &lint.BuildError{Message: errs.Error()}
@@ -109,13 +106,13 @@ func lintResults(report *speclint.Report, sm *llb.SourceMap) *lint.LintResults {
 			}
 		}
 	}
-	for _, f := range report.Findings {
+	for _, f := range p.Findings {
 		res.Warnings = append(res.Warnings, lint.Warning{
 			RuleName:    f.Rule.Name,
 			Description: f.Rule.Description,
 			URL:         f.Rule.DocsURL(),
 			Detail:      f.Msg,
-			Location:    srcs.location(report.Spec.Files, f.Range),
+			Location:    srcs.location(p.Spec.Files, f.Range),
 		})
 	}
 	res.Sources = srcs.infos

@@ -51,11 +51,14 @@ var (
 		"A package manager that locks its cache directory, run on a cache that concurrent builds share without a lock, corrupts it."}
 	CacheSharedAcrossPlatforms = Rule{"CacheSharedAcrossPlatforms",
 		"In a multi-platform build, the steps of every platform write one shared cache at the same time."}
+	UndeclaredContext = Rule{"UndeclaredContext",
+		"A context that [contexts] does not declare has no default: every build must give it with --build-context."}
 )
 
 // Rules lists every rule, in the order docs/lint.md explains them.
 var Rules = []Rule{SecretsUsedInArgOrEnv, UndeclaredBuildArg, UnusedArg, UnusedStage, UnusedCache,
-	AddWithoutChecksum, UnpinnedBaseImage, UnknownCopyFrom, CacheIDConflict, CacheNeedsLock, CacheSharedAcrossPlatforms}
+	AddWithoutChecksum, UnpinnedBaseImage, UnknownCopyFrom, CacheIDConflict, CacheNeedsLock, CacheSharedAcrossPlatforms,
+	UndeclaredContext}
 
 // Options are what a build adds to the spec.
 type Options struct {
@@ -68,8 +71,10 @@ type Options struct {
 	BuildPlatform *ocispecs.Platform
 	// Contexts are the names of the build's --build-context values.
 	Contexts []string
-	// Read reads the files the spec includes; nil when it includes none.
-	Read spec.ReadFunc
+	// ContextsUnknown is set where the contexts a build will be given are
+	// not known (the tomlfront CLI): a context neither declared nor in
+	// Contexts is then a finding of UndeclaredContext, not an error.
+	ContextsUnknown bool
 }
 
 // Finding is one warning: a rule broken at a range of the spec.
@@ -128,6 +133,9 @@ func Check(s *spec.Spec, opt Options) ([]Finding, error) {
 	}
 	for _, cache := range s.Caches {
 		c.from(cache.From)
+	}
+	if opt.ContextsUnknown {
+		c.undeclaredContexts(opt.Contexts)
 	}
 	sort.SliceStable(c.findings, func(i, j int) bool {
 		a, b := c.findings[i].Range, c.findings[j].Range
@@ -262,6 +270,16 @@ func (c *checker) step(step *spec.Step) {
 	c.from(step.From)
 	for _, m := range step.Mounts {
 		c.from(m.From)
+	}
+}
+
+// undeclaredContexts warns about each `context:NAME` that [contexts] does
+// not declare and the check was not given.
+func (c *checker) undeclaredContexts(given []string) {
+	for _, ref := range c.spec.ContextRefs() {
+		if c.spec.Context(ref.Name) == nil && !slices.Contains(given, ref.Name) {
+			c.add(UndeclaredContext, ref.At.Loc.Value, "context %q is not declared in [contexts], so every build must pass --build-context %s=...: declare it with a default source, or pass --build-context %s=DIR to check with its files", ref.Name, ref.Name, ref.Name)
+		}
 	}
 }
 

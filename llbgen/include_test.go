@@ -41,10 +41,7 @@ func TestResolvedSpecConvertsTheSame(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resolved, err := spec.Resolve(ctx, file, src, exampleIncludes(file))
-			if err != nil {
-				t.Fatal(err)
-			}
+			resolved := included.Resolved()
 			flat, err := spec.Load("resolved.toml", resolved)
 			if err != nil {
 				t.Fatalf("the resolved spec does not load: %v\n%s", err, resolved)

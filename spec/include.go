@@ -49,21 +49,18 @@ func Load(file string, src []byte) (*Spec, error) {
 // error is an Errors holding every problem found, sorted by file and
 // position, each naming its file and include chain.
 func LoadWith(ctx context.Context, file string, src []byte, read ReadFunc) (*Spec, error) {
-	s, _, err := load(ctx, file, src, read)
-	return s, err
+	return load(ctx, file, src, read)
 }
 
-// load is LoadWith, returning the loader too, with the merged tree and the
-// comments of every file.
-func load(ctx context.Context, file string, src []byte, read ReadFunc) (*Spec, *loader, error) {
+func load(ctx context.Context, file string, src []byte, read ReadFunc) (*Spec, error) {
 	l := &loader{ctx: ctx, read: read}
 	main := &File{Name: file, Source: src, Path: path.Base(path.Clean(file))}
 	l.root = l.file(main, nil)
 	if len(l.list) > 0 {
 		l.list.Sort()
-		return nil, nil, l.list
+		return nil, l.list
 	}
-	s := &Spec{Files: l.files}
+	s := &Spec{Files: l.files, merged: l.root, comments: l.comments}
 	d := decoder{problems: problems{files: l.files}, comments: l.comments}
 	d.decode(l.root, s)
 	s.index()
@@ -71,9 +68,9 @@ func load(ctx context.Context, file string, src []byte, read ReadFunc) (*Spec, *
 	v.validate()
 	if len(v.list) > 0 {
 		v.list.Sort()
-		return nil, nil, v.list
+		return nil, v.list
 	}
-	return s, l, nil
+	return s, nil
 }
 
 // file parses f, reads its includes and returns the merged tree: the

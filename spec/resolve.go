@@ -2,30 +2,26 @@ package spec
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"strings"
 
 	"github.com/tomlfront/tomlfront/internal/tomlw"
 )
 
-// Resolve loads a spec as LoadWith does and writes it out merged: one TOML
-// document that means what the spec and its includes mean together, each
-// table headed by a comment naming the file (and line) it came from, and
-// each key that another file set marked with its own. It keeps the main
-// file's `# syntax=` line, so the output builds as it is.
-func Resolve(ctx context.Context, file string, src []byte, read ReadFunc) ([]byte, error) {
-	s, l, err := load(ctx, file, src, read)
-	if err != nil {
-		return nil, err
-	}
-	w := &resolveWriter{files: s.Files, comments: l.comments}
-	if first, _, _ := strings.Cut(string(src), "\n"); strings.HasPrefix(first, "# syntax=") {
+// Resolved writes the spec out merged: one TOML document that means what
+// the spec and its includes mean together, each table headed by a comment
+// naming the file (and line) it came from, and each key that another file
+// set marked with its own. It keeps the main file's `# syntax=` line, so
+// the output builds as it is.
+func (s *Spec) Resolved() []byte {
+	main := s.Main()
+	w := &resolveWriter{files: s.Files, comments: s.comments}
+	if first, _, _ := strings.Cut(string(main.Source), "\n"); strings.HasPrefix(first, "# syntax=") {
 		w.printf("%s\n", strings.TrimRight(first, "\r"))
 	}
-	w.printf("# %s resolved by tomlfront resolve: its includes merged in, and no include left.\n", file)
-	w.table(l.root, nil, false)
-	return w.buf.Bytes(), nil
+	w.printf("# %s resolved by tomlfront resolve: its includes merged in, and no include left.\n", main.Name)
+	w.table(s.merged, nil, false)
+	return w.buf.Bytes()
 }
 
 type resolveWriter struct {

@@ -94,6 +94,9 @@ type Spec struct {
 	stages   map[string]*Stage
 	contexts map[string]*Context
 	argRefs  map[string]bool // names that arg defaults use
+
+	merged   *node            // the merged tree of every file, for Resolved
+	comments []map[int]string // the comments of each file, by line
 }
 
 // Main is the file the build was asked for.

@@ -19,8 +19,8 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tomlfront/tomlfront/frontend"
-	"github.com/tomlfront/tomlfront/lint"
 	"github.com/tomlfront/tomlfront/llbgen"
+	"github.com/tomlfront/tomlfront/pipeline"
 	"github.com/tomlfront/tomlfront/spec"
 )
 
@@ -122,18 +122,21 @@ func (sf specFlags) source(stderr io.Writer) ([]byte, bool) {
 	return src, err == nil
 }
 
-// load reads and loads a spec with its includes, printing its problems.
-func (sf specFlags) load(ctx context.Context, stderr io.Writer) (*spec.Spec, int) {
+// run reads the main spec file and runs the pipeline on it, offline, for
+// a build with opt on targets (none: this machine's platform). It prints
+// what is not the spec's problem and returns nil with the exit code then.
+func (sf specFlags) run(ctx context.Context, opt llbgen.Options, targets []ocispecs.Platform, stderr io.Writer) (*pipeline.Result, int) {
 	src, ok := sf.source(stderr)
 	if !ok {
 		return nil, 2
 	}
-	s, err := spec.LoadWith(ctx, *sf.file, src, sf.read)
+	p, err := pipeline.Run(ctx, pipeline.Request{File: *sf.file, Source: src, Read: sf.read,
+		Options: opt, Platforms: targets, Contexts: sf.contexts.names(), Offline: true})
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintf(stderr, "tomlfront: %v\n", err)
 		return nil, 1
 	}
-	return s, 0
+	return p, 0
 }
 
 const llbSynopsis = `Writes the LLB definition of the spec's target to stdout, for example:
@@ -161,15 +164,11 @@ func addConvertFlags(fs *flag.FlagSet, sf specFlags) convertFlags {
 	return f
 }
 
-// convert loads the spec and converts its target offline; it prints what
-// goes wrong and returns the exit code.
+// convert runs the pipeline on the spec and converts its target, offline,
+// as a build would: the problems of the spec go to stderr (the warnings
+// too), and an error ends it. It returns the exit code when it ends.
 func (f convertFlags) convert(ctx context.Context, cmd string, stderr io.Writer) (*spec.Spec, *llbgen.Result, int) {
-	s, code := f.load(ctx, stderr)
-	if s == nil {
-		return nil, nil, code
-	}
-	opt := llbgen.Options{Target: *f.target, BuildArgs: f.args, CacheNamespace: f.args["BUILDKIT_CACHE_MOUNT_NS"],
-		Resolver: llbgen.Offline{Contexts: f.contexts.names()}}
+	opt := llbgen.Options{Target: *f.target, BuildArgs: f.args, CacheNamespace: f.args["BUILDKIT_CACHE_MOUNT_NS"]}
 	var err error
 	if opt.CacheExport, err = frontend.CacheExportRequested(f.args); err != nil {
 		fmt.Fprintf(stderr, "tomlfront %s: %v\n", cmd, err)
@@ -178,30 +177,35 @@ func (f convertFlags) convert(ctx context.Context, cmd string, stderr io.Writer)
 	if opt.CacheExport != llbgen.NoCacheExport { // an export must run every time: its output changes
 		opt.RunID, opt.Started = identity.NewID(), time.Now()
 	}
+	var targets []ocispecs.Platform
 	if *f.platform != "" {
 		p, err := platforms.Parse(*f.platform)
 		if err != nil {
 			fmt.Fprintf(stderr, "tomlfront %s: invalid --platform %q: %v\n", cmd, *f.platform, err)
 			return nil, nil, 2
 		}
-		opt.TargetPlatform = &p
+		targets = []ocispecs.Platform{platforms.Normalize(p)}
 	}
-	res, err := llbgen.Convert(ctx, s, opt)
+	p, code := f.run(ctx, opt, targets, stderr)
+	if p == nil {
+		return nil, nil, code
+	}
+	for _, problem := range p.Problems() {
+		fmt.Fprintln(stderr, problem)
+	}
+	if p.Err() != nil {
+		return nil, nil, 1
+	}
+	var target *ocispecs.Platform
+	if len(targets) > 0 {
+		target = &targets[0]
+	}
+	res, err := p.Convert(ctx, p.Options(target))
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return nil, nil, 1
 	}
-	findings, err := lint.Check(s, lint.Options{BuildArgs: f.args})
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return nil, nil, 1
-	}
-	for _, f := range findings {
-		if f.Rule == lint.UndeclaredBuildArg {
-			fmt.Fprintln(stderr, f.Error(s.Files))
-		}
-	}
-	return s, res, 0
+	return p.Spec, res, 0
 }
 
 func runLLB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -210,13 +214,9 @@ func runLLB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
-	s, res, code := flags.convert(ctx, "llb", stderr)
+	_, res, code := flags.convert(ctx, "llb", stderr)
 	if res == nil {
 		return code
-	}
-	if err := s.CheckRequiredArgs(flags.args); err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
 	}
 	// A unique id from the spec's path, not a random one, keeps the output
 	// deterministic while local sources of other projects stay apart.
@@ -305,20 +305,18 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tomlfront lint: %v\n", err)
 		return 2
 	}
-	src, ok := sf.source(stderr)
-	if !ok {
-		return 2
+	p, code := sf.run(ctx, llbgen.Options{BuildArgs: bargs}, targets, stderr)
+	if p == nil {
+		return code
 	}
-	report, err := lint.Run(ctx, *sf.file, src, lint.Options{BuildArgs: bargs, Platforms: targets,
-		Contexts: sf.contexts.names(), Read: sf.read})
-	if err != nil {
+	if err := p.Check(ctx); err != nil {
 		fmt.Fprintf(stderr, "tomlfront lint: %v\n", err)
 		return 1
 	}
-	for _, p := range report.Problems() {
-		fmt.Fprintln(stdout, p)
+	for _, problem := range p.Problems() {
+		fmt.Fprintln(stdout, problem)
 	}
-	if len(report.Errors) > 0 || report.Spec != nil && len(lint.Failing(report.Spec.Files, report.Findings)) > 0 {
+	if p.Err() != nil {
 		return 1
 	}
 	return 0
@@ -334,16 +332,15 @@ func runResolve(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
-	src, ok := sf.source(stderr)
-	if !ok {
-		return 2
+	p, code := sf.run(ctx, llbgen.Options{}, nil, stderr)
+	if p == nil {
+		return code
 	}
-	out, err := spec.Resolve(ctx, *sf.file, src, sf.read)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
+	if p.Spec == nil { // a template's required args or its lint policy do not stop a review
+		fmt.Fprintln(stderr, p.Err())
 		return 1
 	}
-	if _, err := stdout.Write(out); err != nil {
+	if _, err := stdout.Write(p.Spec.Resolved()); err != nil {
 		fmt.Fprintf(stderr, "tomlfront resolve: %v\n", err)
 		return 1
 	}
