@@ -62,6 +62,7 @@ func TestSchemaInTaplo(t *testing.T) {
 		{"unknown lint rule", "[lint]\nerror = [\"UnpinedBaseImage\"]\n[stages.a]\nfrom = \"busybox:1.36\"\n"},
 		{"stage name", "[stages.Build]\nfrom = \"busybox\"\n"},
 		{"step key", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"x\"\ncahces = [\"go\"]\n"},
+		{"step without a verb", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nuser = \"nobody\"\n"},
 		{"healthcheck retries", "[stages.a]\nfrom = \"busybox\"\n[stages.a.image.healthcheck]\ntest = [\"NONE\"]\nretries = \"3\"\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -287,7 +287,13 @@ func (d *decoder) stage(name string, t *node) *Stage {
 	return st
 }
 
-var verbs = map[string]StepKind{"run": StepRun, "copy": StepCopy, "add": StepAdd}
+// stepVerbs are the keys that say what a step does, in the order messages
+// list them; verbs maps each to its kind.
+var (
+	stepVerbs       = []string{"run", "copy", "add"}
+	verbs           = map[string]StepKind{"run": StepRun, "copy": StepCopy, "add": StepAdd}
+	stepDescription = "A step: exactly one of " + strings.Join(stepVerbs, ", ") + "."
+)
 
 // stepKey is one key of a step table: the verbs it applies to and how it
 // is decoded. stepFields is the one table of them.
@@ -348,11 +354,11 @@ func (d *decoder) step(stage string, index int, t *node) *Step {
 	}
 	switch len(found) {
 	case 0:
-		d.at(t.rng, "%s has no verb: a step needs exactly one of run, copy, add", what())
+		d.at(t.rng, "%s has no verb: a step needs exactly one of %s", what(), strings.Join(stepVerbs, ", "))
 	case 1:
 	default:
 		s.Kind = 0
-		d.at(t.fields[found[1]].key, "%s has both %q and %q: a step needs exactly one of run, copy, add; split it into two steps", what(), found[0], found[1])
+		d.at(t.fields[found[1]].key, "%s has both %q and %q: a step needs exactly one of %s; split it into two steps", what(), found[0], found[1], strings.Join(stepVerbs, ", "))
 	}
 
 	for _, k := range t.keys {

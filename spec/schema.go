@@ -21,6 +21,11 @@ func strEnum(desc string, values ...string) prop {
 	return prop{"type": "string", "description": desc, "enum": values}
 }
 
+func withDefault(p prop, def any) prop {
+	p["default"] = def
+	return p
+}
+
 func boolean(desc string, def bool) prop {
 	return prop{"type": "boolean", "description": desc, "default": def}
 }
@@ -99,8 +104,8 @@ func schemaTables(ruleNames []string) map[string]schemaTable {
 		}},
 		"cache": {"A named cache mount.", map[string]prop{
 			"target":   str("Where it is mounted; required unless it is a preset."),
-			"sharing":  strEnum("How concurrent builds share it.", SharingShared, SharingPrivate, SharingLocked),
-			"id":       str("The cache id on the builder. Default: the target."),
+			"sharing":  strEnum("How concurrent builds share it. Default: shared, or the preset's own (apt, apk, dnf: locked).", sharingModes...),
+			"id":       str("The cache id on the builder. Default: the cache's name (a preset's parts: NAME/PART)."),
 			"mode":     str("Mode of a new cache root, " + modeDesc + "."),
 			"uid":      integer("Owner of a new cache root.", 0, 4294967295),
 			"gid":      integer("Group of a new cache root.", 0, 4294967295),
@@ -125,7 +130,7 @@ func schemaTables(ruleNames []string) map[string]schemaTable {
 			"image":     ref("The image config of the stage.", "image"),
 			"sbom_scan": boolean("With --sbom or --attest type=sbom, scan this stage too: its SBOM is attached as sbom-NAME beside the image's.", false),
 		}},
-		"step": {"A step: exactly one of run, copy, add.", map[string]prop{
+		"step": {stepDescription, map[string]prop{
 			"run":          prop{"description": "A shell-form command (string) or an exec-form one (array).", "oneOf": []any{prop{"type": "string"}, prop{"type": "array", "items": prop{"type": "string"}}}},
 			"copy":         strOrList("Sources to copy: paths (globs allowed) in the build context, or in from."),
 			"add":          strOrList("Sources to add: local paths (archives unpacked), http(s) URLs or git URLs."),
@@ -144,15 +149,15 @@ func schemaTables(ruleNames []string) map[string]schemaTable {
 			"exclude":      strList("copy, add: patterns of sources not copied."),
 			"checksum":     str("add: digest of an http(s) download, or the commit of a git source."),
 			"keep_git_dir": boolean("add: keep the .git directory of a git source.", false),
-			"unpack":       boolean("add: unpack local and downloaded archives.", true),
+			"unpack":       prop{"type": "boolean", "description": "add: unpack archives. Default: true for local archives, false for downloads."},
 		}},
 		"mount": {"A mount of a run step, as RUN --mount.", map[string]prop{
 			"type":     strEnum("The mount type.", mountTypes...),
 			"target":   str("Where it is mounted."),
 			"source":   str("bind, cache: the path inside from."),
 			"from":     str(`bind, cache: a stage, an image ref or "context:NAME". Default: the build context.`),
-			"id":       str("cache: the cache id; secret: --secret id=; ssh: the --ssh id."),
-			"sharing":  strEnum("cache: how concurrent builds share it.", SharingShared, SharingPrivate, SharingLocked),
+			"id":       str("cache: the cache id (default: the target); secret: --secret id= (default: the target's base name); ssh: the --ssh id (default: default)."),
+			"sharing":  withDefault(strEnum("cache: how concurrent builds share it.", sharingModes...), SharingShared),
 			"mode":     str("cache, secret, ssh: " + modeDesc + "."),
 			"uid":      integer("cache, secret, ssh: the owner.", 0, 4294967295),
 			"gid":      integer("cache, secret, ssh: the group.", 0, 4294967295),
@@ -206,6 +211,13 @@ func JSONSchema(ruleNames []string) ([]byte, error) {
 			defs[name] = tables[name].object()
 		}
 	}
+	// What JSON Schema can say of the decoder's rule that a step has
+	// exactly one verb.
+	verbs := make([]any, len(stepVerbs))
+	for i, v := range stepVerbs {
+		verbs[i] = prop{"required": []string{v}}
+	}
+	defs["step"].(prop)["oneOf"] = verbs
 	root := tables["spec"].object()
 	root["$schema"] = "http://json-schema.org/draft-04/schema#"
 	root["id"] = SchemaURL
