@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,6 +61,7 @@ from = "s"
 type sharingRun struct {
 	before []string // the cache's entries when the step started: what an earlier holder left
 	seen   []string // the cache's entries once the other build was in too (or gone)
+	log    []string // the records of both builds so far: "enter-RUN" and "exit-RUN", in order
 	ready  bool     // the other build reached its step on /c while this one was in it
 	other  string   // the other build's step: "in" with this one, "gone" before this one came in, or "out" for all of it
 }
@@ -102,6 +104,7 @@ caches = ["c"]
 run = """
 waitfor() { i=0; while [ ! -e "$1" ] && [ $i -lt "$2" ]; do sleep 0.1; i=$((i+1)); done; [ -e "$1" ]; }
 mkdir -p /result
+echo enter-$RUN >> /sync/log
 ls /c > /result/before
 touch /c/marker-$RUN
 touch /sync/in-$RUN
@@ -113,6 +116,8 @@ else
   if waitfor /sync/in-$OTHER "$WINDOW"; then echo in; else echo out; fi > /result/other
 fi
 ls /c > /result/seen
+echo exit-$RUN >> /sync/log
+cp /sync/log /result/log
 touch /sync/done-$RUN
 """
 [stages.out]
@@ -153,7 +158,7 @@ func runConcurrently(t *testing.T, sharing string, window int) map[string]sharin
 			}
 			var r sharingRun
 			files := map[string]string{}
-			for _, f := range []string{"before", "seen", "ready", "other"} {
+			for _, f := range []string{"before", "seen", "ready", "other", "log"} {
 				dt, err := os.ReadFile(filepath.Join(out, f))
 				if err != nil {
 					results <- result{name: run, err: err}
@@ -161,7 +166,7 @@ func runConcurrently(t *testing.T, sharing string, window int) map[string]sharin
 				}
 				files[f] = string(dt)
 			}
-			r.before, r.seen = strings.Fields(files["before"]), strings.Fields(files["seen"])
+			r.before, r.seen, r.log = strings.Fields(files["before"]), strings.Fields(files["seen"]), strings.Fields(files["log"])
 			r.ready, r.other = strings.TrimSpace(files["ready"]) == "yes", strings.TrimSpace(files["other"])
 			results <- result{name: run, run: r}
 		}()
@@ -182,22 +187,31 @@ func runConcurrently(t *testing.T, sharing string, window int) map[string]sharin
 }
 
 // A locked cache: the second build waits at its step while the first holds
-// the cache, then comes in after it and finds what it left.
+// the cache, then comes in after it and finds what it left. Each build
+// records its entry and exit in a shared log, and the records of the two
+// never interleave. The holder stays in the cache until the other build has
+// reached its step (a bounded wait for a marker, which fails the test
+// rather than passing it when it runs out) and then two seconds more, the
+// chance a broken lock gets to let the other in; no verdict depends on how
+// fast the machine is: a working lock passes however slow it is.
 //
 // Not parallel: its two builds must run at the same time, which other
 // builds on the bench's two cores would only delay.
 func TestCacheSharingLocked(t *testing.T) {
-	runs := runConcurrently(t, "locked", 100)
+	runs := runConcurrently(t, "locked", 20)
 	first, second := "a", "b"
 	if runs["a"].other == "gone" {
 		first, second = "b", "a"
 	}
 	f, s := runs[first], runs[second]
-	if f.other != "out" || s.other != "gone" {
-		t.Fatalf("locked cache held by two builds at once (run %s saw the other %s, run %s saw it %s): %+v", first, f.other, second, s.other, runs)
-	}
 	if !f.ready {
-		t.Errorf("run %s held the lock, but run %s never reached its step in the meantime: the lock was not tested: %+v", first, second, runs)
+		t.Fatalf("run %s held the lock, but run %s never reached its step in the meantime: the lock was not tested: %+v", first, second, runs)
+	}
+	if want := []string{"enter-" + first, "exit-" + first, "enter-" + second, "exit-" + second}; !slices.Equal(s.log, want) {
+		t.Errorf("locked cache held by two builds at once: the records are %q, want %q: %+v", s.log, want, runs)
+	}
+	if f.other != "out" || s.other != "gone" {
+		t.Errorf("locked cache held by two builds at once (run %s saw the other %s, run %s saw it %s): %+v", first, f.other, second, s.other, runs)
 	}
 	if len(f.before) != 0 || strings.Join(s.before, " ") != "marker-"+first {
 		t.Errorf("locked cache: run %s found %q, then run %s found %q; want nothing, then marker-%s: %+v", first, f.before, second, s.before, first, runs)

@@ -341,11 +341,25 @@ func TestSnapshotScriptProgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A tar that takes two seconds to start.
-	slow := t.TempDir()
-	writeFiles(t, slow, map[string]string{"tar": "#!/bin/sh\nsleep 2\nexec " + realTar + " \"$@\"\n"})
-	if err := os.Chmod(filepath.Join(slow, "tar"), 0o755); err != nil {
+	realDu, err := exec.LookPath("du")
+	if err != nil {
 		t.Fatal(err)
+	}
+	// A tar that starts only once the script has measured what it has
+	// done so far (a du after the tar started: the progress tick), and a
+	// du that counts its calls. No timer races another: the tick comes
+	// before tar can end, however slow the machine. A tick that never
+	// comes lets tar go after a minute, and the test fails.
+	slow, calls := t.TempDir(), filepath.Join(t.TempDir(), "du-calls")
+	writeFiles(t, slow, map[string]string{
+		"du": "#!/bin/sh\necho x >> " + calls + "\nexec " + realDu + ` "$@"` + "\n",
+		"tar": "#!/bin/sh\ncount() { cat " + calls + " 2>/dev/null | wc -l; }\nn=$(count) i=0\n" +
+			`while [ "$(count)" -le "$n" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done` + "\nexec " + realTar + ` "$@"` + "\n",
+	})
+	for _, name := range []string{"du", "tar"} {
+		if err := os.Chmod(filepath.Join(slow, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	r := newSnapshotRun(t, slow+":"+os.Getenv("PATH"))
 	r.env = []string{"TF_PROGRESS_SECONDS=1"}

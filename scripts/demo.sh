@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job: builds the frontend image from this tree, then builds
 # examples/go-app through it with docker buildx, via the spec's `# syntax=`
-# line. Uses the local bench, starting it when it is not running; the bench
-# stays up afterwards (stop it with `make bench-down`).
+# line. Uses the local bench, starting it when it is not running, with only
+# the parts the demo uses (TOMLFRONT_BENCH_PARTS=demo); the bench stays up
+# afterwards (stop it with `make bench-down`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -11,7 +12,7 @@ state=${TOMLFRONT_BENCH_STATE:-/tmp/tomlfront-bench}
 if [[ -f $state/env.sh ]] && (source "$state/env.sh" && buildctl debug workers >/dev/null 2>&1); then
   echo "using the running bench ($state)"
 else
-  TOMLFRONT_BENCH_STATE=$state bash scripts/bench/up.sh >/dev/null
+  TOMLFRONT_BENCH_STATE=$state TOMLFRONT_BENCH_PARTS=demo bash scripts/bench/up.sh >/dev/null
 fi
 # shellcheck source=/dev/null  # env.sh is written by up.sh at run time
 source "$state/env.sh"

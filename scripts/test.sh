@@ -88,6 +88,12 @@ go_test_e2e() {
   if ((rc != 0)); then
     echo "end-to-end tests on $name failed (exit $rc); the last lines of $log:" >&2
     tail -80 "$log" >&2
+    local daemon_log
+    for daemon_log in "$TOMLFRONT_BENCH_STATE"/*.log "$TOMLFRONT_BENCH_STATE"/*/*.log; do
+      [[ -f $daemon_log && $daemon_log != "$TOMLFRONT_BENCH_STATE"/e2e-* ]] || continue
+      echo "== the last lines of the daemon log $daemon_log:" >&2
+      tail -20 "$daemon_log" >&2
+    done
   fi
   return "$rc"
 }

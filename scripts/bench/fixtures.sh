@@ -376,6 +376,8 @@ DF
   local minor=${gov%.*}
   ensure_image golang "$key" "$minor $minor-$DEBIAN_SUITE $gov $gov-$DEBIAN_SUITE" "$ctx/golang"
 
+  bench_all || return 0 # the demo needs no node image and no SBOM scanner
+
   # node:<major>: debian:bookworm plus Debian's own nodejs and npm (bookworm
   # ships Node.js 18, so it is tagged 18, not lts or 22), with the official
   # image's `node` user (uid/gid 1000) and CMD.

@@ -20,6 +20,17 @@ esac
 CACHE="$TOMLFRONT_CACHE"
 STATE="$TOMLFRONT_BENCH_STATE"
 
+# TOMLFRONT_BENCH_PARTS: "all" (the tests) or "demo" (what `make demo` uses:
+# buildkitd, the registry, buildx and the busybox, debian and golang
+# fixtures; no S3 or Azure service, Taplo, node image or SBOM scanner).
+BENCH_PARTS="${TOMLFRONT_BENCH_PARTS:-all}"
+case "$BENCH_PARTS" in
+  all | demo) ;;
+  *) echo "TOMLFRONT_BENCH_PARTS=$BENCH_PARTS: write all or demo" >&2; exit 1 ;;
+esac
+# bench_all: true when the bench has every part.
+bench_all() { [[ $BENCH_PARTS == all ]]; }
+
 # Pinned tool versions.
 BUILDKIT_VERSION="v0.34.2"
 REGISTRY_VERSION="v3.1.2"
@@ -87,17 +98,25 @@ go_arch() {
   esac
 }
 
-# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
-free_port() {
-  local port i
-  for i in $(seq 1 200); do
-    port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-    if ! ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
-      echo "$port"
-      return 0
-    fi
+# listen_addr PID prints the 127.0.0.1:PORT that process PID listens on,
+# or nothing while it listens on none.
+listen_addr() {
+  ss -Hltnp 2>/dev/null | awk -v pid="pid=$1," 'index($0, pid) { print $4; exit }'
+}
+
+# wait_listen WHAT TIMEOUT PID waits until process PID listens on a TCP port
+# and prints that address. The daemons bind port 0, so the kernel picks a
+# port nothing else holds: no race with another process picking the same
+# free port between a check and the bind.
+wait_listen() {
+  local what=$1 timeout=$2 pid=$3 addr
+  local deadline=$(( SECONDS + timeout ))
+  until addr=$(listen_addr "$pid") && [[ -n $addr ]]; do
+    pid_alive "$pid" || die "$what: process $pid exited before listening (its log is in $STATE)"
+    (( SECONDS < deadline )) || die "$what: not listening after ${timeout}s"
+    sleep 0.1
   done
-  die "no free port found (tried $i)"
+  echo "$addr"
 }
 
 # start_daemon NAME LOGFILE CMD...: start CMD detached (own session, no tty,

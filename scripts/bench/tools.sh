@@ -217,11 +217,13 @@ main() {
       install_buildkit
       install_registry
       install_buildx
-      install_versitygw
-      # Azurite, the Azure Storage emulator; Taplo, the TOML toolkit editors
-      # use, to check the spec's JSON Schema.
-      install_npm azurite "$AZURITE_VERSION" "$AZURITE_DIR" azurite-blob
-      install_npm @taplo/cli "$TAPLO_VERSION" "$TAPLO_DIR" taplo
+      if bench_all; then
+        install_versitygw
+        # Azurite, the Azure Storage emulator; Taplo, the TOML toolkit
+        # editors use, to check the spec's JSON Schema.
+        install_npm azurite "$AZURITE_VERSION" "$AZURITE_DIR" azurite-blob
+        install_npm @taplo/cli "$TAPLO_VERSION" "$TAPLO_DIR" taplo
+      fi
       log "tools ready: $(bench_path)"
       ;;
     engine)

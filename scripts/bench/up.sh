@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Starts the local test bench, all on loopback:
-#   - an OCI registry (distribution) on 127.0.0.1:<free port>, holding the
+#   - an OCI registry (distribution) on 127.0.0.1:<a port it binds>, holding the
 #     fixture images under their Docker Hub paths;
 #   - buildkitd (runc worker) using that registry as its docker.io and
 #     ghcr.io mirror;
 #   - a buildx builder "tomlfront-bench" (remote driver) in a private
 #     DOCKER_CONFIG;
 #   - versitygw (S3, posix backend) with one bucket, and azurite's blob
-#     service (Azure Blob Storage), for the s3 and azblob cache backends.
+#     service (Azure Blob Storage), for the s3 and azblob cache backends
+#     (not with TOMLFRONT_BENCH_PARTS=demo).
+# Every daemon binds port 0 and the address it got is read back by its pid.
 # Then writes $TOMLFRONT_BENCH_STATE/env.sh for tests and the Makefile.
 # The state directory is wiped and recreated on every start.
 set -euo pipefail
@@ -40,8 +42,6 @@ on_exit() {
 trap on_exit EXIT
 
 # --- registry ------------------------------------------------------------------
-PORT=$(free_port)
-REGISTRY_ADDR="127.0.0.1:$PORT"
 cat >"$STATE/registry.yml" <<YML
 version: 0.1
 log:
@@ -57,7 +57,7 @@ storage:
     uploadpurging:
       enabled: false
 http:
-  addr: $REGISTRY_ADDR
+  addr: 127.0.0.1:0
   secret: $(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 YML
 # No storage.cache on purpose: fixtures are copied into the storage dir while
@@ -68,38 +68,35 @@ REGISTRY_PID=$(start_daemon registry "$STATE/registry.log" \
   env OTEL_TRACES_EXPORTER=none OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none OTEL_SDK_DISABLED=true \
   "$REGISTRY_BIN/registry" serve "$STATE/registry.yml")
 
-# --- S3: versitygw, posix backend -------------------------------------------------
-# Started now and waited for after the fixtures, so that the daemons start in
-# parallel with the rest (free_port only picks ports nothing listens on yet,
-# hence the checks against the ones already picked). Fresh random credentials on every start; the bucket is created once it runs.
-S3_ADDR="127.0.0.1:$(free_port)"
-while [[ $S3_ADDR == "$REGISTRY_ADDR" ]]; do S3_ADDR="127.0.0.1:$(free_port)"; done
+REGISTRY_ADDR=$(wait_listen registry 30 "$REGISTRY_PID")
+
+# --- S3 (versitygw, posix backend) and Azure Blob Storage (azurite) -------------
+# Started now and waited for after the fixtures, so that they start in
+# parallel with the rest. Fresh random S3 credentials on every start; the
+# bucket is created once it runs.
 S3_ACCESS_KEY="tomlfront"
 S3_SECRET_KEY=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
 S3_REGION="us-east-1"
 S3_BUCKET="tomlfront-cache"
-mkdir -p "$STATE/s3/data"
-# Keys through the environment (not on the command line, so `ps` shows none).
-S3_PID=$(start_daemon versitygw "$STATE/versitygw.log" \
-  env ROOT_ACCESS_KEY_ID="$S3_ACCESS_KEY" ROOT_SECRET_ACCESS_KEY="$S3_SECRET_KEY" VGW_REGION="$S3_REGION" \
-  "$VERSITYGW_BIN/versitygw" --port "$S3_ADDR" --quiet posix "$STATE/s3/data")
-
-# --- Azure Blob Storage: azurite (blob service only) --------------------------------
 # The emulator's well-known development account and key (published in
 # Azurite's documentation; they only ever open a local emulator).
-AZURE_ADDR="127.0.0.1:$(free_port)"
-while [[ $AZURE_ADDR == "$S3_ADDR" || $AZURE_ADDR == "$REGISTRY_ADDR" ]]; do AZURE_ADDR="127.0.0.1:$(free_port)"; done
 AZURE_ACCOUNT_NAME="devstoreaccount1"
 AZURE_ACCOUNT_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-mkdir -p "$STATE/azurite/data"
-# AZURITE_ACCOUNTS (custom accounts) would disable devstoreaccount1: unset.
-# --skipApiVersionCheck: BuildKit's Azure SDK may speak a newer API version
-# than this Azurite knows. --loose: ignore headers Azurite does not support.
-# --disableProductStyleUrl: the account is always the URL's first path
-# segment. --disableTelemetry: no data sent anywhere.
-AZURE_PID=$(start_daemon azurite "$STATE/azurite.log" \
-  env -u AZURITE_ACCOUNTS "$AZURITE_BLOB" --blobHost 127.0.0.1 --blobPort "${AZURE_ADDR##*:}" \
-  --location "$STATE/azurite/data" --skipApiVersionCheck --loose --disableProductStyleUrl --disableTelemetry)
+if bench_all; then
+  mkdir -p "$STATE/s3/data" "$STATE/azurite/data"
+  # Keys through the environment (not on the command line, so `ps` shows none).
+  S3_PID=$(start_daemon versitygw "$STATE/versitygw.log" \
+    env ROOT_ACCESS_KEY_ID="$S3_ACCESS_KEY" ROOT_SECRET_ACCESS_KEY="$S3_SECRET_KEY" VGW_REGION="$S3_REGION" \
+    "$VERSITYGW_BIN/versitygw" --port 127.0.0.1:0 --quiet posix "$STATE/s3/data")
+  # AZURITE_ACCOUNTS (custom accounts) would disable devstoreaccount1: unset.
+  # --skipApiVersionCheck: BuildKit's Azure SDK may speak a newer API version
+  # than this Azurite knows. --loose: ignore headers Azurite does not support.
+  # --disableProductStyleUrl: the account is always the URL's first path
+  # segment. --disableTelemetry: no data sent anywhere.
+  AZURE_PID=$(start_daemon azurite "$STATE/azurite.log" \
+    env -u AZURITE_ACCOUNTS "$AZURITE_BLOB" --blobHost 127.0.0.1 --blobPort 0 \
+    --location "$STATE/azurite/data" --skipApiVersionCheck --loose --disableProductStyleUrl --disableTelemetry)
+fi
 
 wait_for "registry on $REGISTRY_ADDR" 30 "$REGISTRY_PID" curl -fsS --noproxy '*' "http://$REGISTRY_ADDR/v2/"
 log "registry ready on $REGISTRY_ADDR (pid $REGISTRY_PID)"
@@ -177,6 +174,28 @@ export TOMLFRONT_SNAPSHOTTER='$SNAPSHOTTER'
 export DOCKER_CONFIG='$STATE/docker'
 export BUILDX_BUILDER='$BUILDX_BUILDER_NAME'
 export TOMLFRONT_BUILDKITD_BUILDER='$BUILDX_BUILDER_NAME'
+case ":\$PATH:" in *':$BUILDKIT_BIN:'*) ;; *) export PATH='$(bench_path)':"\$PATH" ;; esac
+ENV
+
+# --- fixtures ------------------------------------------------------------------------
+bash "$BENCH_DIR/fixtures.sh" all
+
+# --- S3 and Azure services: waited for last (Node.js starts slowly) ------------------
+if bench_all; then
+  S3_ADDR=$(wait_listen versitygw 30 "$S3_PID")
+  # Any HTTP answer means versitygw / azurite serve (403 without credentials).
+  http_answers() { curl -s --noproxy '*' -o /dev/null --max-time 2 "$1"; }
+  wait_for "versitygw on $S3_ADDR" 30 "$S3_PID" http_answers "http://$S3_ADDR/"
+  # CreateBucket, SigV4-signed by curl; S3 wants the payload's hash (empty).
+  curl -fsS --noproxy '*' --max-time 10 -X PUT --aws-sigv4 "aws:amz:$S3_REGION:s3" \
+    --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" -H "x-amz-content-sha256: $(printf '' | sha256sum | cut -d' ' -f1)" \
+    "http://$S3_ADDR/$S3_BUCKET" >/dev/null \
+    || die "creating the S3 bucket $S3_BUCKET failed (log: $STATE/versitygw.log)"
+  log "versitygw ready on $S3_ADDR, bucket $S3_BUCKET (pid $S3_PID)"
+  AZURE_ADDR=$(wait_listen azurite 60 "$AZURE_PID")
+  wait_for "azurite on $AZURE_ADDR" 60 "$AZURE_PID" http_answers "http://$AZURE_ADDR/$AZURE_ACCOUNT_NAME?comp=list"
+  log "azurite ready on $AZURE_ADDR (pid $AZURE_PID)"
+  cat >>"$STATE/env.sh" <<ENV
 export TOMLFRONT_S3_ENDPOINT='http://$S3_ADDR'
 export TOMLFRONT_S3_BUCKET='$S3_BUCKET'
 export TOMLFRONT_S3_REGION='$S3_REGION'
@@ -185,24 +204,8 @@ export TOMLFRONT_S3_SECRET_KEY='$S3_SECRET_KEY'
 export TOMLFRONT_AZURE_ACCOUNT_URL='http://$AZURE_ADDR/$AZURE_ACCOUNT_NAME'
 export TOMLFRONT_AZURE_ACCOUNT_NAME='$AZURE_ACCOUNT_NAME'
 export TOMLFRONT_AZURE_ACCOUNT_KEY='$AZURE_ACCOUNT_KEY'
-case ":\$PATH:" in *':$BUILDKIT_BIN:'*) ;; *) export PATH='$(bench_path)':"\$PATH" ;; esac
 ENV
-
-# --- fixtures ------------------------------------------------------------------------
-bash "$BENCH_DIR/fixtures.sh" all
-
-# --- S3 and Azure services: waited for last (Node.js starts slowly) ------------------
-# Any HTTP answer means versitygw / azurite listen (403 without credentials).
-http_answers() { curl -s --noproxy '*' -o /dev/null --max-time 2 "$1"; }
-wait_for "versitygw on $S3_ADDR" 30 "$S3_PID" http_answers "http://$S3_ADDR/"
-# CreateBucket, SigV4-signed by curl; S3 wants the payload's hash (empty).
-curl -fsS --noproxy '*' --max-time 10 -X PUT --aws-sigv4 "aws:amz:$S3_REGION:s3" \
-  --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" -H "x-amz-content-sha256: $(printf '' | sha256sum | cut -d' ' -f1)" \
-  "http://$S3_ADDR/$S3_BUCKET" >/dev/null \
-  || die "creating the S3 bucket $S3_BUCKET failed (log: $STATE/versitygw.log)"
-log "versitygw ready on $S3_ADDR, bucket $S3_BUCKET (pid $S3_PID)"
-wait_for "azurite on $AZURE_ADDR" 60 "$AZURE_PID" http_answers "http://$AZURE_ADDR/$AZURE_ACCOUNT_NAME?comp=list"
-log "azurite ready on $AZURE_ADDR (pid $AZURE_PID)"
+fi
 
 # --- buildx ------------------------------------------------------------------------
 export DOCKER_CONFIG="$STATE/docker"
