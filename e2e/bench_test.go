@@ -14,6 +14,7 @@
 package e2e
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -52,6 +53,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e: no bench: run `make test`, or `bash scripts/bench/up.sh` and source the env.sh it prints")
 		os.Exit(1)
 	}
+	flag.Parse()
+	selectCore()
 	os.Exit(m.Run())
 }
 

@@ -61,17 +61,11 @@ fuzz() {
   go test -run '^$' -fuzz '^FuzzConvert$' -fuzztime "$t" -fuzzminimizetime 5s ./convert
 }
 
-# E2E_CORE selects the end-to-end tests that run on every builder kind
-# (docs/compatibility.md): every example, --load and docker run, link =
-# true, cache mounts and their sharing modes, the inline, local and registry
-# cache backends, secrets, ssh, named contexts, --call, a failing step's
-# TOML lines, cache snapshots.
-E2E_CORE='^(TestFrontendImage|TestExamples|TestLoadAndRun|TestSourcesCopyLink|TestCacheMountPersists|TestCacheSharing(Locked|Shared|Private)|TestCacheBackends|TestBuildxSecrets|TestBuildxSSH|TestBuildxBuildContexts|TestSubrequests|TestErrorsShowTOML|TestCacheSnapshots)$'
-
 # The builder kinds `e2e` runs on: all the tests on the bench's buildkitd
-# (remote driver), the core on each Docker Engine (docker driver).
-# TOMLFRONT_E2E_KINDS picks some of them.
-E2E_KINDS=${TOMLFRONT_E2E_KINDS:-buildkitd engine29-containerd engine29-graphdriver engine28}
+# (remote driver), the core (e2e/core_test.go) on each Docker Engine that
+# engine.sh can start (docker driver). TOMLFRONT_E2E_KINDS picks some of
+# them.
+E2E_KINDS=${TOMLFRONT_E2E_KINDS:-buildkitd $(bash scripts/bench/engine.sh kinds)}
 
 # go_test_e2e NAME GO-TEST-ARGS...: the end-to-end tests on the builder the
 # environment points at, the full log in $TOMLFRONT_BENCH_STATE/e2e-NAME.log
@@ -122,7 +116,7 @@ e2e() {
     local engine_env
     engine_env=$(bash scripts/bench/engine.sh "$kind") || { failed+=("$kind"); continue; }
     # shellcheck disable=SC1090
-    (source "$engine_env" && go_test_e2e "$kind" -run "$E2E_CORE") || failed+=("$kind")
+    (source "$engine_env" && go_test_e2e "$kind") || failed+=("$kind")
   done
   bash scripts/bench/engine.sh stop
   if ((${#failed[@]} > 0)); then
@@ -143,8 +137,8 @@ compat() {
     bin=$(buildkit_bin "$version")
     addr=$(TOMLFRONT_BUILDKITD="$bin/buildkitd" bash scripts/bench/buildkitd-extra.sh "compat-$version") || { failed+=("$version"); continue; }
     docker buildx create --name "compat-$version" --driver remote "$addr" >/dev/null
-    (export BUILDKIT_HOST=$addr BUILDX_BUILDER=compat-$version TOMLFRONT_BUILDKITD=$bin/buildkitd &&
-      go_test_e2e "buildkitd-$version" -run "$E2E_CORE") || failed+=("$version")
+    (export BUILDKIT_HOST=$addr BUILDX_BUILDER=compat-$version TOMLFRONT_BUILDKITD=$bin/buildkitd TOMLFRONT_E2E_CORE=1 &&
+      go_test_e2e "buildkitd-$version") || failed+=("$version")
     docker buildx rm "compat-$version" >/dev/null 2>&1 || true
   done
   if ((${#failed[@]} > 0)); then

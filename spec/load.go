@@ -1,20 +1,18 @@
 package spec
 
+// index makes the look-ups by name of the spec's args, contexts, caches
+// and stages.
 func (s *Spec) index() {
-	s.args = make(map[string]*Arg, len(s.Args))
-	for _, a := range s.Args {
-		s.args[a.Name] = a
+	s.args = byName(s.Args, func(a *Arg) string { return a.Name })
+	s.contexts = byName(s.Contexts, func(c *Context) string { return c.Name })
+	s.caches = byName(s.Caches, func(c *Cache) string { return c.Name })
+	s.stages = byName(s.Stages, func(st *Stage) string { return st.Name })
+}
+
+func byName[T any](list []T, name func(T) string) map[string]T {
+	m := make(map[string]T, len(list))
+	for _, v := range list {
+		m[name(v)] = v
 	}
-	s.contexts = make(map[string]*Context, len(s.Contexts))
-	for _, c := range s.Contexts {
-		s.contexts[c.Name] = c
-	}
-	s.caches = make(map[string]*Cache, len(s.Caches))
-	for _, c := range s.Caches {
-		s.caches[c.Name] = c
-	}
-	s.stages = make(map[string]*Stage, len(s.Stages))
-	for _, st := range s.Stages {
-		s.stages[st.Name] = st
-	}
+	return m
 }

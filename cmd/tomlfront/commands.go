@@ -208,13 +208,20 @@ func (f convertFlags) convert(ctx context.Context, cmd string, stderr io.Writer)
 	return p.Spec, res, 0
 }
 
-func runLLB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, sf := newFlags("llb", llbSynopsis, stderr)
+// convertCommand parses the flags of a command that converts a spec (llb,
+// caches) and converts it; res is nil when the command ends with code.
+func convertCommand(ctx context.Context, name, synopsis string, args []string, stderr io.Writer) (sf specFlags, s *spec.Spec, res *llbgen.Result, code int) {
+	fs, sf := newFlags(name, synopsis, stderr)
 	flags := addConvertFlags(fs, sf)
 	if code, ok := parseFlags(fs, args, stderr); !ok {
-		return code
+		return sf, nil, nil, code
 	}
-	_, res, code := flags.convert(ctx, "llb", stderr)
+	s, res, code = flags.convert(ctx, name, stderr)
+	return sf, s, res, code
+}
+
+func runLLB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	sf, _, res, code := convertCommand(ctx, "llb", llbSynopsis, args, stderr)
 	if res == nil {
 		return code
 	}
@@ -246,12 +253,7 @@ sharing mode, the steps that mount it, and the command that drops it from a
 builder.`
 
 func runCaches(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, sf := newFlags("caches", cachesSynopsis, stderr)
-	flags := addConvertFlags(fs, sf)
-	if code, ok := parseFlags(fs, args, stderr); !ok {
-		return code
-	}
-	s, res, code := flags.convert(ctx, "caches", stderr)
+	_, s, res, code := convertCommand(ctx, "caches", cachesSynopsis, args, stderr)
 	if res == nil {
 		return code
 	}

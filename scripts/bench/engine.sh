@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Usage: engine.sh KIND, or engine.sh stop (stops every engine it started)
+# Usage: engine.sh KIND, engine.sh stop (stops every engine it started), or
+# engine.sh kinds (prints the kinds it can start, one a line)
 # Starts a Docker Engine next to the running bench, sandbox-style, and prints
 # the path of an env file that points the docker CLI and buildx's `docker`
 # driver at it (DOCKER_HOST, BUILDX_BUILDER=default). KIND is one of
@@ -17,13 +18,17 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# The kinds: the one list of them (e2e/kinds_test.go names what each
+# can do).
+KINDS=(engine29-containerd engine29-graphdriver engine28)
 KIND=${1:-}
 case "$KIND" in
+  kinds) printf '%s\n' "${KINDS[@]}"; exit 0 ;;
   stop) stop_engines; exit 0 ;;
   engine29-containerd) bin=$ENGINE29_BIN snapshotter_store=true ;;
   engine29-graphdriver) bin=$ENGINE29_BIN snapshotter_store=false ;;
   engine28) bin=$ENGINE28_BIN snapshotter_store=false ;;
-  *) die "usage: $0 engine29-containerd|engine29-graphdriver|engine28|stop" ;;
+  *) die "usage: $0 $(IFS='|' && echo "${KINDS[*]}")|stop|kinds" ;;
 esac
 [[ -f $STATE/env.sh ]] || die "no running bench in $STATE: run up.sh first"
 # shellcheck disable=SC1091
