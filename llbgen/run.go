@@ -221,69 +221,56 @@ var sharingModes = map[string]llb.CacheMountSharingMode{
 // cacheMount converts one directory of a named cache; the cache's fields
 // know only args and platform args.
 func (c *converter) cacheMount(ctx context.Context, s *stageState, m spec.CacheMount, listed spec.String) (llb.RunOption, mounted, error) {
-	vals := map[*spec.String]string{}
-	for _, f := range []*spec.String{&m.ID, &m.Target, &m.Sharing, &m.Mode, &m.From, &m.Source} {
-		v, err := c.spec.Expand(*f, c.args)
-		if err != nil {
+	f := m.CacheFields
+	for _, v := range []*spec.String{&f.ID, &f.Target, &f.Sharing, &f.Mode, &f.From, &f.Source} {
+		var err error
+		if v.Value, err = c.spec.Expand(*v, c.args); err != nil {
 			return nil, mounted{}, err
 		}
-		vals[f] = v
 	}
-	return c.cacheOption(ctx, s, cacheSpec{
-		id: vals[&m.ID], target: vals[&m.Target], sharing: vals[&m.Sharing], mode: vals[&m.Mode],
-		uid: m.UID, gid: m.GID, from: vals[&m.From], fromAt: m.From, source: vals[&m.Source], readonly: m.Readonly.Value,
-		at: listed,
-	})
+	return c.cacheOption(ctx, s, f, listed)
 }
 
-// cacheSpec is a cache mount with its variables expanded, from a named cache
-// or a `type = "cache"` mount.
-type cacheSpec struct {
-	id, target, sharing, mode, from, source string
-	uid, gid                                spec.Int
-	fromAt                                  spec.String
-	readonly                                bool
-	at                                      spec.String // for errors
-}
-
-// cacheOption returns the mount and where it goes.
-func (c *converter) cacheOption(ctx context.Context, s *stageState, cs cacheSpec) (llb.RunOption, mounted, error) {
-	target := cs.target
+// cacheOption returns the mount of a cache, its fields expanded (a named
+// cache's directory or a `type = "cache"` mount), and where it goes; at is
+// where errors point.
+func (c *converter) cacheOption(ctx context.Context, s *stageState, f spec.CacheFields, at spec.String) (llb.RunOption, mounted, error) {
+	target := f.Target.Value
 	if !path.IsAbs(target) {
 		target = path.Join("/", s.image.Config.WorkingDir, target)
 	}
-	cs.id, cs.sharing = spec.CacheMountDefaults(cs.id, target, cs.sharing)
-	sharing, ok := sharingModes[cs.sharing]
+	id, sharingName := spec.CacheMountDefaults(f.ID.Value, target, f.Sharing.Value)
+	sharing, ok := sharingModes[sharingName]
 	if !ok {
-		return nil, mounted{}, c.spec.ErrorAt(cs.at.Loc.Value, "invalid sharing %q; allowed: shared, private, locked", cs.sharing)
+		return nil, mounted{}, c.spec.ErrorAt(at.Loc.Value, "invalid sharing %q; allowed: %s", sharingName, strings.Join(spec.SharingModes, ", "))
 	}
-	opts := []llb.MountOption{llb.AsPersistentCacheDir(c.cacheID(cs.id), sharing)}
+	opts := []llb.MountOption{llb.AsPersistentCacheDir(c.cacheID(id), sharing)}
 	st := llb.Scratch()
-	if cs.from != "" {
+	if f.From.Value != "" {
 		var err error
-		if st, err = c.ref(ctx, s, cs.from, cs.fromAt); err != nil {
+		if st, err = c.ref(ctx, s, f.From.Value, f.From); err != nil {
 			return nil, mounted{}, err
 		}
 	}
-	switch src := path.Join("/", cs.source); {
+	switch src := path.Join("/", f.Source.Value); {
 	case src != "/":
 		opts = append(opts, llb.SourcePath(src))
-	case cs.mode != "" || cs.uid.Loc.Present() || cs.gid.Loc.Present():
+	case f.Mode.Value != "" || f.UID.Loc.Present() || f.GID.Loc.Present():
 		// The owner and mode of the cache root: a directory made with them
 		// seeds the cache, as the Dockerfile frontend does.
 		mode := uint32(0o755)
-		if cs.mode != "" {
+		if f.Mode.Value != "" {
 			var err error
-			if mode, err = spec.ParseMode("mode", cs.mode); err != nil {
-				return nil, mounted{}, c.spec.ErrorAt(cs.at.Loc.Value, "%w", err)
+			if mode, err = spec.ParseMode("mode", f.Mode.Value); err != nil {
+				return nil, mounted{}, c.spec.ErrorAt(at.Loc.Value, "%w", err)
 			}
 		}
-		st = st.File(llb.Mkdir("/cache", os.FileMode(mode), llb.WithUIDGID(int(cs.uid.Value), int(cs.gid.Value))),
+		st = st.File(llb.Mkdir("/cache", os.FileMode(mode), llb.WithUIDGID(int(f.UID.Value), int(f.GID.Value))),
 			llb.WithCustomName("[internal] setting cache mount permissions"))
 		opts = append(opts, llb.SourcePath("/cache"))
 	}
-	info := &cacheInfo{id: c.cacheID(cs.id), sharing: cs.sharing, source: st, opts: opts}
-	if cs.readonly {
+	info := &cacheInfo{id: c.cacheID(id), sharing: sharingName, source: st, opts: opts}
+	if f.Readonly.Value {
 		opts = append(opts[:len(opts):len(opts)], llb.Readonly)
 	}
 	return llb.AddMount(target, st, opts...), mounted{target: target, cache: info}, nil
@@ -317,10 +304,9 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 
 	switch m.Type.Value {
 	case spec.MountCache:
-		return c.cacheOption(ctx, s, cacheSpec{
-			id: m.ID.Value, target: target, sharing: m.Sharing.Value, mode: m.Mode.Value, uid: m.UID, gid: m.GID,
-			from: m.From.Value, fromAt: m.From, source: m.Source.Value, readonly: m.Readonly.Value, at: m.Type,
-		})
+		f := m.CacheFields
+		f.Target.Value = target
+		return c.cacheOption(ctx, s, f, m.Type)
 	case spec.MountBind:
 		var st llb.State
 		var err error

@@ -150,19 +150,12 @@ func PresetNames() []string {
 // CacheMount is one directory a cache mounts, with the preset's values
 // already overridden by the cache table's.
 type CacheMount struct {
-	Cache    string // the name listed in `caches`
-	Part     string // the preset directory's part, for presets of several
-	ID       String // without the BUILDKIT_CACHE_MOUNT_NS namespace
-	Target   String
-	Sharing  String
-	Mode     String
-	UID      Int
-	GID      Int
-	From     String
-	Source   String
-	Readonly Bool
-	Persist  Bool
-	Trim     string // the preset directory's trim, unless trim = false
+	Cache string // the name listed in `caches`
+	Part  string // the preset directory's part, for presets of several
+	// CacheFields.ID is without the BUILDKIT_CACHE_MOUNT_NS namespace.
+	CacheFields
+	Persist Bool
+	Trim    string // the preset directory's trim, unless trim = false
 }
 
 // ResolvedCache is what listing a cache name in `caches` adds to a run step.
@@ -184,7 +177,8 @@ func (sp *Spec) ResolveCache(name string) ResolvedCache {
 		p := Presets[presetName]
 		out := ResolvedCache{Env: p.Env, Files: p.Files}
 		for _, d := range p.Dirs {
-			m := CacheMount{Cache: name, Part: d.Part, ID: String{Value: name}, Target: String{Value: d.Target}, Sharing: String{Value: d.Sharing}, Mode: String{Value: d.Mode}, Trim: d.Trim}
+			m := CacheMount{Cache: name, Part: d.Part, Trim: d.Trim, CacheFields: CacheFields{
+				ID: String{Value: name}, Target: String{Value: d.Target}, Sharing: String{Value: d.Sharing}, Mode: String{Value: d.Mode}}}
 			if d.Part != "" {
 				m.ID.Value += "/" + d.Part
 			}
@@ -198,7 +192,7 @@ func (sp *Spec) ResolveCache(name string) ResolvedCache {
 		}
 		return out
 	}
-	m := CacheMount{Cache: name, ID: String{Value: name}, Sharing: String{Value: SharingShared}}
+	m := CacheMount{Cache: name, CacheFields: CacheFields{ID: String{Value: name}, Sharing: String{Value: SharingShared}}}
 	m.override(c, "")
 	return ResolvedCache{Mounts: []CacheMount{m}}
 }

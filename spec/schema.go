@@ -104,7 +104,7 @@ func schemaTables(ruleNames []string) map[string]schemaTable {
 		}},
 		"cache": {"A named cache mount.", map[string]prop{
 			"target":   str("Where it is mounted; required unless it is a preset."),
-			"sharing":  strEnum("How concurrent builds share it. Default: shared, or the preset's own (apt, apk, dnf: locked).", sharingModes...),
+			"sharing":  strEnum("How concurrent builds share it. Default: shared, or the preset's own (apt, apk, dnf: locked).", SharingModes...),
 			"id":       str("The cache id on the builder. Default: the cache's name (a preset's parts: NAME/PART)."),
 			"mode":     str("Mode of a new cache root, " + modeDesc + "."),
 			"uid":      integer("Owner of a new cache root.", 0, 4294967295),
@@ -157,7 +157,7 @@ func schemaTables(ruleNames []string) map[string]schemaTable {
 			"source":   str("bind, cache: the path inside from."),
 			"from":     str(`bind, cache: a stage, an image ref or "context:NAME". Default: the build context.`),
 			"id":       str("cache: the cache id (default: the target); secret: --secret id= (default: the target's base name); ssh: the --ssh id (default: default)."),
-			"sharing":  withDefault(strEnum("cache: how concurrent builds share it.", sharingModes...), SharingShared),
+			"sharing":  withDefault(strEnum("cache: how concurrent builds share it.", SharingModes...), SharingShared),
 			"mode":     str("cache, secret, ssh: " + modeDesc + "."),
 			"uid":      integer("cache, secret, ssh: the owner.", 0, 4294967295),
 			"gid":      integer("cache, secret, ssh: the group.", 0, 4294967295),

@@ -292,20 +292,30 @@ const (
 // Mount is one entry of a run step's mounts, with the options of the
 // Dockerfile's RUN --mount.
 type Mount struct {
-	Range    Range
-	Type     String
-	Target   String
-	Source   String
-	From     String
+	Range Range
+	Type  String
+	// CacheFields are the keys a cache mount has; target, source, from,
+	// mode, uid, gid and readonly serve the other types too.
+	CacheFields
+	Size     String
+	Env      String
+	Required Bool
+}
+
+// CacheFields are what a cache mount is made of: the keys that a
+// [caches.NAME] table, a `type = "cache"` mount and a preset's directory
+// share. Cache, Mount and CacheMount embed them, so the model is one from
+// the decoder to llbgen.
+type CacheFields struct {
 	ID       String
+	Target   String
 	Sharing  String
 	Mode     String
 	UID      Int
 	GID      Int
-	Size     String
-	Env      String
+	From     String
+	Source   String
 	Readonly Bool
-	Required Bool
 }
 
 // Sharing modes of cache mounts.
@@ -314,6 +324,10 @@ const (
 	SharingPrivate = "private"
 	SharingLocked  = "locked"
 )
+
+// SharingModes are the sharing modes a cache mount may have, in the order
+// messages list them.
+var SharingModes = []string{SharingShared, SharingPrivate, SharingLocked}
 
 // CacheMountDefaults fills what a cache mount leaves out, as the Dockerfile
 // does: the id is its (absolute) target, the sharing is shared. Conversion
@@ -330,19 +344,11 @@ func CacheMountDefaults(id, target, sharing string) (string, string) {
 
 // Cache is a `[caches.NAME]` table.
 type Cache struct {
-	Name     string
-	Header   Range
-	Target   String
-	Sharing  String
-	ID       String
-	Mode     String
-	UID      Int
-	GID      Int
-	From     String
-	Source   String
-	Readonly Bool
-	Preset   String
-	Persist  Bool
+	Name   string
+	Header Range
+	CacheFields
+	Preset  String
+	Persist Bool
 	// MaxSize caps a persisted cache's snapshot, e.g. "2g"; MaxBytes is it
 	// in bytes, 0 without a cap.
 	MaxSize  String

@@ -22,7 +22,6 @@ var (
 	exposePattern  = regexp.MustCompile(`^[0-9]+(-[0-9]+)?(/(tcp|udp|sctp))?$`)
 	networkModes   = []string{"default", "none", "host"}
 	securityModes  = []string{"sandbox", "insecure"}
-	sharingModes   = []string{SharingShared, SharingPrivate, SharingLocked}
 	healthcheckCmd = []string{"NONE", "CMD", "CMD-SHELL"}
 )
 
@@ -116,7 +115,7 @@ func (v *validator) cache(c *Cache) {
 		v.at(c.Source.Loc.Key, "`source` of %s needs `from`: it is a path inside the stage, image or context that seeds the cache", what)
 	}
 	v.target(c.Target)
-	v.oneOf(c.Sharing, "sharing", sharingModes)
+	v.oneOf(c.Sharing, "sharing", SharingModes)
 	v.fileInfo(c.Mode, c.UID, c.GID)
 	v.ref(c.From, "from", false)
 	if m := c.MaxSize; m.Loc.Present() {
@@ -365,7 +364,7 @@ func (v *validator) mount(what string, m *Mount, vars *Vars) {
 	v.target(m.Target)
 	options := mountOptions[typ]
 	if slices.Contains(options, "sharing") {
-		v.oneOf(m.Sharing, "sharing", sharingModes)
+		v.oneOf(m.Sharing, "sharing", SharingModes)
 	}
 	if slices.Contains(options, "mode") {
 		v.fileInfo(m.Mode, m.UID, m.GID)
