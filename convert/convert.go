@@ -82,7 +82,7 @@ func Convert(file string, src []byte, opt Options) ([]byte, error) {
 	for _, name := range slices.Sorted(maps.Keys(opt.BuildArgs)) {
 		if a := c.out.arg(name); a != nil {
 			a.value = opt.BuildArgs[name]
-		} else if !isPlatformArg(name) {
+		} else if !spec.IsPlatformArg(name) {
 			c.out.args = append(c.out.args, &arg{name: name, value: opt.BuildArgs[name]})
 		}
 	}
@@ -153,14 +153,10 @@ func (c *converter) lint(src []byte) {
 	c.out.lint = l
 }
 
-// isPlatformArg tells the args BuildKit sets from the platforms; a spec
-// declares none of them.
-func isPlatformArg(name string) bool { return slices.Contains(spec.PlatformArgs, name) }
-
 func (c *converter) globalArgs(args []instructions.ArgCommand) {
 	for _, cmd := range args {
 		for _, a := range cmd.Args {
-			if isPlatformArg(a.Key) || c.out.arg(a.Key) != nil {
+			if spec.IsPlatformArg(a.Key) || c.out.arg(a.Key) != nil {
 				continue
 			}
 			c.out.args = append(c.out.args, &arg{name: a.Key, value: vars(a.ValueString()), comments: cmd.Comments()})
@@ -279,7 +275,7 @@ func (c *converter) stageArgs(s *stage, cmd *instructions.ArgCommand) {
 		if !slices.Contains(s.args, a.Key) {
 			s.args = append(s.args, a.Key)
 		}
-		if isPlatformArg(a.Key) {
+		if spec.IsPlatformArg(a.Key) {
 			continue
 		}
 		existing := c.out.arg(a.Key)

@@ -174,14 +174,12 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	return rb.Finalize()
 }
 
-// PanicTestArg is a test hook: --build-arg TOMLFRONT_TEST_PANIC=frontend
+// injectPanic is a test hook: --build-arg TOMLFRONT_TEST_PANIC=frontend
 // (or =platform) makes the frontend panic at the start of the build (or in
 // a platform's conversion), so the tests can see what a user sees of a bug.
-const PanicTestArg = "TOMLFRONT_TEST_PANIC"
-
 func injectPanic(c client.Client, where string) {
-	if c.BuildOpts().Opts["build-arg:"+PanicTestArg] == where {
-		panic("panic injected by --build-arg " + PanicTestArg + "=" + where)
+	if c.BuildOpts().Opts["build-arg:"+spec.ArgTestPanic] == where {
+		panic("panic injected by --build-arg " + spec.ArgTestPanic + "=" + where)
 	}
 }
 
@@ -193,7 +191,7 @@ const CacheSnapshotContext = "tomlfront-cache"
 // true) exports every persisted cache, auto those that changed since the
 // snapshot the build was given.
 func CacheExportRequested(args map[string]string) (llbgen.CacheExport, error) {
-	v := args["TOMLFRONT_CACHE_EXPORT"]
+	v := args[spec.ArgCacheExport]
 	if v == "" {
 		return llbgen.NoCacheExport, nil
 	}

@@ -94,7 +94,7 @@ func (f Finding) Error(files spec.Files) *spec.Error {
 	e.Severity = spec.SeverityWarning
 	if f.Fails {
 		e.Severity = spec.SeverityError
-		e.Msg = fmt.Sprintf("%s (%s, an error by the spec's [lint] or %s)", f.Msg, f.Rule.Name, CheckArg)
+		e.Msg = fmt.Sprintf("%s (%s, an error by the spec's [lint] or %s)", f.Msg, f.Rule.Name, spec.ArgCheck)
 	}
 	return e
 }
@@ -203,7 +203,7 @@ func (c *checker) buildArgs(values map[string]string) {
 	}
 	names := make([]string, 0, len(values))
 	for name := range values {
-		if c.spec.Arg(name) == nil && !Builtin(name) {
+		if c.spec.Arg(name) == nil && !spec.BuiltinArg(name) {
 			names = append(names, name)
 		}
 	}
@@ -213,18 +213,6 @@ func (c *checker) buildArgs(values map[string]string) {
 	}
 }
 
-// Builtin tells the build args that BuildKit, buildx and tomlfront define
-// for every build, which a spec need not declare.
-func Builtin(name string) bool {
-	if strings.HasPrefix(name, "BUILDKIT_") || strings.HasPrefix(name, "TOMLFRONT_") || name == "SOURCE_DATE_EPOCH" {
-		return true
-	}
-	switch strings.ToUpper(name) {
-	case "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY":
-		return true
-	}
-	return false
-}
 
 func (c *checker) unused() {
 	for _, a := range c.spec.Args {

@@ -9,11 +9,6 @@ import (
 	"github.com/tomlfront/tomlfront/spec"
 )
 
-// CheckArg is the build arg that overrides a spec's [lint] for one build,
-// in the form of the Dockerfile's BUILDKIT_DOCKERFILE_CHECK:
-// "skip=A,B;error=true" (or "skip=all").
-const CheckArg = "TOMLFRONT_CHECK"
-
 // policy says which rules are reported and which fail the build.
 type policy struct {
 	skipAll  bool
@@ -30,14 +25,14 @@ func (p policy) fails(r Rule) bool { return p.errorAll || p.errors[r.Name] }
 // Unknown rule names are errors, at the name in the spec.
 func policyOf(s *spec.Spec, buildArgs map[string]string) (policy, error) {
 	p := policy{skip: map[string]bool{}, errors: map[string]bool{}}
-	if check, ok := buildArgs[CheckArg]; ok {
+	if check, ok := buildArgs[spec.ArgCheck]; ok {
 		cfg, err := linter.ParseLintOptions(check)
 		if err != nil {
-			return p, fmt.Errorf("--build-arg %s=%q: %w", CheckArg, check, err)
+			return p, fmt.Errorf("--build-arg %s=%q: %w", spec.ArgCheck, check, err)
 		}
 		for _, name := range cfg.SkipRules {
 			if ruleNamed(name) == nil {
-				return p, fmt.Errorf("--build-arg %s=%q: unknown rule %q%s; rules: %s", CheckArg, check, name, spec.DidYouMean(name, ruleNames()), strings.Join(ruleNames(), ", "))
+				return p, fmt.Errorf("--build-arg %s=%q: unknown rule %q%s; rules: %s", spec.ArgCheck, check, name, spec.DidYouMean(name, ruleNames()), strings.Join(ruleNames(), ", "))
 			}
 			p.skip[name] = true
 		}

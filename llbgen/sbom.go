@@ -7,13 +7,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
-)
-
-// The build args that choose what else an SBOM scan covers, as the
-// Dockerfile frontend reads them.
-const (
-	SBOMScanStageArg   = "BUILDKIT_SBOM_SCAN_STAGE"
-	SBOMScanContextArg = "BUILDKIT_SBOM_SCAN_CONTEXT"
+	"github.com/tomlfront/tomlfront/spec"
 )
 
 // enabledFor reads a scan arg as the Dockerfile frontend does: a boolean,
@@ -31,7 +25,7 @@ func enabledFor(stage, value string) bool {
 // BUILDKIT_SBOM_SCAN_CONTEXT for the target, the build context.
 func (c *converter) sbomExtras(ctx context.Context, target *stageState) (map[string]llb.State, error) {
 	extras := map[string]llb.State{}
-	stageArg, stageSet := c.opt.BuildArgs[SBOMScanStageArg]
+	stageArg, stageSet := c.opt.BuildArgs[spec.ArgSBOMScanStage]
 	for st, s := range c.stages {
 		if s == target || !s.done {
 			continue
@@ -40,7 +34,7 @@ func (c *converter) sbomExtras(ctx context.Context, target *stageState) (map[str
 			extras[st.Name] = s.state
 		}
 	}
-	if v, ok := c.opt.BuildArgs[SBOMScanContextArg]; ok && enabledFor(target.spec.Name, v) {
+	if v, ok := c.opt.BuildArgs[spec.ArgSBOMScanContext]; ok && enabledFor(target.spec.Name, v) {
 		st, err := c.resolver.MainContext(ctx)
 		if err != nil {
 			return nil, err

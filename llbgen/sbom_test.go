@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/tomlfront/tomlfront/spec"
 )
 
 // TestSBOMExtras: the stages scanned beside the target are those it needs
@@ -34,10 +36,10 @@ from = "tools"
 		want []string
 	}{
 		{"sbom_scan", nil, []string{"build"}},
-		{"named stages", map[string]string{SBOMScanStageArg: "tools,unused"}, []string{"build", "tools"}},
-		{"every stage", map[string]string{SBOMScanStageArg: "true"}, []string{"build", "tools"}},
-		{"and the context", map[string]string{SBOMScanContextArg: "true"}, []string{"build", "context"}},
-		{"context for another target", map[string]string{SBOMScanContextArg: "build"}, []string{"build"}},
+		{"named stages", map[string]string{spec.ArgSBOMScanStage: "tools,unused"}, []string{"build", "tools"}},
+		{"every stage", map[string]string{spec.ArgSBOMScanStage: "true"}, []string{"build", "tools"}},
+		{"and the context", map[string]string{spec.ArgSBOMScanContext: "true"}, []string{"build", "context"}},
+		{"context for another target", map[string]string{spec.ArgSBOMScanContext: "build"}, []string{"build"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res, _ := convert(t, src, Options{BuildArgs: c.args})

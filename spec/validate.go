@@ -47,7 +47,7 @@ func (v *validator) validate() {
 		if !argPattern.MatchString(a.Name) {
 			v.at(a.Key, "invalid arg name %q: use letters, digits and _, not starting with a digit", a.Name)
 		}
-		if isPlatformArg(a.Name) {
+		if IsPlatformArg(a.Name) {
 			v.at(a.Key, "arg %q is a platform arg, set from --platform; it cannot be declared", a.Name)
 		}
 		if a.Required.Value && a.Value.Loc.Present() {
@@ -247,7 +247,7 @@ func (v *validator) stage(st *Stage) {
 	}
 	declared := append(PlatformArgs[:len(PlatformArgs):len(PlatformArgs)], v.argNames()...)
 	for _, a := range st.Args.Values {
-		if v.spec.args[a.Value] == nil && !isPlatformArg(a.Value) {
+		if v.spec.args[a.Value] == nil && !IsPlatformArg(a.Value) {
 			v.at(a.Loc.Value, "stage %q uses undeclared arg %q%s: declare it in [args] or use a platform arg", st.Name, a.Value, DidYouMean(a.Value, declared))
 		}
 	}

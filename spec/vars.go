@@ -16,7 +16,9 @@ var PlatformArgs = []string{
 	"BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT",
 }
 
-func isPlatformArg(name string) bool { return slices.Contains(PlatformArgs, name) }
+// IsPlatformArg tells the args BuildKit sets from the platforms; a spec
+// declares none of them.
+func IsPlatformArg(name string) bool { return slices.Contains(PlatformArgs, name) }
 
 // Vars is an ordered set of variables and their values, the environment that
 // ${NAME} in string fields is expanded against. It implements BuildKit's

@@ -168,7 +168,7 @@ func addConvertFlags(fs *flag.FlagSet, sf specFlags) convertFlags {
 // as a build would: the problems of the spec go to stderr (the warnings
 // too), and an error ends it. It returns the exit code when it ends.
 func (f convertFlags) convert(ctx context.Context, cmd string, stderr io.Writer) (*spec.Spec, *llbgen.Result, int) {
-	opt := llbgen.Options{Target: *f.target, BuildArgs: f.args, CacheNamespace: f.args["BUILDKIT_CACHE_MOUNT_NS"]}
+	opt := llbgen.Options{Target: *f.target, BuildArgs: f.args, CacheNamespace: f.args[spec.ArgCacheMountNS]}
 	var err error
 	if opt.CacheExport, err = frontend.CacheExportRequested(f.args); err != nil {
 		fmt.Fprintf(stderr, "tomlfront %s: %v\n", cmd, err)
