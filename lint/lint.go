@@ -213,7 +213,6 @@ func (c *checker) buildArgs(values map[string]string) {
 	}
 }
 
-
 func (c *checker) unused() {
 	for _, a := range c.spec.Args {
 		if !c.spec.ArgUsed(a.Name) {
