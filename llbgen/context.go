@@ -6,11 +6,9 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
-	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/apicaps"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
-	"github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tomlfront/tomlfront/spec"
 )
@@ -47,9 +45,9 @@ func contextSource(ctx context.Context, decl *spec.Context, platform ocispecs.Pl
 	case spec.ContextImage:
 		return opt.resolver().Image(ctx, strings.TrimPrefix(decl.Source.Value, spec.ImagePrefix), platform)
 	case spec.ContextTarball:
-		d, err := digest.Parse(decl.Checksum.Value)
+		d, err := spec.ParseDigest(decl.Checksum.Value)
 		if err != nil {
-			return llb.State{}, nil, fmt.Errorf("context %q: invalid checksum %q: %w", decl.Name, decl.Checksum.Value, err)
+			return llb.State{}, nil, fmt.Errorf("context %q: %w", decl.Name, err)
 		}
 		archive := llb.HTTP(decl.Source.Value, llb.Filename("context.tar"), llb.Checksum(d), name)
 		st := llb.Scratch().File(llb.Copy(archive, "/context.tar", "/", &llb.CopyInfo{AttemptUnpack: true}), name)
@@ -62,9 +60,9 @@ func contextSource(ctx context.Context, decl *spec.Context, platform ocispecs.Pl
 // its ref, subdir and options; checksum pins the commit (else the URL's own
 // ?checksum=). What the daemon lacks a capability for is an error.
 func gitState(src, checksum string, keepGitDir bool, o *Options, opts ...llb.GitOption) (llb.State, error) {
-	ref, _, err := dfgitutil.ParseGitRef(src)
+	ref, err := spec.ParseGitURL(src)
 	if err != nil {
-		return llb.State{}, fmt.Errorf("invalid git source %q: %w", src, err)
+		return llb.State{}, err
 	}
 	if ref.Ref != "" {
 		opts = append(opts, llb.GitRef(ref.Ref))

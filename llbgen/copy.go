@@ -2,15 +2,15 @@ package llbgen
 
 import (
 	"context"
-	"github.com/moby/buildkit/solver/pb"
 	"net/url"
 	"os"
 	"path"
 	"strconv"
 	"strings"
 
+	"github.com/moby/buildkit/solver/pb"
+
 	"github.com/moby/buildkit/client/llb"
-	digest "github.com/opencontainers/go-digest"
 	"github.com/tomlfront/tomlfront/spec"
 )
 
@@ -27,10 +27,10 @@ func (c *converter) copy(ctx context.Context, s *stageState, step *spec.Step) er
 			return err
 		}
 	}
-	dest := destPath(s.image.Config.WorkingDir, to)
-	if len(step.Sources.Values) > 1 && !strings.HasSuffix(dest, "/") {
-		return c.spec.ErrorAt(step.To.Loc.Value, "%s of several sources needs a directory: %q must end with a slash", verb, to)
+	if err := spec.CheckDest(verb, to, len(step.Sources.Values)); err != nil {
+		return c.spec.ErrorAt(step.To.Loc.Value, "%w", err)
 	}
+	dest := destPath(s.image.Config.WorkingDir, to)
 
 	var common []llb.CopyOption
 	display := []string{verb}
@@ -167,9 +167,9 @@ func (c *converter) remote(s *stageState, step *spec.Step, at spec.String, src s
 	// unreachable URL fails there.
 	opts := []llb.HTTPOption{llb.Filename(file), llb.WithCustomName(name), c.location(step.Range)}
 	if checksum != "" {
-		d, err := digest.Parse(checksum)
+		d, err := spec.ParseDigest(checksum)
 		if err != nil {
-			return llb.State{}, "", false, c.spec.ErrorAt(step.Checksum.Loc.Value, "invalid checksum %q: %w", checksum, err)
+			return llb.State{}, "", false, c.spec.ErrorAt(step.Checksum.Loc.Value, "%w", err)
 		}
 		opts = append(opts, llb.Checksum(d))
 	}

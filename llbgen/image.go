@@ -132,9 +132,10 @@ func (c *converter) applyImage(s *stageState, img *spec.Image) error {
 			return err
 		}
 		for _, d := range []struct {
+			key string
 			src spec.String
 			dst *time.Duration
-		}{{h.Interval, &hc.Interval}, {h.Timeout, &hc.Timeout}, {h.StartPeriod, &hc.StartPeriod}, {h.StartInterval, &hc.StartInterval}} {
+		}{{"interval", h.Interval, &hc.Interval}, {"timeout", h.Timeout, &hc.Timeout}, {"start_period", h.StartPeriod, &hc.StartPeriod}, {"start_interval", h.StartInterval, &hc.StartInterval}} {
 			if !d.src.Loc.Present() {
 				continue
 			}
@@ -142,8 +143,8 @@ func (c *converter) applyImage(s *stageState, img *spec.Image) error {
 			if err != nil {
 				return err
 			}
-			if *d.dst, err = time.ParseDuration(v); err != nil {
-				return c.spec.ErrorAt(d.src.Loc.Value, "invalid duration %q: %w", v, err)
+			if *d.dst, err = spec.ParseDuration(d.key, v); err != nil {
+				return c.spec.ErrorAt(d.src.Loc.Value, "%w", err)
 			}
 		}
 		cfg.Healthcheck = hc

@@ -6,7 +6,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/docker/go-units"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/tomlfront/tomlfront/spec"
@@ -326,8 +325,8 @@ func (c *converter) mount(ctx context.Context, s *stageState, m *spec.Mount, var
 		var size int64
 		if m.Size.Value != "" {
 			var err error
-			if size, err = units.RAMInBytes(m.Size.Value); err != nil {
-				return nil, mounted{}, c.spec.ErrorAt(m.Size.Loc.Value, "invalid size %q", m.Size.Value)
+			if size, err = spec.ParseSize("size", m.Size.Value); err != nil {
+				return nil, mounted{}, c.spec.ErrorAt(m.Size.Loc.Value, "%w", err)
 			}
 		}
 		return llb.AddMount(target, llb.Scratch(), llb.Tmpfs(llb.TmpfsSize(size))), mounted{target: target}, nil

@@ -2,13 +2,11 @@ package llbgen
 
 import (
 	"context"
-	"fmt"
 	"path"
 	"strconv"
 	"strings"
 
 	"github.com/containerd/platforms"
-	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
@@ -109,11 +107,11 @@ func (c *converter) platform(v spec.String) (ocispecs.Platform, error) {
 	if err != nil {
 		return ocispecs.Platform{}, err
 	}
-	p, err := platforms.Parse(val)
+	p, err := spec.ParsePlatform(val)
 	if err != nil {
-		return ocispecs.Platform{}, c.spec.ErrorAt(v.Loc.Value, "invalid platform %q: write os/arch[/variant], e.g. linux/arm64", val)
+		return ocispecs.Platform{}, c.spec.ErrorAt(v.Loc.Value, "%w", err)
 	}
-	return platforms.Normalize(p), nil
+	return p, nil
 }
 
 // base starts s from its `from`: scratch, another stage, a named context or
@@ -181,8 +179,8 @@ func (c *converter) image(ctx context.Context, ref string, platform ocispecs.Pla
 	}
 	// Validation checks the refs written out; one built from variables is
 	// known only now ("${REGISTRY}/app" with REGISTRY empty).
-	if _, err := reference.ParseNormalizedNamed(ref); err != nil {
-		return imageResult{}, fmt.Errorf("%q is not a valid image reference once expanded: %w", ref, err)
+	if err := spec.CheckImageRef(ref); err != nil {
+		return imageResult{}, err
 	}
 	st, img, err := c.resolver.Image(ctx, ref, platform)
 	if err != nil {

@@ -139,3 +139,40 @@ func TestCheckReusesTheLoad(t *testing.T) {
 		t.Errorf("the include was read %d times, want once", reads)
 	}
 }
+
+// TestOneMessagePerValue: a value written out, which the loader checks, and
+// the same value built from an arg, which only conversion knows, fail with
+// the same message.
+func TestOneMessagePerValue(t *testing.T) {
+	for _, tc := range []struct {
+		kind, bad, spec string // spec has %s where the value goes
+	}{
+		{"platform", "linux/arm64/v8/extra", "[stages.a]\nfrom = \"busybox:1.36\"\nplatform = \"%s\"\n"},
+		{"tmpfs size", "lots", "[stages.a]\nfrom = \"busybox:1.36\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"tmpfs\", target = \"/t\", size = \"%s\" }]\n"},
+		{"duration", "soon", "[stages.a]\nfrom = \"busybox:1.36\"\n[stages.a.image.healthcheck]\ntest = [\"NONE\"]\ninterval = \"%s\"\n"},
+		{"checksum", "sha256:nope", "[stages.a]\nfrom = \"busybox:1.36\"\n[[stages.a.steps]]\nadd = \"https://example.com/f\"\nchecksum = \"%s\"\n"},
+		{"several sources", "/dir", "[stages.a]\nfrom = \"busybox:1.36\"\n[[stages.a.steps]]\ncopy = [\"a\", \"b\"]\nto = \"%s\"\n"},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			message := func(src string) string {
+				t.Helper()
+				r, err := Run(context.Background(), Request{File: "b.toml", Source: []byte(src)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := r.Check(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				if len(r.Errors) != 1 {
+					t.Fatalf("errors %v, want one", r.Errors)
+				}
+				return r.Errors[0].Msg
+			}
+			literal := message(fmt.Sprintf(tc.spec, tc.bad))
+			fromArg := message("[args]\nV = \"" + tc.bad + "\"\n" + strings.Replace(fmt.Sprintf(tc.spec, "${V}"), "from = \"busybox:1.36\"\n", "from = \"busybox:1.36\"\nargs = [\"V\"]\n", 1))
+			if literal != fromArg {
+				t.Errorf("written out: %q\nfrom an arg: %q", literal, fromArg)
+			}
+		})
+	}
+}

@@ -4,10 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-
-	"github.com/distribution/reference"
-	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
-	"github.com/opencontainers/go-digest"
 )
 
 // Context is an entry of `[contexts]`: a named context the spec declares,
@@ -92,15 +88,15 @@ func (v *validator) context(c *Context) {
 	src, sum := c.Source, c.Checksum
 	switch c.Kind() {
 	case ContextImage:
-		if _, err := reference.ParseNormalizedNamed(strings.TrimPrefix(src.Value, ImagePrefix)); err != nil {
-			v.at(src.Loc.Value, "context %q: %q is not a valid image reference (%v)", c.Name, src.Value, err)
+		if err := CheckImageRef(strings.TrimPrefix(src.Value, ImagePrefix)); err != nil {
+			v.at(src.Loc.Value, "context %q: %w", c.Name, err)
 		}
 		if sum.Loc.Present() {
 			v.at(sum.Loc.Key, "context %q: pin an image by digest in its reference (REF@sha256:...), not with `checksum`", c.Name)
 		}
 	case ContextGit:
-		if _, _, err := dfgitutil.ParseGitRef(src.Value); err != nil {
-			v.at(src.Loc.Value, "context %q: invalid git URL %q: %v", c.Name, src.Value, err)
+		if _, err := ParseGitURL(src.Value); err != nil {
+			v.at(src.Loc.Value, "context %q: %w", c.Name, err)
 		}
 		if sum.Loc.Present() && !commitPattern.MatchString(sum.Value) {
 			v.at(sum.Loc.Value, "invalid checksum %q of a git context: write the commit, 40 (or 64) hex digits", sum.Value)
@@ -108,8 +104,8 @@ func (v *validator) context(c *Context) {
 	case ContextTarball:
 		if !sum.Loc.Present() {
 			v.at(src.Loc.Value, "context %q: a tarball source needs its digest: write { source = %q, checksum = \"sha256:...\" }", c.Name, src.Value)
-		} else if _, err := digest.Parse(sum.Value); err != nil {
-			v.at(sum.Loc.Value, "invalid checksum %q: write a digest such as \"sha256:\" followed by 64 hex digits", sum.Value)
+		} else if _, err := ParseDigest(sum.Value); err != nil {
+			v.at(sum.Loc.Value, "%w", err)
 		}
 	default:
 		v.at(src.Loc.Value, "context %q: %q is not a source [contexts] can declare: write a git URL, \"docker-image://REF\" or an http(s):// tarball with a checksum; a local directory is passed with --build-context %s=DIR", c.Name, src.Value, c.Name)

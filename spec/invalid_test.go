@@ -19,7 +19,7 @@ var invalidSpecs = []struct {
 	}},
 	{"max_size", "[caches.a]\ntarget = \"/a\"\nmax_size = \"1g\"\n[caches.b]\ntarget = \"/b\"\npersist = true\nmax_size = \"lots\"\n[stages.s]\nfrom = \"busybox\"\n", []string{
 		"build.toml:3:1: `max_size` caps the snapshot of a persisted cache, but cache \"a\" has no persist = true",
-		"build.toml:7:12: invalid max_size \"lots\": write a size such as \"500m\" or \"2g\"",
+		"build.toml:7:12: invalid max_size \"lots\": write bytes or a size such as \"64m\" or \"2g\"",
 	}},
 	{"toml syntax", "[stages.a]\nfrom = \"busybox\n", []string{
 		"build.toml:2:16: invalid TOML: basic strings cannot have new lines",
@@ -171,7 +171,7 @@ var invalidSpecs = []struct {
 		"build.toml:5:11: mount 1 of step 1 of stage \"a\" (secret) needs `id`, the id of --secret id=..., or a `target` whose file name is the id",
 	}},
 	{"invalid tmpfs size", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"tmpfs\", target = \"/t\", size = \"lots\" }]\n", []string{
-		"build.toml:5:51: invalid size \"lots\": write bytes or a size such as \"64m\" or \"1g\"",
+		"build.toml:5:51: invalid size \"lots\": write bytes or a size such as \"64m\" or \"2g\"",
 	}},
 	{"mount at root", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nmounts = [{ type = \"tmpfs\", target = \"/\" }]\n", []string{
 		"build.toml:5:38: mount target \"/\" is the root directory: mount at a directory inside the image",

@@ -6,13 +6,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
-	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
-	"github.com/docker/go-units"
 	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
-	"github.com/opencontainers/go-digest"
 )
 
 var (
@@ -119,12 +115,14 @@ func (v *validator) cache(c *Cache) {
 	v.fileInfo(c.Mode, c.UID, c.GID)
 	v.ref(c.From, "from", false)
 	if m := c.MaxSize; m.Loc.Present() {
-		n, err := units.RAMInBytes(m.Value)
+		n, err := ParseSize("max_size", m.Value)
 		switch {
 		case !c.Persist.Value:
 			v.at(m.Loc.Key, "`max_size` caps the snapshot of a persisted cache, but %s has no persist = true", what)
-		case err != nil || n <= 0:
-			v.at(m.Loc.Value, "invalid max_size %q: write a size such as \"500m\" or \"2g\"", m.Value)
+		case err != nil:
+			v.at(m.Loc.Value, "%w", err)
+		case n == 0:
+			v.at(m.Loc.Value, "max_size = %q caps every snapshot at nothing: write a size such as \"500m\" or \"2g\"", m.Value)
 		default:
 			c.MaxBytes = n
 		}
@@ -241,8 +239,8 @@ func (v *validator) stage(st *Stage) {
 	v.checkVars(st.Workdir, vars)
 	v.checkVars(st.User, vars)
 	if st.Platform.Loc.Present() && !hasVars(st.Platform.Value) {
-		if _, err := platforms.Parse(st.Platform.Value); err != nil {
-			v.at(st.Platform.Loc.Value, "invalid platform %q: write os/arch[/variant], e.g. linux/arm64, or ${BUILDPLATFORM}", st.Platform.Value)
+		if _, err := ParsePlatform(st.Platform.Value); err != nil {
+			v.at(st.Platform.Loc.Value, "%w", err)
 		}
 	}
 	declared := append(PlatformArgs[:len(PlatformArgs):len(PlatformArgs)], v.argNames()...)
@@ -373,8 +371,8 @@ func (v *validator) mount(what string, m *Mount, vars *Vars) {
 		v.ref(m.From, "from", false)
 	}
 	if m.Size.Loc.Present() && typ == MountTmpfs && !hasVars(m.Size.Value) {
-		if _, err := units.RAMInBytes(m.Size.Value); err != nil {
-			v.at(m.Size.Loc.Value, "invalid size %q: write bytes or a size such as \"64m\" or \"1g\"", m.Size.Value)
+		if _, err := ParseSize("size", m.Size.Value); err != nil {
+			v.at(m.Size.Loc.Value, "%w", err)
 		}
 	}
 }
@@ -401,8 +399,10 @@ func (v *validator) copyAdd(what string, s *Step) {
 	case !s.To.Loc.Present() || hasVars(to):
 	case to == "":
 		v.at(s.To.Loc.Value, "`to` is empty: give a destination path, or leave it out for the working directory")
-	case len(s.Sources.Values) > 1 && !IsDirDest(to):
-		v.at(s.To.Loc.Value, "%s of several sources needs a directory: end `to` with a slash, e.g. %q", verb, to+"/")
+	default:
+		if err := CheckDest(verb, to, len(s.Sources.Values)); err != nil {
+			v.at(s.To.Loc.Value, "%w", err)
+		}
 	}
 	for _, e := range s.Exclude.Values {
 		if e.Value == "" {
@@ -439,8 +439,8 @@ func (v *validator) checksum(s *Step) {
 	}
 	switch SourceKindOf(src) {
 	case SourceHTTP:
-		if _, err := digest.Parse(sum.Value); err != nil {
-			v.at(sum.Loc.Value, "invalid checksum %q: write a digest such as \"sha256:\" followed by 64 hex digits", sum.Value)
+		if _, err := ParseDigest(sum.Value); err != nil {
+			v.at(sum.Loc.Value, "%w", err)
 		}
 	case SourceGit:
 		if !commitPattern.MatchString(sum.Value) {
@@ -484,8 +484,8 @@ func (v *validator) image(img *Image, vars *Vars) {
 		val String
 	}{{"interval", h.Interval}, {"timeout", h.Timeout}, {"start_period", h.StartPeriod}, {"start_interval", h.StartInterval}} {
 		if d.val.Loc.Present() && !hasVars(d.val.Value) {
-			if dur, err := time.ParseDuration(d.val.Value); err != nil || dur < 0 {
-				v.at(d.val.Loc.Value, "invalid %s %q: write a duration such as \"30s\" or \"1m30s\"", d.key, d.val.Value)
+			if _, err := ParseDuration(d.key, d.val.Value); err != nil {
+				v.at(d.val.Loc.Value, "%w", err)
 			}
 		}
 	}
