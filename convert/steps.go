@@ -126,15 +126,6 @@ func plainCache(m *instructions.Mount) bool {
 	return m.CacheID == "" && m.From == "" && m.Source == "" && !m.ReadOnly && m.Mode == nil && m.UID == nil && m.GID == nil
 }
 
-// cacheNames are readable names for the caches of well-known tools.
-var cacheNames = map[string]string{
-	"/var/cache/apt": "apt", "/var/lib/apt": "apt-lists", "/var/lib/apt/lists": "apt-lists",
-	"/root/.cache/go-build": "go-build", "/go/pkg/mod": "go-mod", "/root/go/pkg/mod": "go-mod",
-	"/root/.npm": "npm", "/root/.cache/pip": "pip", "/root/.cache/uv": "uv",
-	"/usr/local/cargo/registry": "cargo-registry", "/usr/local/cargo/git": "cargo-git",
-	"/root/.m2": "maven", "/root/.gradle": "gradle", "/root/.cache/yarn": "yarn",
-}
-
 // cache declares the named cache a cache mount becomes, one per distinct
 // mount, keeping the Dockerfile's id (its target when it sets none) so a
 // builder's existing caches are reused.
@@ -152,7 +143,7 @@ func (c *converter) cache(m *instructions.Mount) string {
 	if name, ok := c.cacheFor[key]; ok {
 		return name
 	}
-	name := cacheNames[path.Clean(m.Target)]
+	name := spec.ToolCacheName(m.Target)
 	if name == "" {
 		name = strings.Trim(nonName.ReplaceAllString(strings.ToLower(path.Base(m.Target)), "-"), "-.")
 		if name == "" || name[0] < 'a' || name[0] > 'z' {

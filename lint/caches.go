@@ -52,19 +52,6 @@ func stepCaches(s *spec.Spec) []cacheMount {
 	})
 }
 
-// lockingTools are package managers that lock their cache directory, by the
-// command words that run them, and the directories they lock.
-var lockingTools = []struct {
-	words []string
-	dirs  []string
-}{
-	{[]string{"apt-get", "apt", "aptitude"}, []string{"/var/cache/apt", "/var/lib/apt"}},
-	{[]string{"apk"}, []string{"/etc/apk/cache", "/var/cache/apk"}},
-	{[]string{"dnf", "yum", "microdnf", "tdnf"}, []string{"/var/cache/dnf", "/var/cache/yum"}},
-	{[]string{"yarn"}, []string{"/usr/local/share/.cache/yarn"}},
-	{[]string{"mvn", "mvnw", "./mvnw"}, []string{"/root/.m2"}},
-}
-
 func (c *checker) caches(multiPlatform bool) {
 	mounts := stepCaches(c.spec)
 	c.idConflicts(mounts)
@@ -108,14 +95,14 @@ func (c *checker) needsLock(m cacheMount) {
 		return
 	}
 	words := commandWords(m.step)
-	for _, tool := range lockingTools {
-		i := slices.IndexFunc(tool.words, func(w string) bool { return slices.Contains(words, w) })
-		if i < 0 {
+	for _, tool := range spec.Tools {
+		i := slices.IndexFunc(tool.Commands, func(w string) bool { return slices.Contains(words, w) })
+		if !tool.Locks || i < 0 {
 			continue
 		}
-		for _, dir := range tool.dirs {
-			if m.target == dir || strings.HasPrefix(m.target, dir+"/") || strings.HasPrefix(dir, m.target+"/") {
-				c.add(CacheNeedsLock, m.at, "%s locks %s, but cache %q is %s: concurrent builds on one builder break it; set sharing = \"locked\"", tool.words[i], dir, m.id, m.sharing)
+		for _, dir := range tool.Dirs {
+			if m.target == dir.Path || strings.HasPrefix(m.target, dir.Path+"/") || strings.HasPrefix(dir.Path, m.target+"/") {
+				c.add(CacheNeedsLock, m.at, "%s locks %s, but cache %q is %s: concurrent builds on one builder break it; set sharing = \"locked\"", tool.Commands[i], dir.Path, m.id, m.sharing)
 				return
 			}
 		}

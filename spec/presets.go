@@ -57,13 +57,13 @@ var Presets = map[string]Preset{
 	// Package managers run as root and lock their directories.
 	"apt": {
 		Dirs: []PresetDir{
-			{Part: "cache", Target: "/var/cache/apt", Sharing: SharingLocked, Trim: trimApt},
-			{Part: "lists", Target: "/var/lib/apt", Sharing: SharingLocked},
+			{Part: "cache", Target: aptCacheDir, Sharing: SharingLocked, Trim: trimApt},
+			{Part: "lists", Target: aptListsDir, Sharing: SharingLocked},
 		},
 		Files: []PresetFile{{Path: "/etc/apt/apt.conf.d/docker-clean", Content: aptKeepPackages}},
 	},
-	"apk": {Dirs: []PresetDir{{Target: "/etc/apk/cache", Sharing: SharingLocked}}},
-	"dnf": {Dirs: []PresetDir{{Target: "/var/cache/dnf", Sharing: SharingLocked}}},
+	"apk": {Dirs: []PresetDir{{Target: apkCacheDir, Sharing: SharingLocked}}},
+	"dnf": {Dirs: []PresetDir{{Target: dnfCacheDir, Sharing: SharingLocked}}},
 	// Language tools are pointed by their environment at a directory under
 	// /var/cache/tomlfront, world-writable, so that a non-root `user` can use
 	// it as well as root; a home directory such as /root would not do.
@@ -88,7 +88,7 @@ var Presets = map[string]Preset{
 	"ccache": {Dirs: []PresetDir{{Target: toolDir + "/ccache", Sharing: SharingShared, Mode: anyUser, Trim: toolTrim("ccache", "CCACHE_DIR=. ccache --cleanup")}}, Env: env("CCACHE_DIR", toolDir+"/ccache")},
 	"gradle": {Dirs: []PresetDir{{Target: toolDir + "/gradle", Sharing: SharingShared, Mode: anyUser}}, Env: env("GRADLE_USER_HOME", toolDir+"/gradle")},
 	// Maven and Cargo keep their caches where their official images do.
-	"maven": {Dirs: []PresetDir{{Target: "/root/.m2/repository", Sharing: SharingLocked}}},
+	"maven": {Dirs: []PresetDir{{Target: mavenDir + "/repository", Sharing: SharingLocked}}},
 	"cargo": {
 		Dirs: []PresetDir{
 			{Part: "registry", Target: "/usr/local/cargo/registry", Sharing: SharingShared, Trim: trimCargoRegistry},
