@@ -448,8 +448,8 @@ func proxyEnv(args map[string]string) *llb.ProxyEnv {
 		return ""
 	}
 	pe := llb.ProxyEnv{
-		HTTPProxy: get("HTTP_PROXY"), HTTPSProxy: get("HTTPS_PROXY"), FTPProxy: get("FTP_PROXY"),
-		NoProxy: get("NO_PROXY"), AllProxy: get("ALL_PROXY"),
+		HTTPProxy: get(spec.ArgHTTPProxy), HTTPSProxy: get(spec.ArgHTTPSProxy), FTPProxy: get(spec.ArgFTPProxy),
+		NoProxy: get(spec.ArgNoProxy), AllProxy: get(spec.ArgAllProxy),
 	}
 	if pe == (llb.ProxyEnv{}) {
 		return nil

@@ -26,9 +26,18 @@ const (
 	ArgSourceDateEpoch = "SOURCE_DATE_EPOCH"
 )
 
-// ProxyArgs are the proxy build args BuildKit passes to run steps without
-// a declaration, matched in any case.
-var ProxyArgs = []string{"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY"}
+// The proxy build args, which BuildKit passes to run steps without a
+// declaration, matched in any case.
+const (
+	ArgHTTPProxy  = "HTTP_PROXY"
+	ArgHTTPSProxy = "HTTPS_PROXY"
+	ArgFTPProxy   = "FTP_PROXY"
+	ArgNoProxy    = "NO_PROXY"
+	ArgAllProxy   = "ALL_PROXY"
+)
+
+// ProxyArgs lists the proxy build args.
+var ProxyArgs = []string{ArgHTTPProxy, ArgHTTPSProxy, ArgFTPProxy, ArgNoProxy, ArgAllProxy}
 
 // BuiltinArg tells the build args that BuildKit, buildx and tomlfront
 // define for every build, which a spec need not declare.
