@@ -41,25 +41,9 @@ type Options struct {
 	KeepGoing bool
 }
 
-// Problem is a Dockerfile construct the spec language cannot express.
-type Problem struct {
-	File      string
-	Line, Col int
-	Msg       string
-}
-
-func (p Problem) Error() string { return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Col, p.Msg) }
-
-// Problems are every construct a conversion could not express.
-type Problems []Problem
-
-func (ps Problems) Error() string {
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = p.Error()
-	}
-	return strings.Join(lines, "\n")
-}
+// Problems are the Dockerfile constructs a conversion could not express,
+// each a spec.Error at its place in the Dockerfile.
+type Problems struct{ spec.Errors }
 
 // Convert converts the Dockerfile src, named file in messages. Without
 // KeepGoing, any construct that has no equivalent fails the conversion with
@@ -87,7 +71,8 @@ func Convert(file string, src []byte, opt Options) ([]byte, error) {
 		}
 	}
 	if len(c.problems) > 0 && !opt.KeepGoing {
-		return nil, c.problems
+		c.problems.Sort()
+		return nil, Problems{c.problems}
 	}
 	dt := c.out.render(opt.Syntax)
 	// The pipeline every door takes: the spec must load. Its lint policy
@@ -107,19 +92,20 @@ type converter struct {
 	file     string
 	out      *model
 	names    map[string]string // Dockerfile stage names and indexes → spec stage names
-	problems Problems
+	problems spec.Errors
 	todo     []string          // TODOs for the next step or table written
 	cacheFor map[string]string // cache mount keys → the cache declared for them
 }
 
 // problem records what cannot be expressed at loc.
 func (c *converter) problem(loc []parser.Range, format string, args ...any) {
-	p := Problem{File: c.file, Line: 1, Col: 1, Msg: fmt.Sprintf(format, args...)}
+	at := spec.Pos{Line: 1, Column: 1}
 	if len(loc) > 0 {
-		p.Line, p.Col = loc[0].Start.Line, loc[0].Start.Character+1
+		at = spec.Pos{Line: loc[0].Start.Line, Column: loc[0].Start.Character + 1}
 	}
+	p := &spec.Error{File: c.file, Pos: at, Range: spec.Range{Start: at, End: at}, Msg: fmt.Sprintf(format, args...)}
 	c.problems = append(c.problems, p)
-	c.todo = append(c.todo, fmt.Sprintf("TODO(tomlfront convert): %s:%d: %s", c.file, p.Line, p.Msg))
+	c.todo = append(c.todo, fmt.Sprintf("TODO(tomlfront convert): %s:%d: %s", c.file, at.Line, p.Msg))
 }
 
 // lint maps the `# check=` directive to [lint].
