@@ -107,7 +107,7 @@ var invalidSpecs = []struct {
 		"build.toml:7:8: stages form a cycle: a → b → a; a stage cannot depend on itself",
 	}},
 	{"bad image reference", "[stages.a]\nfrom = \"Busy Box\"\n", []string{
-		"build.toml:2:8: from \"Busy Box\" is neither a stage nor a valid image reference (invalid reference format: repository name (library/Busy Box) must be lowercase); stages: a",
+		"build.toml:2:8: from: \"Busy Box\" is not a valid image reference (invalid reference format: repository name (library/Busy Box) must be lowercase), nor a stage; stages: a",
 	}},
 	{"empty context name", "[stages.a]\nfrom = \"context:\"\n", []string{
 		"build.toml:2:8: from \"context:\" names no context: write \"context:NAME\" for --build-context NAME=...",
@@ -238,7 +238,7 @@ var invalidSpecs = []struct {
 		"build.toml:5:1: `keep_git_dir` applies to git sources, but \"https://example.com/x.tgz\" is not a git URL",
 	}},
 	{"copy from unknown stage", "[stages.build]\nfrom = \"busybox\"\n[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\ncopy = [\"/x\"]\nfrom = \"Build\"\n", []string{
-		"build.toml:7:8: from \"Build\" is neither a stage nor a valid image reference (invalid reference format: repository name (library/Build) must be lowercase) (did you mean \"build\"?); stages: build, a",
+		"build.toml:7:8: from: \"Build\" is not a valid image reference (invalid reference format: repository name (library/Build) must be lowercase), nor a stage (did you mean \"build\"?); stages: build, a",
 	}},
 	{"invalid expose", "[stages.a]\nfrom = \"busybox\"\n[stages.a.image]\nexpose = [\"http\"]\n", []string{
 		"build.toml:4:11: invalid port \"http\": write PORT or PORT/PROTOCOL with tcp, udp or sctp, e.g. \"8080/tcp\"",

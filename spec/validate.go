@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
 )
 
@@ -205,8 +204,8 @@ func (v *validator) ref(s String, key string, allowScratch bool) {
 			v.at(s.Loc.Value, "%s %q names no context: write \"context:NAME\" for --build-context NAME=...", key, val)
 		}
 	case RefImage:
-		if _, err := reference.ParseNormalizedNamed(val); err != nil {
-			v.at(s.Loc.Value, "%s %q is neither a stage nor a valid image reference (%w)%s; stages: %s", key, val, err, DidYouMean(val, v.spec.StageNames()), strings.Join(v.spec.StageNames(), ", "))
+		if err := CheckImageRef(val); err != nil {
+			v.at(s.Loc.Value, "%s: %w, nor a stage%s; stages: %s", key, err, DidYouMean(val, v.spec.StageNames()), strings.Join(v.spec.StageNames(), ", "))
 		}
 	}
 }
