@@ -252,38 +252,6 @@ func TestCacheSharingPrivate(t *testing.T) {
 	}
 }
 
-// TestCacheBackends builds with --cache-to, then builds again on a second
-// buildkitd with an empty root and --cache-from: nothing may run again. Every
-// run step writes random bytes, so a step that ran again changes the output.
-//
-// Not parallel: it starts buildkitds of its own and adds and removes buildx
-// builders in the bench's DOCKER_CONFIG.
-func TestCacheBackends(t *testing.T) {
-	local := t.TempDir()
-	registry := bench.registry + "/cache/registry:e2e-" + nonce(t)
-	inline := bench.registry + "/cache/inline:e2e-" + nonce(t)
-	tests := []struct{ name, to, from, push string }{
-		{"local", "type=local,dest=" + local + ",mode=max", "type=local,src=" + local, ""},
-		{"registry", "type=registry,ref=" + registry + ",mode=max", "type=registry,ref=" + registry, ""},
-		{"inline", "type=inline", "type=registry,ref=" + inline, inline},
-	}
-	// Before v0.21 a registry cache is by default an index of non-manifest
-	// blobs, which the bench's registry (distribution v3) refuses, for the
-	// Dockerfile frontend too: those versions are given the image manifest
-	// that v0.21 made the default.
-	if buildkitMinor(t) < 21 {
-		tests[1].to += ",image-manifest=true,oci-mediatypes=true"
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.name != "inline" {
-				skipOn(t, builderKind.graphdriver, "buildx's docker driver exports no cache but inline on the graphdriver store")
-			}
-			testCacheBackend(t, tc.name, tc.to, tc.from, tc.push)
-		})
-	}
-}
-
 // backendSpec writes random bytes in every run step, so a step that ran
 // again changes the output.
 const backendSpec = `# syntax=ghcr.io/tomlfront/tomlfront:1
@@ -302,48 +270,6 @@ to = "/in/"
 [[stages.final.steps]]
 run = "echo ran step 2 && head -c 32 /dev/urandom > /r2 && cat /in/input.txt > /r3"
 `
-
-// testCacheBackend builds backendSpec with --cache-to to (and, for inline
-// caches, pushes the image push), then on a new empty buildkitd with
-// --cache-from from, and checks that no step ran the second time.
-func testCacheBackend(t *testing.T, backend, to, from, push string) {
-	buildFrontendImage(t)
-	dir := writeTree(t, map[string]string{"build.toml": backendSpec, "input.txt": "input\n"})
-	n := nonce(t)
-
-	first := t.TempDir()
-	outputs := []string{"type=local,dest=" + first}
-	if push != "" {
-		outputs = append(outputs, "type=image,name="+push+",push=true")
-	}
-	out := buildxOutputs(t, cmdOpt{}, dir, []string{"build", "-f", "build.toml", "--build-arg", "NONCE=" + n, "--provenance=false",
-		"--cache-to", to}, outputs...)
-	if !ranOutput.MatchString(out) {
-		t.Fatalf("the first build shows no step output, so the check below would be blind:\n%s", out)
-	}
-	// buildx silently drops a cache backend the builder lacks (as s3 without
-	// the cache.s3 capability): the export must show in the progress.
-	if push == "" && !strings.Contains(out, "exporting cache") && !strings.Contains(out, "exporting to "+backend) {
-		t.Errorf("the first build shows no cache export:\n%s", out)
-	}
-
-	builder := freshBuilder(t, "cache-"+backend)
-	second := t.TempDir()
-	out = mustBuildx(t, dir, "build", "--builder", builder, "-f", "build.toml", "--build-arg", "NONCE="+n,
-		"--provenance=false", "--cache-from", from, "--output", "type=local,dest="+second, ".")
-	for _, f := range []string{"r1", "r2", "r3"} {
-		a, b := readFile(t, filepath.Join(first, f)), readFile(t, filepath.Join(second, f))
-		if a != b {
-			t.Errorf("%s differs: a step ran again on the empty builder", f)
-		}
-	}
-	if ranOutput.MatchString(out) { // a step's own output, as "#9 0.104 ran step 1"
-		t.Errorf("a step ran on the second builder:\n%s", out)
-	}
-	if !strings.Contains(out, "[base 1/1] run echo ran step 1") || !strings.Contains(out, "[final 2/2] run echo ran step 2") {
-		t.Errorf("the second build has no steps:\n%s", out)
-	}
-}
 
 var ranOutput = regexp.MustCompile(`(?m)^#\d+ \d+\.\d+ ran step`)
 

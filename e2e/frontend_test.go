@@ -150,16 +150,6 @@ func TestExamples(t *testing.T) {
 	}
 }
 
-// engineNetwork adds --network=host to buildx args on a Docker Engine: the
-// bench's engines run with --iptables=false, so the default bridge network
-// has no NAT and a step that downloads (apt, go, npm) reaches nothing.
-func engineNetwork(args ...string) []string {
-	if bench.kind.engine() {
-		return append(args, "--network=host")
-	}
-	return args
-}
-
 // TestLoadAndRun builds examples with --load into the Docker Engine's image
 // store and runs the images with docker run, as a user of the docker driver
 // does.

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -32,8 +33,9 @@ import (
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/util/progress/progressui"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/tomlfront/tomlfront/frontend"
 	"github.com/tonistiigi/fsutil"
+
+	"github.com/tomlfront/tomlfront/frontend"
 )
 
 // defaultTimeout bounds a docker or buildx command that is given no timeout
@@ -200,20 +202,6 @@ func timeout(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// extraBuilder starts a second buildkitd with an empty root and returns its
-// address; it is stopped with the bench.
-func extraBuilder(t *testing.T, name string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "bash", filepath.Join(root, "scripts/bench/buildkitd-extra.sh"), name).Output()
-	if err != nil {
-		t.Fatalf("starting a second buildkitd: %v", err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	return lines[len(lines)-1]
 }
 
 // nonce makes content unique to a test run, so that nothing comes from the
@@ -545,3 +533,37 @@ func goBuildTomlfront(t *testing.T) string {
 	}
 	return bin
 }
+
+func parseProgress(t *testing.T, out string) *progressLog {
+	p := &progressLog{raw: out, names: map[string]string{}, isCached: map[string]bool{}, done: map[string]bool{}}
+	for _, line := range strings.Split(out, "\n") {
+		m := progressLine.FindStringSubmatch(strings.TrimRight(line, "\r"))
+		if m == nil {
+			continue
+		}
+		id, text := m[1], m[2]
+		if _, ok := p.names[id]; !ok {
+			p.names[id] = text
+		}
+		switch {
+		case text == "CACHED":
+			p.isCached[id] = true
+		case strings.HasPrefix(text, "DONE"):
+			p.done[id] = true
+		}
+	}
+	return p
+}
+
+// progressLog is the plain progress output of a build, by vertex: each
+// vertex is numbered (`#12 [stage 1/2] copy ...`), its first line is its
+// name, and `#12 CACHED` says the result came from the cache. Lines of
+// several vertices may interleave in any order.
+type progressLog struct {
+	raw      string
+	names    map[string]string // vertex number → name
+	isCached map[string]bool   // vertex number → CACHED
+	done     map[string]bool   // vertex number → DONE (ran or cached)
+}
+
+var progressLine = regexp.MustCompile(`^#(\d+) (.*)$`)

@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -119,29 +118,6 @@ type bufferedConn struct {
 }
 
 func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
-
-// freshBuilder returns a buildx builder with nothing in its cache. On
-// buildkitd it is a new buildkitd with an empty root (stopped with the
-// bench); a Docker Engine cannot have a second one beside it here (they
-// would share docker0), so its whole build cache, cache mounts too, is
-// pruned and its own builder returned. Only for tests that do not run in
-// parallel.
-func freshBuilder(t *testing.T, name string) string {
-	t.Helper()
-	if bench.kind.engine() {
-		mustDocker(t, "builder", "prune", "--all", "--force")
-		return os.Getenv("BUILDX_BUILDER")
-	}
-	addr := extraBuilder(t, name)
-	builder := "tf-" + name
-	mustDocker(t, "buildx", "create", "--name", builder, "--driver", "remote", addr)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		_ = exec.CommandContext(ctx, "docker", "buildx", "rm", builder).Run()
-	})
-	return builder
-}
 
 var builderVersion struct {
 	sync.Once

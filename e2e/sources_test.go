@@ -3,19 +3,12 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -432,40 +425,6 @@ to = "/plain"
 	}
 }
 
-// progressLog is the plain progress output of a build, by vertex: each
-// vertex is numbered (`#12 [stage 1/2] copy ...`), its first line is its
-// name, and `#12 CACHED` says the result came from the cache. Lines of
-// several vertices may interleave in any order.
-type progressLog struct {
-	raw      string
-	names    map[string]string // vertex number → name
-	isCached map[string]bool   // vertex number → CACHED
-	done     map[string]bool   // vertex number → DONE (ran or cached)
-}
-
-var progressLine = regexp.MustCompile(`^#(\d+) (.*)$`)
-
-func parseProgress(t *testing.T, out string) *progressLog {
-	p := &progressLog{raw: out, names: map[string]string{}, isCached: map[string]bool{}, done: map[string]bool{}}
-	for _, line := range strings.Split(out, "\n") {
-		m := progressLine.FindStringSubmatch(strings.TrimRight(line, "\r"))
-		if m == nil {
-			continue
-		}
-		id, text := m[1], m[2]
-		if _, ok := p.names[id]; !ok {
-			p.names[id] = text
-		}
-		switch {
-		case text == "CACHED":
-			p.isCached[id] = true
-		case strings.HasPrefix(text, "DONE"):
-			p.done[id] = true
-		}
-	}
-	return p
-}
-
 // cached tells whether the vertices whose name starts with prefix were all
 // cached; there must be at least one, and it must have finished.
 func (p *progressLog) cached(t *testing.T, prefix string) bool {
@@ -488,174 +447,4 @@ func (p *progressLog) cached(t *testing.T, prefix string) bool {
 		all = all && p.isCached[id]
 	}
 	return all
-}
-
-// gitFixture is a repository with three commits: "one" (tag v1.0.0, an
-// annotated tag), "two" (the default branch), and "three" on the branch
-// feature.
-type gitFixture struct {
-	dir    string // the directory git daemon serves, holding repo.git
-	token  string
-	tagged string // commit of v1.0.0
-	main   string // commit of the default branch
-}
-
-// gitIn returns a runner of git commands in the work tree dir, as a fixed
-// author, with no system or user configuration; it fails the test on error
-// and returns the trimmed output.
-func gitIn(t *testing.T, dir string) func(args ...string) string {
-	return func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=e2e", "GIT_AUTHOR_EMAIL=e2e@example.com",
-			"GIT_COMMITTER_NAME=e2e", "GIT_COMMITTER_EMAIL=e2e@example.com", "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-}
-
-func newGitFixture(t *testing.T) gitFixture {
-	t.Helper()
-	f := gitFixture{dir: t.TempDir(), token: nonce(t)}
-	work := t.TempDir()
-	git := gitIn(t, work)
-	write := func(name, content string) {
-		t.Helper()
-		p := filepath.Join(work, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	git("init", "-q", "-b", "main")
-	write("version.txt", "one "+f.token+"\n")
-	write("nested/deep.txt", "deep\n")
-	git("add", ".")
-	git("commit", "-q", "-m", "one")
-	git("tag", "-a", "v1.0.0", "-m", "release 1.0.0")
-	f.tagged = git("rev-parse", "HEAD")
-	write("version.txt", "two "+f.token+"\n")
-	git("commit", "-q", "-am", "two")
-	f.main = git("rev-parse", "HEAD")
-	git("checkout", "-q", "-b", "feature")
-	write("version.txt", "three "+f.token+"\n")
-	write("feature.txt", "feature\n")
-	git("add", ".")
-	git("commit", "-q", "-m", "three")
-	git("checkout", "-q", "main")
-	git("clone", "-q", "--bare", work, filepath.Join(f.dir, "repo.git"))
-	return f
-}
-
-// gitDaemon serves the repositories under dir with `git daemon` on a free
-// loopback port, until the test ends, and returns git://127.0.0.1:PORT.
-// git daemon (part of Debian's git package here) is the simplest server of
-// the git:// protocol, which BuildKit's git source fetches with the git CLI
-// like any other remote.
-func gitDaemon(t *testing.T, dir string) string {
-	t.Helper()
-	if _, err := os.Stat(filepath.Join(gitExecPath(t), "git-daemon")); err != nil {
-		t.Fatalf("git daemon is not installed (Debian: git-daemon-sysvinit): %v", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	// git-daemon itself, not `git daemon`, which would be its parent: the
-	// pid killed at the end is the daemon's, and, in its own process group,
-	// so are the children it forks per connection.
-	logPath := filepath.Join(t.TempDir(), "git-daemon.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	readLog := func() string { dt, _ := os.ReadFile(logPath); return string(dt) }
-	cmd := exec.Command(filepath.Join(gitExecPath(t), "git-daemon"), "--reuseaddr", "--base-path="+dir, "--export-all",
-		fmt.Sprintf("--port=%d", port), "--listen=127.0.0.1", "--informative-errors", "--verbose", dir)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-		if log := readLog(); t.Failed() && log != "" {
-			t.Logf("git-daemon log:\n%s", log)
-		}
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case <-exited:
-			t.Fatalf("git daemon exited: %s", readLog())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("git daemon does not listen on %s: %v\n%s", addr, err, readLog())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	// The repository must be fetchable as BuildKit will fetch it.
-	if out, err := exec.Command("git", "ls-remote", "git://"+addr+"/repo.git").CombinedOutput(); err != nil {
-		t.Fatalf("git ls-remote of the served repository: %v\n%s\n%s", err, out, readLog())
-	}
-	return "git://" + addr
-}
-
-func gitExecPath(t *testing.T) string {
-	out, err := exec.Command("git", "--exec-path").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// fileServer serves files (path → content) on a loopback port until the
-// test ends, and counts the requests of each path.
-func fileServer(t *testing.T, files map[string][]byte) (*httptest.Server, func() map[string]int) {
-	t.Helper()
-	var mu sync.Mutex
-	hits := map[string]int{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		hits[r.URL.Path]++
-		mu.Unlock()
-		content, ok := files[r.URL.Path]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/octet-stream")
-		http.ServeContent(w, r, filepath.Base(r.URL.Path), time.Time{}, bytes.NewReader(content))
-	}))
-	t.Cleanup(srv.Close)
-	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
-		t.Fatalf("the test server is not on 127.0.0.1: %s", srv.URL)
-	}
-	return srv, func() map[string]int {
-		mu.Lock()
-		defer mu.Unlock()
-		c := map[string]int{}
-		for k, v := range hits {
-			c[k] = v
-		}
-		return c
-	}
 }
