@@ -158,28 +158,16 @@ func buildBoth(t *testing.T, c convertCase, file string) built {
 // tarIndex describes every entry of a tar export.
 func tarIndex(t *testing.T, path string) builtFiles {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	out := builtFiles{}
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	walkTarFile(t, path, func(h *tar.Header, content io.Reader) {
 		sum := sha256.New()
-		if _, err := io.Copy(sum, tr); err != nil {
+		if _, err := io.Copy(sum, content); err != nil {
 			t.Fatal(err)
 		}
 		name := "/" + strings.Trim(filepath.Clean(h.Name), "/")
 		out[name] = fmt.Sprintf("type %c owner %d:%d mode %o link %q sha256 %s", h.Typeflag, h.Uid, h.Gid, h.Mode&0o7777, h.Linkname, hex.EncodeToString(sum.Sum(nil))[:16])
-	}
+	})
+	return out
 }
 
 func compareImages(t *testing.T, c convertCase, want, got built) {

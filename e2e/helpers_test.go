@@ -261,24 +261,45 @@ func fileIn(dir, name string) string {
 func tarFiles(t *testing.T, r io.Reader) map[string][]byte {
 	t.Helper()
 	files := map[string][]byte{}
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return files
-		}
-		if err != nil {
-			t.Fatalf("reading a tar: %v", err)
-		}
+	walkTar(t, r, func(h *tar.Header, content io.Reader) {
 		if h.Typeflag != tar.TypeReg {
-			continue
+			return
 		}
-		dt, err := io.ReadAll(tr)
+		dt, err := io.ReadAll(content)
 		if err != nil {
 			t.Fatal(err)
 		}
 		files[strings.TrimPrefix(strings.TrimPrefix(h.Name, "./"), "/")] = dt
+	})
+	return files
+}
+
+// walkTar calls each with every entry of a tar stream, in order: the one
+// tar reader of the tests, which every other reads through.
+func walkTar(t *testing.T, r io.Reader, each func(h *tar.Header, content io.Reader)) {
+	t.Helper()
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatalf("reading a tar: %v", err)
+		}
+		each(h, tr)
 	}
+}
+
+// walkTarFile is walkTar of the tarball at path.
+func walkTarFile(t *testing.T, path string, each func(h *tar.Header, content io.Reader)) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	walkTar(t, f, each)
 }
 
 // tarFileOf returns the regular files of a tarball, as tarFiles.

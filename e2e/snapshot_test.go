@@ -3,9 +3,10 @@
 package e2e
 
 import (
+	"archive/tar"
 	"encoding/json"
+	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -573,9 +574,7 @@ func escapeModulePath(p string) string {
 
 func archiveMembers(t *testing.T, archive string) []string {
 	t.Helper()
-	out, err := exec.Command("tar", "-tf", archive).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", archive, err, out)
-	}
-	return strings.Fields(string(out))
+	var names []string
+	walkTarFile(t, archive, func(h *tar.Header, _ io.Reader) { names = append(names, h.Name) })
+	return names
 }
