@@ -16,11 +16,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/moby/buildkit/client"
 )
 
 // startAgent starts an ssh-agent holding a new ed25519 key whose comment is
@@ -244,23 +247,107 @@ func benchEnv(t *testing.T, names ...string) map[string]string {
 	return vals
 }
 
-// extraBuilder starts a second buildkitd with an empty root and returns its
-// address; it is stopped with the bench.
+// extraBuilder starts one more buildkitd, with an empty root and the
+// bench's config (so the same registry and mirrors), and returns its
+// address. It is stopped, and its root removed, when the test ends; its pid
+// is also in the bench's pids file, for down.sh to stop it should the test
+// binary die first.
 func extraBuilder(t *testing.T, name string) string {
 	t.Helper()
+	dir, err := os.MkdirTemp(bench.state, name+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logFile, err := os.Create(filepath.Join(dir, "buildkitd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	addr := "unix://" + filepath.Join(dir, "buildkitd.sock")
+	cmd := exec.Command(os.Getenv("TOMLFRONT_BUILDKITD"), "--config", os.Getenv("TOMLFRONT_BUILDKITD_CONFIG"),
+		"--root", filepath.Join(dir, "root"), "--addr", addr)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting a buildkitd: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	recordPid(t, cmd.Process.Pid, "buildkitd-"+filepath.Base(dir))
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			t.Logf("buildkitd %s did not stop in 30s: KILL", dir)
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		unmountUnder(t, dir)
+		if err := os.RemoveAll(filepath.Join(dir, "root")); err != nil {
+			t.Logf("removing the extra buildkitd's root: %v", err)
+		}
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "bash", filepath.Join(root, "scripts/bench/buildkitd-extra.sh"), name).Output()
-	if err != nil {
-		t.Fatalf("starting a second buildkitd: %v", err)
+	for {
+		c, err := client.New(ctx, addr)
+		if err == nil {
+			_, err = c.ListWorkers(ctx)
+			c.Close()
+		}
+		if err == nil {
+			return addr
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("the extra buildkitd exited (%v); its log:\n%s", err, readFile(t, logFile.Name()))
+		case <-ctx.Done():
+			t.Fatalf("the extra buildkitd did not answer in 2 minutes: %v; its log:\n%s", err, readFile(t, logFile.Name()))
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	return lines[len(lines)-1]
+}
+
+// recordPid adds a daemon to the bench's pids file, which down.sh stops.
+func recordPid(t *testing.T, pid int, name string) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(bench.state, "pids"), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := fmt.Fprintf(f, "%d %s\n", pid, name); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// unmountUnder unmounts what a stopped daemon left mounted below dir, the
+// deepest first (overlay snapshots of one that had to be killed).
+func unmountUnder(t *testing.T, dir string) {
+	t.Helper()
+	dt, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		t.Logf("reading the mounts: %v", err)
+		return
+	}
+	var under []string
+	for _, line := range strings.Split(string(dt), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[1], dir+"/") {
+			under = append(under, f[1])
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(under)))
+	for _, m := range under {
+		if err := syscall.Unmount(m, syscall.MNT_DETACH); err != nil {
+			t.Logf("unmounting %s: %v", m, err)
+		}
+	}
 }
 
 // freshBuilder returns a buildx builder with nothing in its cache. On
-// buildkitd it is a new buildkitd with an empty root (stopped with the
-// bench); a Docker Engine cannot have a second one beside it here (they
+// buildkitd it is a new buildkitd with an empty root (stopped when the
+// test ends); a Docker Engine cannot have a second one beside it here (they
 // would share docker0), so its whole build cache, cache mounts too, is
 // pruned and its own builder returned. Only for tests that do not run in
 // parallel.
