@@ -5,7 +5,6 @@ package e2e
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -61,7 +60,7 @@ var exampleChecks = map[string]func(t *testing.T, out string, cfg ocispecs.Image
 		}
 	},
 	"go-app": func(t *testing.T, out string, cfg ocispecs.ImageConfig) {
-		got, err := exec.Command(filepath.Join(out, "usr/local/bin/app")).Output()
+		got, err := command(t, filepath.Join(out, "usr/local/bin/app")).Output()
 		if err != nil || string(got) != "hello from go-app (linux/amd64)\n" {
 			t.Errorf("app printed %q, %v", got, err)
 		}
@@ -77,7 +76,7 @@ var exampleChecks = map[string]func(t *testing.T, out string, cfg ocispecs.Image
 		}
 	},
 	"service-a": func(t *testing.T, out string, cfg ocispecs.ImageConfig) {
-		got, err := exec.Command(filepath.Join(out, "app")).Output()
+		got, err := command(t, filepath.Join(out, "app")).Output()
 		if err != nil || string(got) != "hello from service-a (linux/amd64)\n" {
 			t.Errorf("app printed %q, %v", got, err)
 		}
@@ -89,7 +88,7 @@ var exampleChecks = map[string]func(t *testing.T, out string, cfg ocispecs.Image
 		}
 	},
 	"service-b": func(t *testing.T, out string, cfg ocispecs.ImageConfig) {
-		got, err := exec.Command(filepath.Join(out, "app"), filepath.Join(out, "static")).Output()
+		got, err := command(t, filepath.Join(out, "app"), filepath.Join(out, "static")).Output()
 		if err != nil || string(got) != "index.html\n" {
 			t.Errorf("app printed %q, %v", got, err)
 		}

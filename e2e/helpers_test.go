@@ -58,14 +58,9 @@ func docker(o cmdOpt, dir string, args ...string) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd := bounded(ctx, "docker", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), o.env...)
-	// In a process group of its own, so that the timeout kills the plugin
-	// too, and not only the docker CLI that started it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.CombinedOutput()
 	if err != nil && ctx.Err() != nil {
 		err = fmt.Errorf("%w: killed after %s", err, d)
@@ -535,11 +530,22 @@ func imageConfig(t *testing.T, repo, tag string) ocispecs.Image {
 	return img
 }
 
-// command is exec.Command bounded by defaultTimeout: a hung command (a
-// build through buildctl, a CLI that waits on the daemon) fails its test
-// instead of the CI run.
+// command is the tests' one way to run a command that ends (daemons are
+// started and stopped in infra_test.go): bounded by defaultTimeout, and
+// when the time is up killed with all it started.
 func command(t *testing.T, name string, args ...string) *exec.Cmd {
-	return exec.CommandContext(timeout(t, defaultTimeout), name, args...)
+	return bounded(timeout(t, defaultTimeout), name, args...)
+}
+
+// bounded runs name in a process group of its own, so that the end of ctx
+// kills what it started too (buildx as a docker plugin, git's helpers), and
+// not only the process itself.
+func bounded(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 10 * time.Second
+	return cmd
 }
 
 // goBuildTomlfront builds the tomlfront command into a temporary directory

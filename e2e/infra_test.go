@@ -34,7 +34,7 @@ func startAgent(t *testing.T) (sock, comment string) {
 	sock = filepath.Join(tmp, "agent.sock")
 	comment = "tomlfront-e2e-" + nonce(t)
 	key := filepath.Join(tmp, "id_ed25519")
-	if o, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", key).CombinedOutput(); err != nil {
+	if o, err := command(t, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", key).CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen: %v\n%s", err, o)
 	}
 	agent := exec.Command("ssh-agent", "-D", "-a", sock)
@@ -54,7 +54,7 @@ func startAgent(t *testing.T) (sock, comment string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	add := exec.Command("ssh-add", key)
+	add := command(t, "ssh-add", key)
 	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
 	if o, err := add.CombinedOutput(); err != nil {
 		t.Fatalf("ssh-add: %v\n%s", err, o)
@@ -78,7 +78,7 @@ func engineNetwork(args ...string) []string {
 func gitIn(t *testing.T, dir string) func(args ...string) string {
 	return func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command("git", args...)
+		cmd := command(t, "git", args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=e2e", "GIT_AUTHOR_EMAIL=e2e@example.com",
 			"GIT_COMMITTER_NAME=e2e", "GIT_COMMITTER_EMAIL=e2e@example.com", "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
@@ -185,14 +185,14 @@ func gitDaemon(t *testing.T, dir string) string {
 		time.Sleep(50 * time.Millisecond)
 	}
 	// The repository must be fetchable as BuildKit will fetch it.
-	if out, err := exec.Command("git", "ls-remote", "git://"+addr+"/repo.git").CombinedOutput(); err != nil {
+	if out, err := command(t, "git", "ls-remote", "git://"+addr+"/repo.git").CombinedOutput(); err != nil {
 		t.Fatalf("git ls-remote of the served repository: %v\n%s\n%s", err, out, readLog())
 	}
 	return "git://" + addr
 }
 
 func gitExecPath(t *testing.T) string {
-	out, err := exec.Command("git", "--exec-path").Output()
+	out, err := command(t, "git", "--exec-path").Output()
 	if err != nil {
 		t.Fatal(err)
 	}

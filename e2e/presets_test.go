@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -95,7 +94,7 @@ copy = ["/out/app"]
 from = "build"
 `,
 	})
-	tidy := exec.Command("go", "mod", "download", "github.com/google/uuid")
+	tidy := command(t, "go", "mod", "download", "github.com/google/uuid")
 	tidy.Dir = dir
 	if out, err := tidy.CombinedOutput(); err != nil {
 		t.Fatalf("go mod download: %v\n%s", err, out)
@@ -120,7 +119,7 @@ from = "build"
 	if strings.Contains(second, " github.com/google/uuid\n") || !strings.Contains(second, " example.com/app\n") {
 		t.Errorf("the second build did not reuse the build cache (go build -v lists what it compiles):\n%s", second)
 	}
-	got, err := exec.Command(filepath.Join(out, "app")).Output()
+	got, err := command(t, filepath.Join(out, "app")).Output()
 	if err != nil || !strings.HasPrefix(string(got), "two ") {
 		t.Errorf("app printed %q, %v", got, err)
 	}
@@ -152,7 +151,7 @@ copy = ["package.json", "package-lock.json"]
 run = "echo change $CHANGE && npm ci --loglevel=http --no-audit --no-fund 2>&1"
 `,
 	})
-	lock := exec.Command("npm", "install", "--package-lock-only", "--no-audit", "--no-fund")
+	lock := command(t, "npm", "install", "--package-lock-only", "--no-audit", "--no-fund")
 	lock.Dir = dir
 	if out, err := lock.CombinedOutput(); err != nil {
 		t.Fatalf("npm install --package-lock-only: %v\n%s", err, out)

@@ -5,7 +5,6 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -208,7 +207,7 @@ to = "/checked/"
 		}
 	}
 	// The kept .git is a real repository at the tag's commit.
-	if head, err := exec.Command("git", "-C", filepath.Join(out, "withgit"), "rev-parse", "HEAD").Output(); err != nil || strings.TrimSpace(string(head)) != repo.tagged {
+	if head, err := command(t, "git", "-C", filepath.Join(out, "withgit"), "rev-parse", "HEAD").Output(); err != nil || strings.TrimSpace(string(head)) != repo.tagged {
 		t.Errorf("git rev-parse HEAD in /withgit = %q, %v; want %s", head, err, repo.tagged)
 	}
 }
