@@ -22,7 +22,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -32,6 +31,7 @@ import (
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/util/progress/progressui"
+	"github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
 
@@ -130,16 +130,30 @@ type solveOpt struct {
 // solve runs a build in-process and returns the plain progress output. It
 // does not touch a *testing.T, so it may run in any goroutine.
 func solve(ctx context.Context, o solveOpt) (string, error) {
+	log, err := solveLog(ctx, o)
+	return log.text, err
+}
+
+// buildLog is what a build said: its plain progress, for messages, and
+// BuildKit's structured status of each vertex, for what the test asserts.
+type buildLog struct {
+	text     string
+	vertexes map[digest.Digest]*client.Vertex // the last status of each
+}
+
+// solveLog is solve, with the build's structured status.
+func solveLog(ctx context.Context, o solveOpt) (*buildLog, error) {
+	log := &buildLog{vertexes: map[digest.Digest]*client.Vertex{}}
 	c, err := buildkitClient(ctx, o.host)
 	if err != nil {
-		return "", err
+		return log, err
 	}
 	defer c.Close()
 	mounts := map[string]fsutil.FS{}
 	for name, dir := range map[string]string{"context": o.dir, "dockerfile": o.dir} {
 		fs, err := fsutil.NewFS(dir)
 		if err != nil {
-			return "", err
+			return log, err
 		}
 		mounts[name] = fs
 	}
@@ -150,7 +164,7 @@ func solve(ctx context.Context, o solveOpt) (string, error) {
 	for name, dir := range o.contexts {
 		fs, err := fsutil.NewFS(dir)
 		if err != nil {
-			return "", err
+			return log, err
 		}
 		mounts[name] = fs
 		attrs["context:"+name] = "local:" + name
@@ -159,7 +173,7 @@ func solve(ctx context.Context, o solveOpt) (string, error) {
 	var progress bytes.Buffer
 	display, err := progressui.NewDisplay(&progress, progressui.PlainMode)
 	if err != nil {
-		return "", err
+		return log, err
 	}
 	done := make(chan struct{})
 	go func() {
@@ -174,16 +188,43 @@ func solve(ctx context.Context, o solveOpt) (string, error) {
 		CacheExports:  o.exportsC,
 	}, "tomlfront-e2e", frontend.Build, ch)
 	<-done
-	return progress.String(), err
+	log.text = progress.String()
+	return log, err
 }
 
 func mustSolve(ctx context.Context, t *testing.T, o solveOpt) string {
 	t.Helper()
-	out, err := solve(ctx, o)
+	return mustSolveLog(ctx, t, o).text
+}
+
+func mustSolveLog(ctx context.Context, t *testing.T, o solveOpt) *buildLog {
+	t.Helper()
+	log, err := solveLog(ctx, o)
 	if err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+		t.Fatalf("build: %v\n%s", err, log.text)
 	}
-	return out
+	return log
+}
+
+// cached tells whether the vertices whose name starts with prefix all came
+// from the cache; there must be at least one, and each must have finished.
+func (l *buildLog) cached(t *testing.T, prefix string) bool {
+	t.Helper()
+	found, all := false, true
+	for _, v := range l.vertexes {
+		if !strings.HasPrefix(v.Name, prefix) {
+			continue
+		}
+		found = true
+		if !v.Cached && v.Completed == nil {
+			t.Fatalf("vertex %q neither finished nor was cached:\n%s", v.Name, l.text)
+		}
+		all = all && v.Cached
+	}
+	if !found {
+		t.Fatalf("no vertex named %q in the progress:\n%s", prefix, l.text)
+	}
+	return all
 }
 
 // localExport exports the result to a new directory, returned.
@@ -560,37 +601,3 @@ func goBuildTomlfront(t *testing.T) string {
 	}
 	return bin
 }
-
-func parseProgress(t *testing.T, out string) *progressLog {
-	p := &progressLog{raw: out, names: map[string]string{}, isCached: map[string]bool{}, done: map[string]bool{}}
-	for _, line := range strings.Split(out, "\n") {
-		m := progressLine.FindStringSubmatch(strings.TrimRight(line, "\r"))
-		if m == nil {
-			continue
-		}
-		id, text := m[1], m[2]
-		if _, ok := p.names[id]; !ok {
-			p.names[id] = text
-		}
-		switch {
-		case text == "CACHED":
-			p.isCached[id] = true
-		case strings.HasPrefix(text, "DONE"):
-			p.done[id] = true
-		}
-	}
-	return p
-}
-
-// progressLog is the plain progress output of a build, by vertex: each
-// vertex is numbered (`#12 [stage 1/2] copy ...`), its first line is its
-// name, and `#12 CACHED` says the result came from the cache. Lines of
-// several vertices may interleave in any order.
-type progressLog struct {
-	raw      string
-	names    map[string]string // vertex number → name
-	isCached map[string]bool   // vertex number → CACHED
-	done     map[string]bool   // vertex number → DONE (ran or cached)
-}
-
-var progressLine = regexp.MustCompile(`^#(\d+) (.*)$`)

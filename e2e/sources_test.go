@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -382,10 +381,10 @@ to = "/plain"
 		linkedRun  = "[linked 2/2] run"
 		plainRun   = "[plain 2/2] run"
 	)
-	build := func(baseContent string) string {
+	build := func(baseContent string) *buildLog {
 		t.Helper()
 		exp, out := localExport(t)
-		progress := mustSolve(ctx, t, solveOpt{dir: dir, exports: []client.ExportEntry{exp}})
+		progress := mustSolveLog(ctx, t, solveOpt{dir: dir, exports: []client.ExportEntry{exp}})
 		for _, f := range []string{"linked", "plain"} {
 			want := baseContent + f + " " + token + "\n"
 			if got := readFile(t, filepath.Join(out, f)); got != want {
@@ -396,7 +395,7 @@ to = "/plain"
 	}
 
 	pushBase("base one " + token + "\n")
-	first := parseProgress(t, build("base one "+token+"\n"))
+	first := build("base one " + token + "\n")
 	for _, name := range []string{linkedCopy, plainCopy} {
 		if first.cached(t, name) {
 			t.Errorf("first build: %q is CACHED, but its content is new", name)
@@ -404,7 +403,7 @@ to = "/plain"
 	}
 
 	pushBase("base two " + token + "\n") // a different base under the same tag
-	second := parseProgress(t, build("base two "+token+"\n"))
+	second := build("base two " + token + "\n")
 	switch linkReused := second.cached(t, linkedCopy); {
 	case bench.kind.graphdriver() && linkReused:
 		t.Errorf("%q is CACHED after the base changed, on a builder without MergeOp: the copy was not the plain copy it falls back to", linkedCopy)
@@ -420,30 +419,6 @@ to = "/plain"
 		}
 	}
 	if t.Failed() {
-		t.Logf("first build:\n%s\nsecond build:\n%s", first.raw, second.raw)
+		t.Logf("first build:\n%s\nsecond build:\n%s", first.text, second.text)
 	}
-}
-
-// cached tells whether the vertices whose name starts with prefix were all
-// cached; there must be at least one, and it must have finished.
-func (p *progressLog) cached(t *testing.T, prefix string) bool {
-	t.Helper()
-	var ids []string
-	for id, name := range p.names {
-		if strings.HasPrefix(name, prefix) {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	if len(ids) == 0 {
-		t.Fatalf("no vertex named %q in the progress:\n%s", prefix, p.raw)
-	}
-	all := true
-	for _, id := range ids {
-		if !p.isCached[id] && !p.done[id] {
-			t.Fatalf("vertex #%s %q neither finished nor was cached:\n%s", id, p.names[id], p.raw)
-		}
-		all = all && p.isCached[id]
-	}
-	return all
 }
