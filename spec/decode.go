@@ -113,33 +113,31 @@ func (d *decoder) strs(dst *Strings, key string, one bool, n *node) {
 
 // keyValues decodes a table of strings such as env or labels.
 func (d *decoder) keyValues(dst *[]KeyValue, key string, n *node) {
-	if n.kind != kindTable {
-		d.wrongType(n, key, "a table of strings")
-		return
-	}
-	for _, k := range n.keys {
-		v := n.fields[k]
-		if v.kind != kindString {
-			d.at(v.rng, "%s.%s must be a string, found %s", key, k, v.kind)
-			continue
-		}
+	d.entries(n, key, kindString, "a table of strings", "a string", func(k string, v *node) {
 		*dst = append(*dst, KeyValue{Name: k, Value: String{Value: v.str, Loc: loc(v)}})
-	}
+	})
 }
 
 // namedTables decodes a table of tables such as `stages` or `caches`.
 func (d *decoder) namedTables(n *node, key string, each func(name string, t *node)) {
+	d.entries(n, key, kindTable, "a table", "a table", each)
+}
+
+// entries calls each, in order, with the entries of the table n (the value
+// of key) that are of kind want; the others are errors saying what they
+// must be.
+func (d *decoder) entries(n *node, key string, want nodeKind, table, entry string, each func(name string, v *node)) {
 	if n.kind != kindTable {
-		d.wrongType(n, key, "a table")
+		d.wrongType(n, key, table)
 		return
 	}
 	for _, name := range n.keys {
-		t := n.fields[name]
-		if t.kind != kindTable {
-			d.at(t.rng, "%s.%s must be a table, found %s", key, name, t.kind)
+		v := n.fields[name]
+		if v.kind != want {
+			d.at(v.rng, "%s.%s must be %s, found %s", key, name, entry, v.kind)
 			continue
 		}
-		each(name, t)
+		each(name, v)
 	}
 }
 
