@@ -1,108 +1,90 @@
 package lint
 
 import (
-	"path"
 	"slices"
 	"strings"
 
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/tomlfront/tomlfront/llbgen"
 	"github.com/tomlfront/tomlfront/spec"
 )
 
-// cacheMount is one cache a run step mounts, with the values written in the
-// spec; mounts whose id, target or sharing use variables are left out.
-type cacheMount struct {
-	id, target, sharing string
-	preset              bool
-	readonly            bool
-	at                  spec.Range // the name in `caches`, or the mount
-	stage               *spec.Stage
-	step                *spec.Step
-}
-
-// stepCaches lists the cache mounts of each run step.
-func stepCaches(s *spec.Spec) []cacheMount {
-	var out []cacheMount
-	for _, st := range s.Stages {
-		for _, step := range st.Steps {
-			if step.Kind != spec.StepRun {
-				continue
-			}
-			for _, list := range []spec.Strings{st.Caches, step.Caches} {
-				for _, name := range list.Values {
-					c := s.Cache(name.Value)
-					preset := c == nil || c.Preset.Loc.Present()
-					for _, m := range s.ResolveCache(name.Value).Mounts {
-						out = append(out, cacheMount{id: m.ID.Value, target: m.Target.Value, sharing: m.Sharing.Value,
-							preset: preset, readonly: m.Readonly.Value, at: name.Loc.Value, stage: st, step: step})
-					}
-				}
-			}
-			for _, m := range step.Mounts {
-				if m.Type.Value != spec.MountCache || !path.IsAbs(m.Target.Value) {
-					continue
-				}
-				id, sharing := spec.CacheMountDefaults(m.ID.Value, m.Target.Value, m.Sharing.Value)
-				out = append(out, cacheMount{id: id, target: m.Target.Value, sharing: sharing, readonly: m.Readonly.Value,
-					at: m.Range, stage: st, step: step})
-			}
+// cacheMounts are the cache mounts of every run step for each target
+// platform (one list for the default platform without any), as llbgen
+// resolves them. A platform whose args do not resolve has none here: the
+// conversion check reports why.
+func cacheMounts(s *spec.Spec, opt Options) [][]llbgen.CacheMount {
+	targets := []*ocispecs.Platform{nil}
+	if len(opt.Platforms) > 0 {
+		targets = targets[:0]
+		for i := range opt.Platforms {
+			targets = append(targets, &opt.Platforms[i])
 		}
 	}
-	return slices.DeleteFunc(out, func(m cacheMount) bool {
-		return strings.ContainsRune(m.id+m.target+m.sharing, '$')
-	})
+	var out [][]llbgen.CacheMount
+	for _, p := range targets {
+		mounts, err := llbgen.CacheMounts(s, llbgen.Options{BuildArgs: opt.BuildArgs, BuildPlatform: opt.BuildPlatform, TargetPlatform: p})
+		if err == nil {
+			out = append(out, mounts)
+		}
+	}
+	return out
 }
 
-func (c *checker) caches(multiPlatform bool) {
-	mounts := stepCaches(c.spec)
-	c.idConflicts(mounts)
-	for _, m := range mounts {
-		c.needsLock(m)
-		if multiPlatform {
-			c.acrossPlatforms(m)
+func (c *checker) caches(opt Options) {
+	perPlatform := cacheMounts(c.spec, opt)
+	for _, mounts := range perPlatform {
+		c.idConflicts(mounts)
+		for _, m := range mounts {
+			c.needsLock(m)
 		}
+	}
+	if len(opt.Platforms) > 1 {
+		c.acrossPlatforms(perPlatform)
 	}
 }
 
 // idConflicts warns where an id is mounted with another sharing mode or at
 // another target than where it was first seen.
-func (c *checker) idConflicts(mounts []cacheMount) {
-	first := map[string]cacheMount{}
+func (c *checker) idConflicts(mounts []llbgen.CacheMount) {
+	first := map[string]llbgen.CacheMount{}
 	warned := map[spec.Range]bool{}
 	for _, m := range mounts {
-		f, seen := first[m.id]
+		f, seen := first[m.ID]
 		if !seen {
-			first[m.id] = m
+			first[m.ID] = m
 			continue
 		}
-		if warned[m.at] {
+		if warned[m.At] {
 			continue
 		}
 		switch {
-		case f.sharing != m.sharing:
-			warned[m.at] = true
-			c.add(CacheIDConflict, m.at, "cache id %q is mounted %s here and %s at line %d: give one of them its own `id`, or the same sharing", m.id, m.sharing, f.sharing, f.at.Start.Line)
-		case f.target != m.target:
-			warned[m.at] = true
-			c.add(CacheIDConflict, m.at, "cache id %q is mounted at %s here and at %s at line %d: one id holds one tool's files; give one of them its own `id`", m.id, m.target, f.target, f.at.Start.Line)
+		case f.Sharing != m.Sharing:
+			warned[m.At] = true
+			c.add(CacheIDConflict, m.At, "cache id %q is mounted %s here and %s at line %d: give one of them its own `id`, or the same sharing", m.ID, m.Sharing, f.Sharing, f.At.Start.Line)
+		case f.Target != m.Target:
+			warned[m.At] = true
+			c.add(CacheIDConflict, m.At, "cache id %q is mounted at %s here and at %s at line %d: one id holds one tool's files; give one of them its own `id`", m.ID, m.Target, f.Target, f.At.Start.Line)
 		}
 	}
 }
 
 // needsLock warns about a cache under a directory a package manager of the
 // step locks, unless the cache is locked too.
-func (c *checker) needsLock(m cacheMount) {
-	if m.sharing == spec.SharingLocked || m.readonly {
+func (c *checker) needsLock(m llbgen.CacheMount) {
+	if m.Sharing == spec.SharingLocked || m.Readonly {
 		return
 	}
-	words := commandWords(m.step)
+	words := commandWords(m.Step)
 	for _, tool := range spec.Tools {
 		i := slices.IndexFunc(tool.Commands, func(w string) bool { return slices.Contains(words, w) })
 		if !tool.Locks || i < 0 {
 			continue
 		}
 		for _, dir := range tool.Dirs {
-			if m.target == dir.Path || strings.HasPrefix(m.target, dir.Path+"/") || strings.HasPrefix(dir.Path, m.target+"/") {
-				c.add(CacheNeedsLock, m.at, "%s locks %s, but cache %q is %s: concurrent builds on one builder break it; set sharing = \"locked\"", tool.Commands[i], dir.Path, m.id, m.sharing)
+			if m.Target == dir.Path || strings.HasPrefix(m.Target, dir.Path+"/") || strings.HasPrefix(dir.Path, m.Target+"/") {
+				c.add(CacheNeedsLock, m.At, "%s locks %s, but cache %q is %s: concurrent builds on one builder break it; set sharing = \"locked\"", tool.Commands[i], dir.Path, m.ID, m.Sharing)
 				return
 			}
 		}
@@ -110,14 +92,26 @@ func (c *checker) needsLock(m cacheMount) {
 }
 
 // acrossPlatforms warns about a shared, writable cache of a stage that runs
-// on each target platform, unless its id tells the platforms apart. The
+// on each target platform, where its id is the same on every platform. The
 // presets are left out: their tools key their caches by platform and lock
 // what they share.
-func (c *checker) acrossPlatforms(m cacheMount) {
-	if m.preset || m.readonly || m.sharing != spec.SharingShared || m.stage.Platform.Loc.Present() {
+func (c *checker) acrossPlatforms(perPlatform [][]llbgen.CacheMount) {
+	if len(perPlatform) < 2 {
 		return
 	}
-	c.add(CacheSharedAcrossPlatforms, m.at, "stage %q runs once per platform, and every platform writes cache %q at once: put ${TARGETPLATFORM} in its `id`, or set sharing = \"locked\"", m.stage.Name, m.id)
+	// The mounts of one step are in the same order on every platform.
+	for i, m := range perPlatform[0] {
+		if m.Preset || m.Readonly || m.Sharing != spec.SharingShared || m.Stage.Platform.Loc.Present() {
+			continue
+		}
+		same := true
+		for _, other := range perPlatform[1:] {
+			same = same && i < len(other) && other[i].At == m.At && other[i].ID == m.ID
+		}
+		if same {
+			c.add(CacheSharedAcrossPlatforms, m.At, "stage %q runs once per platform, and every platform writes cache %q at once: put ${TARGETPLATFORM} in its `id`, or set sharing = \"locked\"", m.Stage.Name, m.ID)
+		}
+	}
 }
 
 // commandWords are the words of a run step's command, for telling which

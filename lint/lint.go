@@ -2,6 +2,11 @@
 // its build: each finding names a rule documented in docs/lint.md. The same
 // findings show in `tomlfront lint`, `docker buildx build --call=check` and
 // as warnings of ordinary builds.
+//
+// It is rules over a loaded spec, and does not orchestrate: the pipeline
+// runs it. Its cache rules read the cache mounts as llbgen resolves them
+// (llbgen.CacheMounts, which resolves no image). It must not import a
+// gateway client or reach the network.
 package lint
 
 import (
@@ -124,7 +129,7 @@ func Check(s *spec.Spec, opt Options) ([]Finding, error) {
 	c.secrets()
 	c.buildArgs(opt.BuildArgs)
 	c.unused()
-	c.caches(len(opt.Platforms) > 1)
+	c.caches(opt)
 	for _, st := range s.Stages {
 		c.baseImage(st)
 		for _, step := range st.Steps {

@@ -1,10 +1,12 @@
 package lint
 
 import (
-	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/tomlfront/tomlfront/spec"
 )
@@ -138,6 +140,22 @@ caches = ["deps2", "other"]
 `, nil, false, []string{
 			`build.toml:16:11: warning: cache id "deps" is mounted locked here and shared at line 13: give one of them its own ` + "`id`" + `, or the same sharing (CacheIDConflict)`,
 			`build.toml:16:20: warning: cache id "deps" is mounted at /elsewhere here and at /deps at line 13: one id holds one tool's files; give one of them its own ` + "`id`" + ` (CacheIDConflict)`,
+		}},
+		{"cache ids in conflict once expanded", `
+[args]
+TOOL = "deps"
+[caches.deps]
+id = "${TOOL}-${TARGETARCH}"
+target = "/deps"
+[stages.a]
+from = "busybox:1.36"
+args = ["TOOL"]
+caches = ["deps"]
+[[stages.a.steps]]
+run = "true"
+mounts = [{ type = "cache", id = "deps-${TARGETARCH}", target = "/other" }]
+`, map[string]string{"TOOL": "deps"}, false, []string{
+			`build.toml:13:11: warning: cache id "deps-` + runtime.GOARCH + `" is mounted at /other here and at /deps at line 10: one id holds one tool's files; give one of them its own ` + "`id`" + ` (CacheIDConflict)`,
 		}},
 		{"package manager on an unlocked cache", `
 [caches.aptcache]
