@@ -169,7 +169,7 @@ func solveLog(ctx context.Context, o solveOpt) (*buildLog, error) {
 		mounts[name] = fs
 		attrs["context:"+name] = "local:" + name
 	}
-	ch := make(chan *client.SolveStatus)
+	ch, shown := make(chan *client.SolveStatus), make(chan *client.SolveStatus)
 	var progress bytes.Buffer
 	display, err := progressui.NewDisplay(&progress, progressui.PlainMode)
 	if err != nil {
@@ -178,7 +178,20 @@ func solveLog(ctx context.Context, o solveOpt) (*buildLog, error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, _ = display.UpdateFrom(context.Background(), ch)
+		_, _ = display.UpdateFrom(context.Background(), shown)
+	}()
+	go func() {
+		defer close(shown)
+		for st := range ch {
+			for _, v := range st.Vertexes {
+				// A vertex sent again before it starts does not undo what
+				// an earlier status said, as progressui reads it too.
+				if prev := log.vertexes[v.Digest]; prev == nil || prev.Started == nil || v.Started != nil {
+					log.vertexes[v.Digest] = v
+				}
+			}
+			shown <- st
+		}
 	}()
 	_, err = c.Build(ctx, client.SolveOpt{
 		LocalMounts:   mounts,
