@@ -14,32 +14,20 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// attestations are the in-toto statements an OCI layout holds for its
-// images, by predicate type.
-func (l ociLayout) attestations(t *testing.T) map[string][]map[string]any {
+// attestations are the in-toto statements of an image store's images, by
+// predicate type.
+func (s imageStore) attestations(t *testing.T) map[string][]map[string]any {
 	t.Helper()
 	out := map[string][]map[string]any{}
-	descs := l.index.Manifests
-	if len(descs) == 1 && descs[0].MediaType == ocispecs.MediaTypeImageIndex {
-		var idx ocispecs.Index
-		if err := json.Unmarshal(l.blobs[descs[0].Digest.String()], &idx); err != nil {
-			t.Fatal(err)
-		}
-		descs = idx.Manifests
-	}
-	for _, d := range descs {
+	for _, d := range s.manifests(t) {
 		if d.Annotations["vnd.docker.reference.type"] != "attestation-manifest" {
 			continue
 		}
 		var m ocispecs.Manifest
-		if err := json.Unmarshal(l.blobs[d.Digest.String()], &m); err != nil {
-			t.Fatal(err)
-		}
+		s.decode(t, d, &m)
 		for _, layer := range m.Layers {
 			var st map[string]any
-			if err := json.Unmarshal(l.blobs[layer.Digest.String()], &st); err != nil {
-				t.Fatalf("attestation %s: %v", layer.Digest, err)
-			}
+			s.decode(t, layer, &st)
 			kind := layer.Annotations["in-toto.io/predicate-type"]
 			out[kind] = append(out[kind], st)
 		}
@@ -83,13 +71,13 @@ func TestProvenance(t *testing.T) {
 	}
 }
 
-// sboms are the SPDX documents of an OCI layout's attestations: by document
+// sboms are the SPDX documents of an image store's attestations: by document
 // name ("sbom" for the image's, "sbom-NAME" for a stage's or the context's),
 // the names of the packages in each.
-func (l ociLayout) sboms(t *testing.T) map[string][]string {
+func (s imageStore) sboms(t *testing.T) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
-	for _, st := range l.attestations(t)["https://spdx.dev/Document"] {
+	for _, st := range s.attestations(t)["https://spdx.dev/Document"] {
 		pred, _ := st["predicate"].(map[string]any)
 		name, _ := pred["name"].(string)
 		pkgs, _ := pred["packages"].([]any)
@@ -178,14 +166,13 @@ copy = ["notes.txt"]
 		image := bench.registry + "/e2e/sbom:" + nonce(t)
 		mustBuildx(t, mp, "build", "-f", "build.toml", "--provenance=false", "--sbom=true", "--platform", "linux/amd64,linux/arm64",
 			"--output", "type=image,name="+image+",push=true", ".")
-		var idx ocispecs.Index
-		registryGet(t, "e2e/sbom", "manifests", image[strings.LastIndex(image, ":")+1:], &idx)
+		pushed := registryImage(t, "e2e/sbom", image[strings.LastIndex(image, ":")+1:])
 		var platformsSeen, attestations int
-		for _, d := range idx.Manifests {
+		for _, d := range pushed.manifests(t) {
 			if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
 				attestations++
 				var m ocispecs.Manifest
-				registryGet(t, "e2e/sbom", "manifests", d.Digest.String(), &m)
+				pushed.decode(t, d, &m)
 				if len(m.Layers) != 1 || m.Layers[0].Annotations["in-toto.io/predicate-type"] != "https://spdx.dev/Document" {
 					t.Errorf("attestation %s: layers %+v", d.Digest, m.Layers)
 				}
@@ -194,7 +181,7 @@ copy = ["notes.txt"]
 			}
 		}
 		if platformsSeen != 2 || attestations != 2 {
-			t.Errorf("%d images and %d attestation manifests, want 2 and 2: %+v", platformsSeen, attestations, idx.Manifests)
+			t.Errorf("%d images and %d attestation manifests, want 2 and 2: %+v", platformsSeen, attestations, pushed.index)
 		}
 	})
 }

@@ -433,17 +433,15 @@ labels = { "org.example.who" = "spec", "org.example.keep" = "kept" }
 	t.Run("image", func(t *testing.T) {
 		repo := "buildx/outputs"
 		mustBuildx(t, dir, append(args, "--output", "type=image,name="+bench.registry+"/"+repo+":"+n+",push=true", ".")...)
-		var m ocispecs.Manifest
-		registryGet(t, repo, "manifests", n, &m)
-		if m.MediaType != ocispecs.MediaTypeImageManifest && m.MediaType != "application/vnd.docker.distribution.manifest.v2+json" {
-			t.Errorf("manifest media type %q", m.MediaType)
+		pushed := registryImage(t, repo, n)
+		if mt := pushed.index.Manifests[0].MediaType; len(pushed.index.Manifests) != 1 || !isManifest(mt) {
+			t.Errorf("pushed %+v, want one image manifest", pushed.index)
 		}
-		var img ocispecs.Image
-		registryGet(t, repo, "blobs", m.Config.Digest.String(), &img)
+		m, img := pushed.image(t)
 		checkConfig(t, img)
 		var layers [][]byte
 		for _, l := range m.Layers {
-			layers = append(layers, registryBlob(t, repo, l.Digest.String()))
+			layers = append(layers, pushed.blob(t, l))
 		}
 		checkLayers(t, layers)
 	})
@@ -486,7 +484,7 @@ labels = { "org.example.who" = "spec", "org.example.keep" = "kept" }
 		checkConfig(t, img)
 		var layers [][]byte
 		for _, d := range m.Layers {
-			layers = append(layers, l.blobs[d.Digest.String()])
+			layers = append(layers, l.blob(t, d))
 		}
 		checkLayers(t, layers)
 	})

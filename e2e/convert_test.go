@@ -6,7 +6,6 @@ import (
 	"archive/tar"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -147,11 +146,10 @@ func buildBoth(t *testing.T, c convertCase, file string) built {
 	fsTar, ociTar := filepath.Join(out, "fs.tar"), filepath.Join(out, "image.tar")
 	args := append([]string{"build", "-f", file, "--provenance=false"}, c.flags...)
 	buildxOutputs(t, cmdOpt{env: c.env, timeout: defaultTimeout}, c.dir, engineNetwork(args...), "type=tar,dest="+fsTar, "type=oci,dest="+ociTar)
-	m, _ := readOCITar(t, ociTar).image(t)
+	layout := readOCITar(t, ociTar)
+	m, _ := layout.image(t)
 	var img dockerspec.DockerOCIImage
-	if err := json.Unmarshal(readOCITar(t, ociTar).blobs[m.Config.Digest.String()], &img); err != nil {
-		t.Fatal(err)
-	}
+	layout.decode(t, m.Config, &img)
 	return built{files: tarIndex(t, fsTar), config: img.Config}
 }
 

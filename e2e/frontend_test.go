@@ -21,10 +21,8 @@ import (
 func TestFrontendImage(t *testing.T) {
 	t.Parallel()
 	buildFrontendImage(t)
-	var index ocispecs.Index
-	registryGet(t, "tomlfront/tomlfront", "manifests", "1", &index)
 	var got []string
-	for _, m := range index.Manifests {
+	for _, m := range registryImage(t, "tomlfront/tomlfront", "1").manifests(t) {
 		got = append(got, m.Platform.OS+"/"+m.Platform.Architecture)
 	}
 	if !reflect.DeepEqual(got, []string{"linux/amd64", "linux/arm64"}) {

@@ -445,82 +445,125 @@ func decompressedBytes(t *testing.T, path string) []byte {
 	return all.Bytes()
 }
 
-// ociLayout is an OCI image layout: index.json and its blobs.
-type ociLayout struct {
+// imageStore is an image's index and where its blobs are: an exported OCI
+// layout (readOCITar) or the bench registry (registryImage). The tests read
+// every image, exported or pushed, through it.
+type imageStore struct {
 	index ocispecs.Index
-	blobs map[string][]byte // "sha256:..." → content
+	fetch func(t *testing.T, d ocispecs.Descriptor) []byte
+}
+
+// blob is the content of d.
+func (s imageStore) blob(t *testing.T, d ocispecs.Descriptor) []byte {
+	t.Helper()
+	return s.fetch(t, d)
+}
+
+// decode reads the JSON content of d (a manifest, an index, a config, an
+// attestation) into v.
+func (s imageStore) decode(t *testing.T, d ocispecs.Descriptor, v any) {
+	t.Helper()
+	if err := json.Unmarshal(s.fetch(t, d), v); err != nil {
+		t.Fatalf("%s %s: %v", d.MediaType, d.Digest, err)
+	}
+}
+
+// manifests are the descriptors of the index, an index nested in it (one
+// image of several platforms in a layout) read through.
+func (s imageStore) manifests(t *testing.T) []ocispecs.Descriptor {
+	t.Helper()
+	descs := s.index.Manifests
+	for depth := 0; len(descs) == 1 && descs[0].MediaType == ocispecs.MediaTypeImageIndex; depth++ {
+		if depth == 3 {
+			t.Fatal("index nesting too deep")
+		}
+		var idx ocispecs.Index
+		s.decode(t, descs[0], &idx)
+		descs = idx.Manifests
+	}
+	return descs
+}
+
+// image returns the linux/GOARCH image manifest (or the only one) and its
+// config.
+func (s imageStore) image(t *testing.T) (ocispecs.Manifest, ocispecs.Image) {
+	t.Helper()
+	for _, d := range s.manifests(t) {
+		if isManifest(d.MediaType) && (d.Platform == nil || d.Platform.Architecture == runtime.GOARCH) &&
+			d.Annotations["vnd.docker.reference.type"] != "attestation-manifest" {
+			var m ocispecs.Manifest
+			s.decode(t, d, &m)
+			var img ocispecs.Image
+			s.decode(t, m.Config, &img)
+			return m, img
+		}
+	}
+	t.Fatalf("no image manifest for linux/%s in %+v", runtime.GOARCH, s.index)
+	return ocispecs.Manifest{}, ocispecs.Image{}
+}
+
+func isManifest(mediaType string) bool {
+	return mediaType == ocispecs.MediaTypeImageManifest || mediaType == "application/vnd.docker.distribution.manifest.v2+json"
+}
+
+func isIndex(mediaType string) bool {
+	return mediaType == ocispecs.MediaTypeImageIndex || mediaType == "application/vnd.docker.distribution.manifest.list.v2+json"
 }
 
 // readOCITar reads an OCI layout tarball (the `type=oci` export).
-func readOCITar(t *testing.T, path string) ociLayout {
+func readOCITar(t *testing.T, path string) imageStore {
 	t.Helper()
 	files := tarFileOf(t, path)
-	l := ociLayout{blobs: map[string][]byte{}}
 	if _, ok := files["oci-layout"]; !ok {
 		t.Fatalf("%s has no oci-layout file", path)
 	}
-	if err := json.Unmarshal(files["index.json"], &l.index); err != nil {
+	s := imageStore{fetch: func(t *testing.T, d ocispecs.Descriptor) []byte {
+		dt, ok := files["blobs/"+d.Digest.Algorithm().String()+"/"+d.Digest.Encoded()]
+		if !ok {
+			t.Fatalf("blob %s missing from %s", d.Digest, path)
+		}
+		return dt
+	}}
+	if err := json.Unmarshal(files["index.json"], &s.index); err != nil {
 		t.Fatalf("%s: index.json: %v", path, err)
 	}
-	for name, dt := range files {
-		if alg, hex, ok := strings.Cut(strings.TrimPrefix(name, "blobs/"), "/"); ok && strings.HasPrefix(name, "blobs/") {
-			l.blobs[alg+":"+hex] = dt
-		}
-	}
-	return l
+	return s
 }
 
-// image follows the index down to the linux/amd64 image manifest (or the
-// only one) and returns it with its config.
-func (l ociLayout) image(t *testing.T) (ocispecs.Manifest, ocispecs.Image) {
+// registryImage reads repo:tag from the bench registry; an image pushed
+// without an index is an index of one.
+func registryImage(t *testing.T, repo, tag string) imageStore {
 	t.Helper()
-	descs := l.index.Manifests
-	for depth := 0; depth < 3; depth++ {
-		var pick *ocispecs.Descriptor
-		for i, d := range descs {
-			if d.MediaType == ocispecs.MediaTypeImageManifest && (d.Platform == nil || d.Platform.Architecture == runtime.GOARCH) {
-				pick = &descs[i]
-				break
-			}
-			if d.MediaType == ocispecs.MediaTypeImageIndex {
-				pick = &descs[i]
-			}
+	s := imageStore{fetch: func(t *testing.T, d ocispecs.Descriptor) []byte {
+		kind := "blobs"
+		if isManifest(d.MediaType) || isIndex(d.MediaType) {
+			kind = "manifests"
 		}
-		if pick == nil {
-			t.Fatalf("no image manifest in %+v", descs)
-		}
-		dt, ok := l.blobs[pick.Digest.String()]
-		if !ok {
-			t.Fatalf("blob %s missing from the layout", pick.Digest)
-		}
-		if pick.MediaType == ocispecs.MediaTypeImageIndex {
-			var idx ocispecs.Index
-			if err := json.Unmarshal(dt, &idx); err != nil {
-				t.Fatal(err)
-			}
-			descs = idx.Manifests
-			continue
-		}
-		var m ocispecs.Manifest
-		if err := json.Unmarshal(dt, &m); err != nil {
+		return registryRaw(t, repo, kind, d.Digest.String())
+	}}
+	top := registryRaw(t, repo, "manifests", tag)
+	var probe struct {
+		MediaType string `json:"mediaType"`
+	}
+	if err := json.Unmarshal(top, &probe); err != nil {
+		t.Fatal(err)
+	}
+	if isIndex(probe.MediaType) {
+		if err := json.Unmarshal(top, &s.index); err != nil {
 			t.Fatal(err)
 		}
-		var img ocispecs.Image
-		if err := json.Unmarshal(l.blobs[m.Config.Digest.String()], &img); err != nil {
-			t.Fatalf("config %s: %v", m.Config.Digest, err)
-		}
-		return m, img
+		return s
 	}
-	t.Fatal("index nesting too deep")
-	return ocispecs.Manifest{}, ocispecs.Image{}
+	s.index.Manifests = []ocispecs.Descriptor{{MediaType: probe.MediaType, Digest: digest.FromBytes(top), Size: int64(len(top))}}
+	return s
 }
 
 // registryClient talks to the bench registry, on loopback.
 var registryClient = &http.Client{Timeout: time.Minute}
 
-// registryGet fetches a manifest, index or blob from the bench registry and
-// decodes it as JSON into v.
-func registryGet(t *testing.T, repo, kind, ref string, v any) {
+// registryRaw fetches a manifest, index or blob (kind "manifests" or
+// "blobs") from the bench registry.
+func registryRaw(t *testing.T, repo, kind, ref string) []byte {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://%s/v2/%s/%s/%s", bench.registry, repo, kind, ref), nil)
 	if err != nil {
@@ -537,50 +580,20 @@ func registryGet(t *testing.T, repo, kind, ref string, v any) {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s %s %s: %d %v %s", repo, kind, ref, resp.StatusCode, err, dt)
 	}
-	if err := json.Unmarshal(dt, v); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// registryBlob fetches a blob of repo from the bench registry, raw.
-func registryBlob(t *testing.T, repo, dgst string) []byte {
-	t.Helper()
-	resp, err := registryClient.Get(fmt.Sprintf("http://%s/v2/%s/blobs/%s", bench.registry, repo, dgst))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	dt, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET blob %s %s: %d %v", repo, dgst, resp.StatusCode, err)
-	}
 	return dt
 }
 
-// imageManifest returns the manifest of repo:tag for linux/amd64,
-// following an index when there is one.
+// imageManifest returns the manifest of repo:tag for linux/GOARCH.
 func imageManifest(t *testing.T, repo, tag string) ocispecs.Manifest {
 	t.Helper()
-	var m struct {
-		ocispecs.Manifest
-		Manifests []ocispecs.Descriptor `json:"manifests"`
-	}
-	registryGet(t, repo, "manifests", tag, &m)
-	for _, d := range m.Manifests {
-		if d.Platform != nil && d.Platform.Architecture == "amd64" {
-			registryGet(t, repo, "manifests", d.Digest.String(), &m)
-			break
-		}
-	}
-	return m.Manifest
+	m, _ := registryImage(t, repo, tag).image(t)
+	return m
 }
 
-// imageConfig returns the config of repo:tag for linux/amd64.
+// imageConfig returns the config of repo:tag for linux/GOARCH.
 func imageConfig(t *testing.T, repo, tag string) ocispecs.Image {
 	t.Helper()
-	m := imageManifest(t, repo, tag)
-	var img ocispecs.Image
-	registryGet(t, repo, "blobs", m.Config.Digest.String(), &img)
+	_, img := registryImage(t, repo, tag).image(t)
 	return img
 }
 

@@ -73,15 +73,14 @@ labels = { arch = "${TARGETARCH}" }
 	}
 
 	repo, tag, _ := strings.Cut(strings.TrimPrefix(image, bench.registry+"/"), ":")
-	var index ocispecs.Index
-	registryGet(t, repo, "manifests", tag, &index)
+	pushed := registryImage(t, repo, tag)
 	var got []string
-	for _, d := range index.Manifests {
+	for _, d := range pushed.manifests(t) {
 		got = append(got, d.Platform.OS+"/"+d.Platform.Architecture)
 		var m ocispecs.Manifest
-		registryGet(t, repo, "manifests", d.Digest.String(), &m)
+		pushed.decode(t, d, &m)
 		var img ocispecs.Image
-		registryGet(t, repo, "blobs", m.Config.Digest.String(), &img)
+		pushed.decode(t, m.Config, &img)
 		if img.Architecture != d.Platform.Architecture || img.Config.Labels["arch"] != d.Platform.Architecture {
 			t.Errorf("%s: config architecture %q, label arch %q", d.Platform.Architecture, img.Architecture, img.Config.Labels["arch"])
 		}

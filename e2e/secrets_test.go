@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -102,23 +101,16 @@ labels = { "org.example.nonce" = "${NONCE}" }
 	}
 
 	repo, tag, _ := strings.Cut(strings.TrimPrefix(image, bench.registry+"/"), ":")
-	var m struct {
-		ocispecs.Manifest
-		Manifests []ocispecs.Descriptor `json:"manifests"`
+	pushed := registryImage(t, repo, tag)
+	if descs := pushed.manifests(t); withProvenance && len(descs) != 2 { // the image and its provenance
+		t.Fatalf("pushed index %+v", descs)
 	}
-	registryGet(t, repo, "manifests", tag, &m)
-	if withProvenance && len(m.Manifests) != 2 { // the image and its provenance
-		t.Fatalf("pushed index %+v", m.Manifests)
-	}
-	for _, d := range m.Manifests { // the provenance's manifest is searched too
+	for _, d := range pushed.manifests(t) { // the provenance's manifest is searched too
 		var sub ocispecs.Manifest
-		registryGet(t, repo, "manifests", d.Digest.String(), &sub)
-		if d.Platform != nil && d.Platform.Architecture == runtime.GOARCH {
-			m.Manifest = sub
-		}
+		pushed.decode(t, d, &sub)
 		for _, l := range sub.Layers {
 			if l.MediaType == "application/vnd.in-toto+json" {
-				prov := registryBlob(t, repo, l.Digest.String())
+				prov := pushed.blob(t, l)
 				if !bytes.Contains(prov, []byte(`"llbDefinition"`)) {
 					t.Errorf("the pushed provenance has no LLB definition")
 				}
@@ -130,7 +122,8 @@ labels = { "org.example.nonce" = "${NONCE}" }
 			}
 		}
 	}
-	cfg := registryBlob(t, repo, m.Config.Digest.String())
+	m, _ := pushed.image(t)
+	cfg := pushed.blob(t, m.Config)
 	if !bytes.Contains(cfg, []byte("sha256sum /run/secrets/filetok")) {
 		t.Errorf("the pushed config's history lacks the run step: %s", cfg)
 	}
@@ -149,7 +142,7 @@ labels = { "org.example.nonce" = "${NONCE}" }
 		}
 	}
 	for _, l := range m.Layers {
-		for name, dt := range layerFiles(t, registryBlob(t, repo, l.Digest.String())) {
+		for name, dt := range layerFiles(t, pushed.blob(t, l)) {
 			for _, s := range []string{fileSecret, envSecret} {
 				if bytes.Contains(dt, []byte(s)) {
 					t.Errorf("the secret %q appears in %s of the pushed layer %s", s, name, l.Digest)
