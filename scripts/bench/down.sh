@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stops the local test bench: only the processes up.sh and buildkitd-extra.sh
-# started (by their recorded pids, never by name), unmounts what is left
+# Stops the local test bench: only the processes up.sh, buildkitd-extra.sh and
+# the e2e tests started (by their recorded pids, never by name), unmounts what is left
 # under the state dir, removes the buildx builder and the daemons' data.
 # Logs stay in $TOMLFRONT_BENCH_STATE for post-mortems. Idempotent.
 set -euo pipefail
