@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -48,6 +49,10 @@ func TestMain(m *testing.M) {
 	bench.kind = builderKind(os.Getenv("TOMLFRONT_BUILDER_KIND"))
 	if bench.kind == "" {
 		bench.kind = kindBuildkitd
+	}
+	if !slices.Contains(builderKinds, bench.kind) {
+		fmt.Fprintf(os.Stderr, "e2e: unknown builder kind %q: e2e/kinds_test.go says what each kind supports; add it there\n", bench.kind)
+		os.Exit(1)
 	}
 	if bench.host == "" || bench.registry == "" || bench.state == "" || os.Getenv("BUILDX_BUILDER") == "" || os.Getenv("TOMLFRONT_BUILDKITD_BUILDER") == "" {
 		fmt.Fprintln(os.Stderr, "e2e: no bench: run `make test`, or `bash scripts/bench/up.sh` and source the env.sh it prints")

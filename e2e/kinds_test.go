@@ -35,6 +35,11 @@ const (
 	kindEngine28        builderKind = "engine28"
 )
 
+// builderKinds are the kinds the predicates below know; a run on another
+// (a kind engine.sh has and this file has not) stops at once instead of
+// being judged by the wrong predicates.
+var builderKinds = []builderKind{kindBuildkitd, kindEngineContainer, kindEngineGraph, kindEngine28}
+
 // engine reports whether the builder is a Docker Engine's own BuildKit.
 func (k builderKind) engine() bool { return k != kindBuildkitd }
 
