@@ -64,13 +64,16 @@ seed() {
       # One read of the archive both extracts and checks it; an archive
       # whose digest does not match, or that does not extract, leaves the
       # cache empty before any step mounts it: never a half-seeded cache.
+      # Its size is measured before tar starts: progress is then the only
+      # thing the script does while tar runs.
+      total=$(kib "$archive")
       mkfifo "$work/archive"
       (tee "$work/archive" <"$archive" | sha256sum | cut -c1-64 >"$work/sum") &
       sum=$!
       # tar may stop before the archive's padding: the rest is read, so
       # that tee, and the digest, see it all.
       (tar -xpf - -C "$cache" && cat >/dev/null) <"$work/archive" &
-      if wait_showing $! "$cache" "$(kib "$archive")" "seeded" && wait "$sum" &&
+      if wait_showing $! "$cache" "$total" "seeded" && wait "$sum" &&
         [ "$(cat "$work/sum")" = "$(cut -c1-64 "$archive.sha256")" ]; then
         say "cache $TF_DIR seeded from the snapshot: $(human "$archive")"
       else
