@@ -19,15 +19,23 @@ type decoder struct {
 
 // fields maps the keys a table of type T allows to the functions that decode
 // them into a *T. The maps are built once: a spec has thousands of steps.
-type fields[T any] map[string]func(d *decoder, dst *T, n *node)
+type fields[T any] map[string]field[T]
+
+// field is one key of a table: what the schema says of it (its type,
+// default, allowed values and description; see schema.go) and how it is
+// decoded.
+type field[T any] struct {
+	schema prop
+	decode func(d *decoder, dst *T, n *node)
+}
 
 // decodeTable decodes t into dst with f, in document order; `what` names
 // the table in messages, e.g. `stage "build"`.
 func decodeTable[T any](d *decoder, t *node, what string, dst *T, f fields[T]) {
 	for _, k := range t.keys {
 		v := t.fields[k]
-		if decode, ok := f[k]; ok {
-			decode(d, dst, v)
+		if field, ok := f[k]; ok {
+			field.decode(d, dst, v)
 			continue
 		}
 		d.unknownKey(v.key, k, what, keysOf(f))
@@ -150,9 +158,10 @@ func (d *decoder) description(at Range) string {
 }
 
 var specFields = fields[Spec]{
-	"version": func(d *decoder, s *Spec, n *node) { d.integer(&s.Version, "version", n) },
-	"default": func(d *decoder, s *Spec, n *node) { d.str(&s.Default, "default", n) },
-	"args": func(d *decoder, s *Spec, n *node) {
+	"version": {prop{"type": "integer", "description": "The spec version; 1 is the only one.", "enum": []any{1}}, func(d *decoder, s *Spec, n *node) { d.integer(&s.Version, "version", n) }},
+	"default": {str("The stage built when no --target is given. Default: the stage declared last."), func(d *decoder, s *Spec, n *node) { d.str(&s.Default, "default", n) }},
+	"args": {named(`Build arguments and their defaults: NAME = "default", or a table of default, required and description.`, argPatternJSON,
+		prop{"oneOf": []any{prop{"type": "string"}, prop{"$ref": "#/definitions/arg"}}}), func(d *decoder, s *Spec, n *node) {
 		if n.kind != kindTable {
 			d.wrongType(n, "args", "a table of strings")
 			return
@@ -171,33 +180,34 @@ var specFields = fields[Spec]{
 			}
 			s.Args = append(s.Args, a)
 		}
-	},
-	"contexts": func(d *decoder, s *Spec, n *node) { d.decodeContexts(&s.Contexts, n) },
-	"include":  func(*decoder, *Spec, *node) {}, // read and merged by the loader, which removes it
-	"lint": func(d *decoder, s *Spec, n *node) {
+	}},
+	"contexts": {named("Named contexts the spec declares, with their default source; --build-context NAME=... replaces it.", contextPattern,
+		prop{"oneOf": []any{prop{"type": "string"}, prop{"$ref": "#/definitions/context"}}}), func(d *decoder, s *Spec, n *node) { d.decodeContexts(&s.Contexts, n) }},
+	"include": {prop{"type": "array", "description": `Specs merged into this one, in order, before it: paths relative to this file, or "context:NAME/PATH".`, "items": prop{"type": "string"}}, func(*decoder, *Spec, *node) {}}, // read and merged by the loader, which removes it
+	"lint": {ref("A team's lint rules: which are not reported and which fail the build.", "lint"), func(d *decoder, s *Spec, n *node) {
 		if n.kind != kindTable {
 			d.wrongType(n, "lint", "a table")
 			return
 		}
 		decodeTable(d, n, "[lint]", &s.Lint, lintFields)
-	},
-	"caches": func(d *decoder, s *Spec, n *node) {
+	}},
+	"caches": {named("Named cache mounts.", namePatternJSON, prop{"$ref": "#/definitions/cache"}), func(d *decoder, s *Spec, n *node) {
 		d.namedTables(n, "caches", func(name string, t *node) {
 			c := &Cache{Name: name, Header: t.key}
 			decodeTable(d, t, fmt.Sprintf("cache %q", name), c, cacheFields)
 			s.Caches = append(s.Caches, c)
 		})
-	},
-	"stages": func(d *decoder, s *Spec, n *node) {
+	}},
+	"stages": {named("The build stages; at least one.", namePatternJSON, prop{"$ref": "#/definitions/stage"}), func(d *decoder, s *Spec, n *node) {
 		d.namedTables(n, "stages", func(name string, t *node) {
 			s.Stages = append(s.Stages, d.stage(name, t))
 		})
-	},
+	}},
 }
 
 var lintFields = fields[Lint]{
-	"skip": func(d *decoder, l *Lint, n *node) { d.strs(&l.Skip, "skip", false, n) },
-	"error": func(d *decoder, l *Lint, n *node) {
+	"skip": {prop{"description": "Rules not reported.", "allOf": []any{ruleList}}, func(d *decoder, l *Lint, n *node) { d.strs(&l.Skip, "skip", false, n) }},
+	"error": {prop{"description": "Rules whose findings fail the build, or true for all.", "oneOf": []any{prop{"type": "boolean"}, ruleList}}, func(d *decoder, l *Lint, n *node) {
 		if n.kind == kindBool {
 			d.boolean(&l.ErrorAll, "error", n)
 			return
@@ -207,48 +217,48 @@ var lintFields = fields[Lint]{
 			return
 		}
 		d.strs(&l.Error, "error", false, n)
-	},
+	}},
 }
 
 var argFields = fields[Arg]{
-	"default":  func(d *decoder, a *Arg, n *node) { d.str(&a.Value, "default", n) },
-	"required": func(d *decoder, a *Arg, n *node) { d.boolean(&a.Required, "required", n) },
-	"description": func(d *decoder, a *Arg, n *node) {
+	"default":  {str("The value when nothing sets it."), func(d *decoder, a *Arg, n *node) { d.str(&a.Value, "default", n) }},
+	"required": {boolean("The build fails unless a later file or --build-arg sets the arg; not with a default.", false), func(d *decoder, a *Arg, n *node) { d.boolean(&a.Required, "required", n) }},
+	"description": {str("Shown by --call=outline."), func(d *decoder, a *Arg, n *node) {
 		var desc String
 		d.str(&desc, "description", n)
 		if desc.Loc.Present() {
 			a.Description = desc.Value
 		}
-	},
+	}},
 }
 
 var cacheFields = fields[Cache]{
-	"target":   func(d *decoder, c *Cache, n *node) { d.str(&c.Target, "target", n) },
-	"sharing":  func(d *decoder, c *Cache, n *node) { d.str(&c.Sharing, "sharing", n) },
-	"id":       func(d *decoder, c *Cache, n *node) { d.str(&c.ID, "id", n) },
-	"mode":     func(d *decoder, c *Cache, n *node) { d.str(&c.Mode, "mode", n) },
-	"uid":      func(d *decoder, c *Cache, n *node) { d.integer(&c.UID, "uid", n) },
-	"gid":      func(d *decoder, c *Cache, n *node) { d.integer(&c.GID, "gid", n) },
-	"from":     func(d *decoder, c *Cache, n *node) { d.str(&c.From, "from", n) },
-	"source":   func(d *decoder, c *Cache, n *node) { d.str(&c.Source, "source", n) },
-	"readonly": func(d *decoder, c *Cache, n *node) { d.boolean(&c.Readonly, "readonly", n) },
-	"preset":   func(d *decoder, c *Cache, n *node) { d.str(&c.Preset, "preset", n) },
-	"persist":  func(d *decoder, c *Cache, n *node) { d.boolean(&c.Persist, "persist", n) },
-	"max_size": func(d *decoder, c *Cache, n *node) { d.str(&c.MaxSize, "max_size", n) },
-	"trim":     func(d *decoder, c *Cache, n *node) { d.boolean(&c.Trim, "trim", n) },
+	"target":   {str("Where it is mounted; required unless it is a preset."), func(d *decoder, c *Cache, n *node) { d.str(&c.Target, "target", n) }},
+	"sharing":  {strEnum("How concurrent builds share it. Default: shared, or the preset's own (apt, apk, dnf: locked).", SharingModes...), func(d *decoder, c *Cache, n *node) { d.str(&c.Sharing, "sharing", n) }},
+	"id":       {str("The cache id on the builder. Default: the cache's name (a preset's parts: NAME/PART)."), func(d *decoder, c *Cache, n *node) { d.str(&c.ID, "id", n) }},
+	"mode":     {str("Mode of a new cache root, " + modeDesc + "."), func(d *decoder, c *Cache, n *node) { d.str(&c.Mode, "mode", n) }},
+	"uid":      {integer("Owner of a new cache root.", 0, 4294967295), func(d *decoder, c *Cache, n *node) { d.integer(&c.UID, "uid", n) }},
+	"gid":      {integer("Group of a new cache root.", 0, 4294967295), func(d *decoder, c *Cache, n *node) { d.integer(&c.GID, "gid", n) }},
+	"from":     {str(`Initial content: a stage, an image ref or "context:NAME".`), func(d *decoder, c *Cache, n *node) { d.str(&c.From, "from", n) }},
+	"source":   {str("The path inside from that seeds the cache."), func(d *decoder, c *Cache, n *node) { d.str(&c.Source, "source", n) }},
+	"readonly": {boolean("Mount it read-only.", false), func(d *decoder, c *Cache, n *node) { d.boolean(&c.Readonly, "readonly", n) }},
+	"preset":   {strEnum("A built-in cache for a tool (apt, go, npm, ...), under another name.", PresetNames()...), func(d *decoder, c *Cache, n *node) { d.str(&c.Preset, "preset", n) }},
+	"persist":  {boolean("Carry the cache to new builders in cache snapshots.", false), func(d *decoder, c *Cache, n *node) { d.boolean(&c.Persist, "persist", n) }},
+	"max_size": {str(`With persist: the largest snapshot of the cache an export writes, e.g. "2g"; a bigger one fails the export.`), func(d *decoder, c *Cache, n *node) { d.str(&c.MaxSize, "max_size", n) }},
+	"trim":     {boolean("With persist and a preset that trims ("+strings.Join(TrimmedPresets(), ", ")+"): leave out of snapshots what the next build does not need.", true), func(d *decoder, c *Cache, n *node) { d.boolean(&c.Trim, "trim", n) }},
 }
 
 var stageFields = fields[Stage]{
-	"from":      func(d *decoder, st *Stage, n *node) { d.str(&st.From, "from", n) },
-	"platform":  func(d *decoder, st *Stage, n *node) { d.str(&st.Platform, "platform", n) },
-	"args":      func(d *decoder, st *Stage, n *node) { d.strs(&st.Args, "args", false, n) },
-	"env":       func(d *decoder, st *Stage, n *node) { d.keyValues(&st.Env, "env", n) },
-	"workdir":   func(d *decoder, st *Stage, n *node) { d.str(&st.Workdir, "workdir", n) },
-	"user":      func(d *decoder, st *Stage, n *node) { d.str(&st.User, "user", n) },
-	"shell":     func(d *decoder, st *Stage, n *node) { d.strs(&st.Shell, "shell", false, n) },
-	"caches":    func(d *decoder, st *Stage, n *node) { d.strs(&st.Caches, "caches", false, n) },
-	"sbom_scan": func(d *decoder, st *Stage, n *node) { d.boolean(&st.SBOMScan, "sbom_scan", n) },
-	"steps": func(d *decoder, st *Stage, n *node) {
+	"from":      {str(`An image ref, the name of another stage, "scratch" or "context:NAME". Required.`), func(d *decoder, st *Stage, n *node) { d.str(&st.From, "from", n) }},
+	"platform":  {str(`The platform, os/arch[/variant], e.g. "${BUILDPLATFORM}".`), func(d *decoder, st *Stage, n *node) { d.str(&st.Platform, "platform", n) }},
+	"args":      {strList("Declared args and platform args that run steps get as environment variables."), func(d *decoder, st *Stage, n *node) { d.strs(&st.Args, "args", false, n) }},
+	"env":       {strTable("Environment of every run step, kept in the image config."), func(d *decoder, st *Stage, n *node) { d.keyValues(&st.Env, "env", n) }},
+	"workdir":   {str("Working directory of every step, created if missing, kept in the image config."), func(d *decoder, st *Stage, n *node) { d.str(&st.Workdir, "workdir", n) }},
+	"user":      {str("User of every run step, kept in the image config."), func(d *decoder, st *Stage, n *node) { d.str(&st.User, "user", n) }},
+	"shell":     {strList(`The command that runs shell-form run strings. Default: inherited, else ["/bin/sh", "-c"].`), func(d *decoder, st *Stage, n *node) { d.strs(&st.Shell, "shell", false, n) }},
+	"caches":    {strList("Caches (named or presets) mounted on every run step."), func(d *decoder, st *Stage, n *node) { d.strs(&st.Caches, "caches", false, n) }},
+	"sbom_scan": {boolean("With --sbom or --attest type=sbom, scan this stage too: its SBOM is attached as sbom-NAME beside the image's.", false), func(d *decoder, st *Stage, n *node) { d.boolean(&st.SBOMScan, "sbom_scan", n) }},
+	"steps": {prop{"type": "array", "description": "What the stage does, in order: [[stages.NAME.steps]].", "items": prop{"$ref": "#/definitions/step"}}, func(d *decoder, st *Stage, n *node) {
 		if n.kind != kindArray {
 			d.wrongType(n, "steps", "an array of tables ([[stages."+st.Name+".steps]])")
 			return
@@ -263,15 +273,15 @@ var stageFields = fields[Stage]{
 				st.Range.End = it.rng.End
 			}
 		}
-	},
-	"image": func(d *decoder, st *Stage, n *node) {
+	}},
+	"image": {ref("The image config of the stage.", "image"), func(d *decoder, st *Stage, n *node) {
 		if n.kind != kindTable {
 			d.wrongType(n, "image", "a table")
 			return
 		}
 		st.Image = &Image{Header: n.key}
 		decodeTable(d, n, fmt.Sprintf("the image of stage %q", st.Name), st.Image, imageFields)
-	},
+	}},
 }
 
 func (d *decoder) decode(root *node, s *Spec) {
@@ -297,6 +307,7 @@ var (
 // is decoded. stepFields is the one table of them.
 type stepKey struct {
 	verbs  []StepKind
+	schema prop
 	decode func(d *decoder, s *Step, n *node)
 }
 
@@ -308,7 +319,7 @@ var (
 )
 
 var stepFields = map[string]stepKey{
-	"run": {onRun, func(d *decoder, s *Step, n *node) {
+	"run": {onRun, prop{"description": "A shell-form command (string) or an exec-form one (array).", "oneOf": []any{prop{"type": "string"}, prop{"type": "array", "items": prop{"type": "string"}}}}, func(d *decoder, s *Step, n *node) {
 		switch n.kind {
 		case kindString:
 			s.Command = String{Value: n.str, Loc: loc(n)}
@@ -319,24 +330,24 @@ var stepFields = map[string]stepKey{
 			d.wrongType(n, "run", "a string (shell form) or an array of strings (exec form)")
 		}
 	}},
-	"copy":         {onCopy, func(d *decoder, s *Step, n *node) { d.strs(&s.Sources, "copy", true, n) }},
-	"add":          {onAdd, func(d *decoder, s *Step, n *node) { d.strs(&s.Sources, "add", true, n) }},
-	"caches":       {onRun, func(d *decoder, s *Step, n *node) { d.strs(&s.Caches, "caches", false, n) }},
-	"mounts":       {onRun, func(d *decoder, s *Step, n *node) { s.Mounts = d.mounts(n) }},
-	"network":      {onRun, func(d *decoder, s *Step, n *node) { d.str(&s.Network, "network", n) }},
-	"security":     {onRun, func(d *decoder, s *Step, n *node) { d.str(&s.Security, "security", n) }},
-	"env":          {onRun, func(d *decoder, s *Step, n *node) { d.keyValues(&s.Env, "env", n) }},
-	"workdir":      {onRun, func(d *decoder, s *Step, n *node) { d.str(&s.Workdir, "workdir", n) }},
-	"user":         {onRun, func(d *decoder, s *Step, n *node) { d.str(&s.User, "user", n) }},
-	"from":         {onCopy, func(d *decoder, s *Step, n *node) { d.str(&s.From, "from", n) }},
-	"to":           {onCopyAdd, func(d *decoder, s *Step, n *node) { d.str(&s.To, "to", n) }},
-	"chown":        {onCopyAdd, func(d *decoder, s *Step, n *node) { d.str(&s.Chown, "chown", n) }},
-	"chmod":        {onCopyAdd, func(d *decoder, s *Step, n *node) { d.str(&s.Chmod, "chmod", n) }},
-	"link":         {onCopyAdd, func(d *decoder, s *Step, n *node) { d.boolean(&s.Link, "link", n) }},
-	"exclude":      {onCopyAdd, func(d *decoder, s *Step, n *node) { d.strs(&s.Exclude, "exclude", false, n) }},
-	"checksum":     {onAdd, func(d *decoder, s *Step, n *node) { d.str(&s.Checksum, "checksum", n) }},
-	"keep_git_dir": {onAdd, func(d *decoder, s *Step, n *node) { d.boolean(&s.KeepGitDir, "keep_git_dir", n) }},
-	"unpack":       {onAdd, func(d *decoder, s *Step, n *node) { d.boolean(&s.Unpack, "unpack", n) }},
+	"copy":         {onCopy, strOrList("Sources to copy: paths (globs allowed) in the build context, or in from."), func(d *decoder, s *Step, n *node) { d.strs(&s.Sources, "copy", true, n) }},
+	"add":          {onAdd, strOrList("Sources to add: local paths (archives unpacked), http(s) URLs or git URLs."), func(d *decoder, s *Step, n *node) { d.strs(&s.Sources, "add", true, n) }},
+	"caches":       {onRun, strList("run: caches mounted on this step."), func(d *decoder, s *Step, n *node) { d.strs(&s.Caches, "caches", false, n) }},
+	"mounts":       {onRun, prop{"type": "array", "description": "run: mounts, as RUN --mount.", "items": prop{"$ref": "#/definitions/mount"}}, func(d *decoder, s *Step, n *node) { s.Mounts = d.mounts(n) }},
+	"network":      {onRun, strEnum("run: the network of the step.", networkModes...), func(d *decoder, s *Step, n *node) { d.str(&s.Network, "network", n) }},
+	"security":     {onRun, strEnum("run: insecure needs --allow security.insecure.", securityModes...), func(d *decoder, s *Step, n *node) { d.str(&s.Security, "security", n) }},
+	"env":          {onRun, strTable("run: environment of this step."), func(d *decoder, s *Step, n *node) { d.keyValues(&s.Env, "env", n) }},
+	"workdir":      {onRun, str("run: working directory of this step."), func(d *decoder, s *Step, n *node) { d.str(&s.Workdir, "workdir", n) }},
+	"user":         {onRun, str("run: user of this step."), func(d *decoder, s *Step, n *node) { d.str(&s.User, "user", n) }},
+	"from":         {onCopy, str(`copy: a stage, an image ref or "context:NAME" to copy from.`), func(d *decoder, s *Step, n *node) { d.str(&s.From, "from", n) }},
+	"to":           {onCopyAdd, str("copy, add: the destination; a trailing / means into that directory."), func(d *decoder, s *Step, n *node) { d.str(&s.To, "to", n) }},
+	"chown":        {onCopyAdd, str("copy, add: owner of the copied files, user[:group]."), func(d *decoder, s *Step, n *node) { d.str(&s.Chown, "chown", n) }},
+	"chmod":        {onCopyAdd, str("copy, add: mode of the copied files, " + modeDesc + "."), func(d *decoder, s *Step, n *node) { d.str(&s.Chmod, "chmod", n) }},
+	"link":         {onCopyAdd, boolean("copy, add: copy into an independent layer (COPY --link).", false), func(d *decoder, s *Step, n *node) { d.boolean(&s.Link, "link", n) }},
+	"exclude":      {onCopyAdd, strList("copy, add: patterns of sources not copied."), func(d *decoder, s *Step, n *node) { d.strs(&s.Exclude, "exclude", false, n) }},
+	"checksum":     {onAdd, str("add: digest of an http(s) download, or the commit of a git source."), func(d *decoder, s *Step, n *node) { d.str(&s.Checksum, "checksum", n) }},
+	"keep_git_dir": {onAdd, boolean("add: keep the .git directory of a git source.", false), func(d *decoder, s *Step, n *node) { d.boolean(&s.KeepGitDir, "keep_git_dir", n) }},
+	"unpack":       {onAdd, prop{"type": "boolean", "description": "add: unpack archives. Default: true for local archives, false for downloads."}, func(d *decoder, s *Step, n *node) { d.boolean(&s.Unpack, "unpack", n) }},
 }
 
 func (d *decoder) step(stage string, index int, t *node) *Step {
@@ -397,28 +408,28 @@ func (d *decoder) mounts(n *node) []*Mount {
 }
 
 var imageFields = fields[Image]{
-	"entrypoint":  func(d *decoder, img *Image, n *node) { d.strs(&img.Entrypoint, "entrypoint", false, n) },
-	"cmd":         func(d *decoder, img *Image, n *node) { d.strs(&img.Cmd, "cmd", false, n) },
-	"user":        func(d *decoder, img *Image, n *node) { d.str(&img.User, "user", n) },
-	"expose":      func(d *decoder, img *Image, n *node) { d.strs(&img.Expose, "expose", false, n) },
-	"volumes":     func(d *decoder, img *Image, n *node) { d.strs(&img.Volumes, "volumes", false, n) },
-	"labels":      func(d *decoder, img *Image, n *node) { d.keyValues(&img.Labels, "labels", n) },
-	"stop_signal": func(d *decoder, img *Image, n *node) { d.str(&img.StopSignal, "stop_signal", n) },
-	"healthcheck": func(d *decoder, img *Image, n *node) {
+	"entrypoint":  {strList("ENTRYPOINT, exec form."), func(d *decoder, img *Image, n *node) { d.strs(&img.Entrypoint, "entrypoint", false, n) }},
+	"cmd":         {strList("CMD, exec form."), func(d *decoder, img *Image, n *node) { d.strs(&img.Cmd, "cmd", false, n) }},
+	"user":        {str("The user the container runs as."), func(d *decoder, img *Image, n *node) { d.str(&img.User, "user", n) }},
+	"expose":      {strList(`Ports: "PORT", "PORT/PROTOCOL" or "FROM-TO[/PROTOCOL]".`), func(d *decoder, img *Image, n *node) { d.strs(&img.Expose, "expose", false, n) }},
+	"volumes":     {strList("Volume paths."), func(d *decoder, img *Image, n *node) { d.strs(&img.Volumes, "volumes", false, n) }},
+	"labels":      {strTable("Labels of the image."), func(d *decoder, img *Image, n *node) { d.keyValues(&img.Labels, "labels", n) }},
+	"stop_signal": {str(`The signal that stops the container, e.g. "SIGTERM".`), func(d *decoder, img *Image, n *node) { d.str(&img.StopSignal, "stop_signal", n) }},
+	"healthcheck": {ref("HEALTHCHECK.", "healthcheck"), func(d *decoder, img *Image, n *node) {
 		if n.kind != kindTable {
 			d.wrongType(n, "healthcheck", "a table")
 			return
 		}
 		img.Healthcheck = &Healthcheck{Range: n.rng}
 		decodeTable(d, n, "healthcheck", img.Healthcheck, healthcheckFields)
-	},
+	}},
 }
 
 var healthcheckFields = fields[Healthcheck]{
-	"test":           func(d *decoder, h *Healthcheck, n *node) { d.strs(&h.Test, "test", false, n) },
-	"interval":       func(d *decoder, h *Healthcheck, n *node) { d.str(&h.Interval, "interval", n) },
-	"timeout":        func(d *decoder, h *Healthcheck, n *node) { d.str(&h.Timeout, "timeout", n) },
-	"start_period":   func(d *decoder, h *Healthcheck, n *node) { d.str(&h.StartPeriod, "start_period", n) },
-	"start_interval": func(d *decoder, h *Healthcheck, n *node) { d.str(&h.StartInterval, "start_interval", n) },
-	"retries":        func(d *decoder, h *Healthcheck, n *node) { d.integer(&h.Retries, "retries", n) },
+	"test":           {prop{"type": "array", "description": `["CMD", exe, args...], ["CMD-SHELL", "command"] or ["NONE"].`, "items": prop{"type": "string"}, "minItems": 1}, func(d *decoder, h *Healthcheck, n *node) { d.strs(&h.Test, "test", false, n) }},
+	"interval":       {str(`Time between checks, e.g. "30s".`), func(d *decoder, h *Healthcheck, n *node) { d.str(&h.Interval, "interval", n) }},
+	"timeout":        {str(`Time a check may take, e.g. "5s".`), func(d *decoder, h *Healthcheck, n *node) { d.str(&h.Timeout, "timeout", n) }},
+	"start_period":   {str("Time to start before failures count."), func(d *decoder, h *Healthcheck, n *node) { d.str(&h.StartPeriod, "start_period", n) }},
+	"start_interval": {str("Time between checks during the start period."), func(d *decoder, h *Healthcheck, n *node) { d.str(&h.StartInterval, "start_interval", n) }},
+	"retries":        {integer("Consecutive failures that make the container unhealthy.", 0, 1<<31-1), func(d *decoder, h *Healthcheck, n *node) { d.integer(&h.Retries, "retries", n) }},
 }

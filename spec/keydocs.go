@@ -29,7 +29,7 @@ var keyIndexTables = []struct{ name, header string }{
 // KeyIndex is the generated section of docs/spec.md: for each table, every
 // key with its type, the default the schema states and its allowed values.
 func KeyIndex() string {
-	tables := schemaTables(nil)
+	tables := schemaTables()
 	var b strings.Builder
 	for _, t := range keyIndexTables {
 		table, ok := tables[t.name]
@@ -58,7 +58,10 @@ func typeName(p prop) string {
 	if all, ok := p["allOf"].([]any); ok && len(all) == 1 {
 		return typeName(all[0].(prop))
 	}
-	if _, ok := p["$ref"]; ok {
+	if ref, ok := p["$ref"]; ok {
+		if ref == "#/definitions/rule" {
+			return "string"
+		}
 		return "table"
 	}
 	switch p["type"] {

@@ -54,7 +54,7 @@ func TestReferenceTables(t *testing.T) {
 		"### `add`": {"step"}, "## Mounts": {"", "mount"}, "## `[stages.NAME.image]`": {"image", "healthcheck"},
 		"### `[caches.NAME]`": {"cache"},
 	}
-	tables := schemaTables(nil)
+	tables := schemaTables()
 	f, err := os.Open(referencePath)
 	if err != nil {
 		t.Fatal(err)
