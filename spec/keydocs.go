@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// The key index of docs/spec.md, rendered from the schema's tables (which
-// a test holds to the decoder's keys), so that the reference cannot name a
-// key the decoder does not take, or give it another type or default.
+// The key index of docs/spec.md, rendered from the decoder's tables (each
+// key's schema), so that the reference cannot name a key the decoder does
+// not take, or give it another type or default.
 
 // keyIndexTables are the tables of the key index, in the order of the
 // reference, with the TOML header each stands for.
@@ -26,9 +26,9 @@ var keyIndexTables = []struct{ name, header string }{
 	{"context", "[contexts.NAME]"},
 }
 
-// KeyIndex is the generated section of docs/spec.md: for each table, every
+// keyIndex is the generated section of docs/spec.md: for each table, every
 // key with its type, the default the schema states and its allowed values.
-func KeyIndex() string {
+func keyIndex() string {
 	tables := schemaTables()
 	var b strings.Builder
 	for _, t := range keyIndexTables {

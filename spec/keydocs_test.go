@@ -30,7 +30,7 @@ func TestKeyIndex(t *testing.T) {
 	if !ok1 || !ok2 {
 		t.Fatalf("%s has no key index between %q and %q", referencePath, keyIndexBegin, keyIndexFinish)
 	}
-	want := keyIndexBegin + "\n" + KeyIndex() + keyIndexFinish
+	want := keyIndexBegin + "\n" + keyIndex() + keyIndexFinish
 	got := string(doc[len(before) : len(doc)-len(after)])
 	if got == want {
 		return
