@@ -31,23 +31,27 @@ type arg struct {
 
 type kvPair struct{ key, value string }
 
+// cacheTable is a [caches.NAME] table: its keys and their TOML values, in
+// the order they are written.
 type cacheTable struct {
-	name                      string
-	target, id, sharing, mode string
-	from, source              string
-	uid, gid                  *uint64
-	readonly                  bool
+	name string
+	keys []kvPair
+}
+
+// set writes key = value (a TOML value) unless value is empty.
+func (c *cacheTable) set(key, value string) {
+	if value != "" {
+		c.keys = append(c.keys, kvPair{key, value})
+	}
 }
 
 // key tells two mounts of the same cache from two caches.
 func (c *cacheTable) key() string {
-	u := func(p *uint64) string {
-		if p == nil {
-			return "-"
-		}
-		return strconv.FormatUint(*p, 10)
+	parts := make([]string, len(c.keys))
+	for i, kv := range c.keys {
+		parts[i] = kv.key + "=" + kv.value
 	}
-	return strings.Join([]string{c.target, c.id, c.sharing, c.mode, c.from, c.source, u(c.uid), u(c.gid), strconv.FormatBool(c.readonly)}, "\x00")
+	return strings.Join(parts, "\x00")
 }
 
 type stage struct {
@@ -181,20 +185,8 @@ func (m *model) render(syntax string) []byte {
 	}
 	for _, c := range m.caches {
 		w.header("[caches."+tomlw.Key(c.name)+"]", nil)
-		w.str("target", c.target)
-		w.str("id", c.id)
-		w.str("sharing", c.sharing)
-		w.str("from", c.from)
-		w.str("source", c.source)
-		w.str("mode", c.mode)
-		if c.uid != nil {
-			w.kv("uid", strconv.FormatUint(*c.uid, 10))
-		}
-		if c.gid != nil {
-			w.kv("gid", strconv.FormatUint(*c.gid, 10))
-		}
-		if c.readonly {
-			w.kv("readonly", "true")
+		for _, kv := range c.keys {
+			w.kv(kv.key, kv.value)
 		}
 	}
 	for _, s := range m.stages {

@@ -130,15 +130,31 @@ func plainCache(m *instructions.Mount) bool {
 // mount, keeping the Dockerfile's id (its target when it sets none) so a
 // builder's existing caches are reused.
 func (c *converter) cache(m *instructions.Mount) string {
-	cache := &cacheTable{target: vars(m.Target), id: vars(m.CacheID), sharing: string(m.CacheSharing),
-		from: c.ref(m.From), source: vars(m.Source), readonly: m.ReadOnly}
-	if cache.sharing == string(instructions.MountSharingShared) {
-		cache.sharing = ""
+	cache := &cacheTable{}
+	str := func(key, value string) {
+		if value != "" {
+			cache.set(key, tomlString(value))
+		}
 	}
+	str("target", vars(m.Target))
+	str("id", vars(m.CacheID))
+	if m.CacheSharing != instructions.MountSharingShared {
+		str("sharing", string(m.CacheSharing))
+	}
+	str("from", c.ref(m.From))
+	str("source", vars(m.Source))
 	if m.Mode != nil {
-		cache.mode = fmt.Sprintf("%04o", *m.Mode)
+		str("mode", fmt.Sprintf("%04o", *m.Mode))
 	}
-	cache.uid, cache.gid = m.UID, m.GID
+	if m.UID != nil {
+		cache.set("uid", strconv.FormatUint(*m.UID, 10))
+	}
+	if m.GID != nil {
+		cache.set("gid", strconv.FormatUint(*m.GID, 10))
+	}
+	if m.ReadOnly {
+		cache.set("readonly", "true")
+	}
 	key := cache.key()
 	if name, ok := c.cacheFor[key]; ok {
 		return name

@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 )
@@ -48,26 +47,12 @@ func (c *Context) Kind() ContextKind {
 // include's "context:NAME/PATH" can tell from its path: no '/' or ':'.
 var contextNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
-// decodeContexts decodes a `[contexts]` table into dst.
-func (d *decoder) decodeContexts(dst *[]*Context, n *node) {
-	if n.kind != kindTable {
-		d.wrongType(n, "contexts", "a table")
-		return
-	}
-	for _, name := range n.keys {
-		v := n.fields[name]
+// contexts decodes a `[contexts]` table.
+func (d *decoder) contexts(n *node) []*Context {
+	return shortOrTables(d, n, "contexts", "context", "source and checksum", contextFields, func(name string, v *node) (*Context, *String) {
 		c := &Context{Name: name, Key: v.key}
-		switch v.kind {
-		case kindString:
-			c.Source = String{Value: v.str, Loc: loc(v)}
-		case kindTable:
-			decodeTable(d, v, fmt.Sprintf("context %q", name), c, contextFields)
-		default:
-			d.at(v.rng, "context %q must be a source string or a table of source and checksum, found %s", name, v.kind)
-			continue
-		}
-		*dst = append(*dst, c)
-	}
+		return c, &c.Source
+	})
 }
 
 var contextFields = fields[Context]{

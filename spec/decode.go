@@ -149,6 +149,33 @@ func (d *decoder) entries(n *node, key string, want nodeKind, table, entry strin
 	}
 }
 
+// shortOrTables decodes a table whose entries are each a string, the short
+// form of one key, or a table of keys: [args] and [contexts]. entry makes
+// an entry's value and returns the key its short form sets; what names an
+// entry in messages, and long the keys of its table form.
+func shortOrTables[T any](d *decoder, n *node, key, what, long string, f fields[T], entry func(name string, v *node) (*T, *String)) []*T {
+	if n.kind != kindTable {
+		d.wrongType(n, key, "a table")
+		return nil
+	}
+	var out []*T
+	for _, name := range n.keys {
+		v := n.fields[name]
+		t, short := entry(name, v)
+		switch v.kind {
+		case kindString:
+			*short = String{Value: v.str, Loc: loc(v)}
+		case kindTable:
+			decodeTable(d, v, fmt.Sprintf("%s %q", what, name), t, f)
+		default:
+			d.at(v.rng, "%s %q must be a string or a table of %s, found %s (quote it: %s = \"%s\")", what, name, long, v.kind, name, v.str)
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
 // description is the comment on the line directly above a key or header.
 func (d *decoder) description(at Range) string {
 	if at.File >= len(d.comments) {
@@ -162,27 +189,13 @@ var specFields = fields[Spec]{
 	"default": {str("The stage built when no --target is given. Default: the stage declared last."), func(d *decoder, s *Spec, n *node) { d.str(&s.Default, "default", n) }},
 	"args": {named(`Build arguments and their defaults: NAME = "default", or a table of default, required and description.`, argPatternJSON,
 		prop{"oneOf": []any{prop{"type": "string"}, prop{"$ref": "#/definitions/arg"}}}), func(d *decoder, s *Spec, n *node) {
-		if n.kind != kindTable {
-			d.wrongType(n, "args", "a table of strings")
-			return
-		}
-		for _, k := range n.keys {
-			v := n.fields[k]
-			a := &Arg{Name: k, Key: v.key, Description: d.description(v.key)}
-			switch v.kind {
-			case kindString:
-				a.Value = String{Value: v.str, Loc: loc(v)}
-			case kindTable:
-				decodeTable(d, v, fmt.Sprintf("arg %q", k), a, argFields)
-			default:
-				d.at(v.rng, "arg %q must be a string or a table of default, required and description, found %s (quote it: %s = \"%s\")", k, v.kind, k, v.str)
-				continue
-			}
-			s.Args = append(s.Args, a)
-		}
+		s.Args = append(s.Args, shortOrTables(d, n, "args", "arg", "default, required and description", argFields, func(name string, v *node) (*Arg, *String) {
+			a := &Arg{Name: name, Key: v.key, Description: d.description(v.key)}
+			return a, &a.Value
+		})...)
 	}},
 	"contexts": {named("Named contexts the spec declares, with their default source; --build-context NAME=... replaces it.", contextPattern,
-		prop{"oneOf": []any{prop{"type": "string"}, prop{"$ref": "#/definitions/context"}}}), func(d *decoder, s *Spec, n *node) { d.decodeContexts(&s.Contexts, n) }},
+		prop{"oneOf": []any{prop{"type": "string"}, prop{"$ref": "#/definitions/context"}}}), func(d *decoder, s *Spec, n *node) { s.Contexts = append(s.Contexts, d.contexts(n)...) }},
 	"include": {prop{"type": "array", "description": `Specs merged into this one, in order, before it: paths relative to this file, or "context:NAME/PATH".`, "items": prop{"type": "string"}}, func(*decoder, *Spec, *node) {}}, // read and merged by the loader, which removes it
 	"lint": {ref("A team's lint rules: which are not reported and which fail the build.", "lint"), func(d *decoder, s *Spec, n *node) {
 		if n.kind != kindTable {

@@ -130,9 +130,8 @@ func (l *loader) declared(root *node, visible map[string]*Context) map[string]*C
 	if n == nil {
 		return visible
 	}
-	var own []*Context
 	scratch := decoder{problems: problems{files: l.files}} // the merged spec reports these problems
-	scratch.decodeContexts(&own, n)
+	own := scratch.contexts(n)
 	out := make(map[string]*Context, len(visible)+len(own))
 	for _, c := range own {
 		out[c.Name] = c
