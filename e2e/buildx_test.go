@@ -519,13 +519,14 @@ labels = { "org.example.who" = "spec", "org.example.keep" = "kept" }
 }
 
 // TestBuildxRunOptions checks the buildx flags that shape the container of
-// every run step: --add-host, --ulimit and --shm-size. The same command
+// every run step: --add-host, --ulimit, --shm-size, --resource and the
+// BUILDKIT_SANDBOX_HOSTNAME build arg. The same command
 // runs in a Dockerfile on the same builder first, so a failure here is
 // tomlfront's, not the bench's.
 func TestBuildxRunOptions(t *testing.T) {
 	t.Parallel()
 	buildFrontendImage(t)
-	const probe = `mkdir -p /out && (grep tf-e2e-host /etc/hosts || echo no-host) > /out/hosts && ulimit -n > /out/nofile && (df -k /dev/shm | tail -n 1 | tr -s ' ' | cut -d' ' -f2) > /out/shm`
+	const probe = `mkdir -p /out && (grep tf-e2e-host /etc/hosts || echo no-host) > /out/hosts && ulimit -n > /out/nofile && (df -k /dev/shm | tail -n 1 | tr -s ' ' | cut -d' ' -f2) > /out/shm && hostname > /out/hostname && (cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes) > /out/memory`
 	n := nonce(t)
 	dir := writeTree(t, map[string]string{
 		"Dockerfile": readFile(t, filepath.Join(root, "e2e", "testdata", "dockerfiles", "run-options", "Dockerfile")),
@@ -544,8 +545,9 @@ copy = ["/out/"]
 from = "probe"
 `,
 	})
-	flags := []string{"--build-arg", "NONCE=" + n, "--add-host", "tf-e2e-host=10.11.12.13", "--ulimit", "nofile=1234:1234", "--shm-size", "96m"}
-	want := map[string]string{"hosts": "10.11.12.13", "nofile": "1234\n", "shm": strconv.Itoa(96*1024) + "\n"}
+	flags := []string{"--build-arg", "NONCE=" + n, "--add-host", "tf-e2e-host=10.11.12.13", "--ulimit", "nofile=1234:1234", "--shm-size", "96m",
+		"--build-arg", "BUILDKIT_SANDBOX_HOSTNAME=tf-e2e-box", "--resource", "memory=1g"}
+	want := map[string]string{"hosts": "10.11.12.13", "nofile": "1234\n", "shm": strconv.Itoa(96*1024) + "\n", "hostname": "tf-e2e-box\n", "memory": strconv.Itoa(1<<30) + "\n"}
 
 	dockerfile := t.TempDir()
 	mustBuildx(t, dir, append(append([]string{"build", "-f", "Dockerfile", "--output", "type=local,dest=" + dockerfile}, flags...), ".")...)
@@ -556,7 +558,8 @@ from = "probe"
 	}
 
 	out := buildLocal(t, dir, flags...)
-	for name, flag := range map[string]string{"hosts": "--add-host tf-e2e-host=10.11.12.13", "nofile": "--ulimit nofile=1234:1234", "shm": "--shm-size 96m"} {
+	for name, flag := range map[string]string{"hosts": "--add-host tf-e2e-host=10.11.12.13", "nofile": "--ulimit nofile=1234:1234", "shm": "--shm-size 96m",
+		"hostname": "--build-arg BUILDKIT_SANDBOX_HOSTNAME=tf-e2e-box", "memory": "--resource memory=1g"} {
 		if got := fileIn(out, name); !strings.Contains(got, want[name]) {
 			t.Errorf("%s: a run step saw %s = %q, want %q as with the Dockerfile", flag, name, got, want[name])
 		}

@@ -70,7 +70,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			Network:         bc.NetworkMode,
 			Run: llbgen.RunOptions{
 				ExtraHosts: bc.ExtraHosts, Ulimits: bc.Ulimits, ShmSize: bc.ShmSize,
-				CgroupParent: bc.CgroupParent, Devices: bc.Devices,
+				CgroupParent: bc.CgroupParent, Devices: bc.Devices, Hostname: bc.Hostname, LinuxResources: bc.LinuxResources,
 			},
 			Resolver: res,
 			LLBCaps:  &llbCaps,

@@ -99,13 +99,16 @@ func (o *Options) require(id apicaps.CapID, feature string) error {
 }
 
 // RunOptions are the build's settings of run steps: --add-host, --ulimit,
-// --shm-size, --cgroup-parent and --device.
+// --shm-size, --cgroup-parent, --device, --resource and the
+// BUILDKIT_SANDBOX_HOSTNAME build arg.
 type RunOptions struct {
-	ExtraHosts   []llb.HostIP
-	Ulimits      []*pb.Ulimit
-	ShmSize      int64
-	CgroupParent string
-	Devices      []*pb.CDIDevice
+	ExtraHosts     []llb.HostIP
+	Ulimits        []*pb.Ulimit
+	ShmSize        int64
+	CgroupParent   string
+	Devices        []*pb.CDIDevice
+	Hostname       string
+	LinuxResources *pb.LinuxResources
 }
 
 // options returns them as options of a run step. As in the Dockerfile
@@ -125,6 +128,13 @@ func (r RunOptions) options(o *Options) []llb.RunOption {
 	}
 	if r.CgroupParent != "" && o.supports(pb.CapExecMetaCgroupParent) {
 		opts = append(opts, llb.WithCgroupParent(r.CgroupParent))
+	}
+	if r.Hostname != "" {
+		opts = append(opts, llb.With(llb.Hostname(r.Hostname)))
+	}
+	if l := r.LinuxResources; l != nil && o.supports(pb.CapExecMetaLinuxResources) {
+		opts = append(opts, llb.WithLinuxResources(llb.LinuxResources{Memory: l.Memory, MemorySwap: l.MemorySwap, CPUShares: l.CpuShares,
+			CPUPeriod: l.CpuPeriod, CPUQuota: l.CpuQuota, CpusetCpus: l.CpusetCpus, CpusetMems: l.CpusetMems}))
 	}
 	if !o.supports(pb.CapExecMetaCDI) {
 		return opts

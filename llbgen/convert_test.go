@@ -882,15 +882,22 @@ func TestCacheSnapshotSameKeys(t *testing.T) {
 
 func TestRunOptions(t *testing.T) {
 	_, g := convert(t, "[stages.a]\nfrom = \"busybox:1.36\"\n[[stages.a.steps]]\nrun = \"true\"\n", Options{Run: RunOptions{
-		ExtraHosts:   []llb.HostIP{{Host: "db", IP: net.ParseIP("10.0.0.2")}},
-		Ulimits:      []*pb.Ulimit{{Name: "nofile", Soft: 1024, Hard: 2048}},
-		ShmSize:      96 << 20,
-		CgroupParent: "builds",
+		ExtraHosts:     []llb.HostIP{{Host: "db", IP: net.ParseIP("10.0.0.2")}},
+		Ulimits:        []*pb.Ulimit{{Name: "nofile", Soft: 1024, Hard: 2048}},
+		ShmSize:        96 << 20,
+		CgroupParent:   "builds",
+		Hostname:       "box",
+		LinuxResources: &pb.LinuxResources{Memory: 2 << 30, CpusetCpus: "0"},
 	}})
-	op, _ := g.op("run true")
+	op, dgst := g.op("run true")
 	exec := op.GetExec()
-	if len(exec.Meta.ExtraHosts) != 1 || exec.Meta.ExtraHosts[0].Host != "db" || len(exec.Meta.Ulimit) != 1 || exec.Meta.CgroupParent != "builds" {
+	if len(exec.Meta.ExtraHosts) != 1 || exec.Meta.ExtraHosts[0].Host != "db" || len(exec.Meta.Ulimit) != 1 || exec.Meta.CgroupParent != "builds" || exec.Meta.Hostname != "box" {
 		t.Errorf("meta %s", mustJSON(t, exec.Meta))
+	}
+	// Resources are the op's metadata, as the Dockerfile frontend sets
+	// them: not part of the cache key.
+	if r := g.def.Metadata[string(dgst)].GetLinuxResources(); r.GetMemory() != 2<<30 || r.GetCpusetCpus() != "0" {
+		t.Errorf("linux resources %s", mustJSON(t, g.def.Metadata[string(dgst)]))
 	}
 	if m := mount(t, exec, "/dev/shm"); m.TmpfsOpt.Size != 96<<20 {
 		t.Errorf("shm %s", mustJSON(t, m))
@@ -979,12 +986,13 @@ func TestCapsFallbacks(t *testing.T) {
 	})
 	t.Run("run options without their caps are left out", func(t *testing.T) {
 		_, g := convert(t, "[stages.a]\nfrom = \"busybox:1.36\"\n[[stages.a.steps]]\nrun = \"true\"\n", Options{
-			LLBCaps: capsWithout(pb.CapExecMetaUlimit, pb.CapExecMetaCgroupParent, pb.CapExecMountTmpfsSize),
-			Run:     RunOptions{Ulimits: []*pb.Ulimit{{Name: "nofile", Soft: 1, Hard: 2}}, ShmSize: 1 << 20, CgroupParent: "builds"},
+			LLBCaps: capsWithout(pb.CapExecMetaUlimit, pb.CapExecMetaCgroupParent, pb.CapExecMountTmpfsSize, pb.CapExecMetaLinuxResources),
+			Run: RunOptions{Ulimits: []*pb.Ulimit{{Name: "nofile", Soft: 1, Hard: 2}}, ShmSize: 1 << 20, CgroupParent: "builds",
+				LinuxResources: &pb.LinuxResources{Memory: 1 << 30}},
 		})
-		op, _ := g.op("run true")
+		op, dgst := g.op("run true")
 		exec := op.GetExec()
-		if len(exec.Meta.Ulimit) != 0 || exec.Meta.CgroupParent != "" || len(exec.Mounts) != 1 {
+		if len(exec.Meta.Ulimit) != 0 || exec.Meta.CgroupParent != "" || len(exec.Mounts) != 1 || g.def.Metadata[string(dgst)].GetLinuxResources() != nil {
 			t.Errorf("exec %s", mustJSON(t, exec))
 		}
 	})
