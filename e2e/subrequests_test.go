@@ -5,6 +5,7 @@ package e2e
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -43,7 +44,7 @@ from = "build"
 `
 
 // TestSubrequests asks buildx's --call views, in text and JSON, and checks
-// they answer from the spec: targets, outline and check.
+// they answer from the spec: targets, outline, check and convertllb.
 func TestSubrequests(t *testing.T) {
 	t.Parallel()
 	buildFrontendImage(t)
@@ -64,7 +65,9 @@ func TestSubrequests(t *testing.T) {
 	}
 	jsonOf := func(t *testing.T, out string, v any) {
 		t.Helper()
-		if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), v); err != nil {
+		// The first JSON value: buildx prints a view it does not know
+		// (convertllb) as its metadata map, the JSON inside it.
+		if err := json.NewDecoder(strings.NewReader(out[strings.Index(out, "{"):])).Decode(v); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
 	}
@@ -136,6 +139,36 @@ func TestSubrequests(t *testing.T) {
 		clean := writeTree(t, map[string]string{"build.toml": "# syntax=ghcr.io/tomlfront/tomlfront:1\n[stages.a]\nfrom = \"busybox:1.36\"\n"})
 		if out, err := buildx(clean, "build", "-f", "build.toml", "--call=check", "."); err != nil {
 			t.Errorf("--call=check failed on a clean spec: %v\n%s", err, out)
+		}
+	})
+
+	t.Run("convertllb", func(t *testing.T) {
+		var res struct {
+			Def map[string]struct {
+				Exec *struct {
+					Meta struct{ Args []string } `json:"meta"`
+				} `json:"exec"`
+				Source *struct{ Identifier string } `json:"source"`
+			} `json:"def"`
+			Source *struct {
+				Infos []struct{ Filename string } `json:"infos"`
+			} `json:"source"`
+		}
+		jsonOf(t, mustCall(t, "convertllb", "--target", "build", "--build-arg", "GO_VERSION=1.26"), &res)
+		var runs, images []string
+		for _, op := range res.Def {
+			if op.Exec != nil {
+				runs = append(runs, strings.Join(op.Exec.Meta.Args, " "))
+			}
+			if op.Source != nil && strings.HasPrefix(op.Source.Identifier, "docker-image://") {
+				images = append(images, op.Source.Identifier)
+			}
+		}
+		if !slices.ContainsFunc(runs, func(r string) bool { return strings.HasSuffix(r, "go version") }) || !slices.ContainsFunc(images, func(i string) bool { return strings.Contains(i, "golang:1.26") }) {
+			t.Errorf("the LLB has runs %q and images %q, want the step's go version from golang:1.26", runs, images)
+		}
+		if res.Source == nil || len(res.Source.Infos) == 0 || res.Source.Infos[0].Filename != "build.toml" {
+			t.Errorf("the LLB's source map %+v, want build.toml", res.Source)
 		}
 	})
 

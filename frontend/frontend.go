@@ -15,6 +15,7 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests/convertllb"
 	sublint "github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
@@ -102,6 +103,16 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			}
 			o, err := outlineOf(ctx, p, sm)
 			return o, withSource(err, sm)
+		},
+		ConvertLLB: func(ctx context.Context) (*convertllb.Result, error) {
+			if err := loaded(); err != nil {
+				return nil, err
+			}
+			if err := p.Err(); err != nil {
+				return nil, withSource(err, sm)
+			}
+			res, err := convertLLB(ctx, p, llbCaps)
+			return res, withSource(err, sm)
 		},
 		// The same check as `tomlfront lint`: an invalid spec is a result
 		// with its errors, not a failed request.

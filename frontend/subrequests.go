@@ -6,10 +6,13 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/subrequests/convertllb"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/apicaps"
+	digest "github.com/opencontainers/go-digest"
 	"github.com/tomlfront/tomlfront/pipeline"
 	"github.com/tomlfront/tomlfront/spec"
 )
@@ -18,6 +21,29 @@ import (
 // from the spec, as the Dockerfile frontend answers them from a Dockerfile.
 // Locations point into the spec's files: the main one is source 0, and an
 // included file is listed once a location points into it.
+
+// convertLLB is the target's LLB for --call=convertllb, as the Dockerfile
+// frontend returns its own: each op by digest, with the ops' metadata and
+// the source map, marshalled for the builder's caps as a build would be.
+func convertLLB(ctx context.Context, p *pipeline.Result, caps apicaps.CapSet) (*convertllb.Result, error) {
+	res, err := p.Convert(ctx, p.Options(nil))
+	if err != nil {
+		return nil, err
+	}
+	def, err := res.State.Marshal(ctx, llb.WithCaps(caps))
+	if err != nil {
+		return nil, err
+	}
+	out := &convertllb.Result{Def: make(map[digest.Digest]*pb.Op, len(def.Def)), Metadata: def.Metadata, Source: def.Source}
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			return nil, err
+		}
+		out.Def[digest.FromBytes(dt)] = &op
+	}
+	return out, nil
+}
 
 // listTargets lists every stage, the default marked.
 func listTargets(s *spec.Spec, sm *llb.SourceMap) *targets.List {
