@@ -70,13 +70,13 @@ var doorCases = []doorCase{
 }
 
 // doorAnswer is what one door said: did it pass, its errors as
-// FILE:LINE:COL: message lines, and its warnings as RULE@FILE:LINE.
+// FILE:LINE:COL: message lines, and its warnings as RULE@FILE:LINE:COL.
 type doorAnswer struct {
 	ok       bool
 	errors   []string
 	warnings []string
 	// failing are the findings of rules the policy makes errors, as
-	// RULE@FILE:LINE: the CLI prints them among the errors; --call=check
+	// RULE@FILE:LINE:COL: the CLI prints them among the errors; --call=check
 	// lists them among the warnings too, as for a Dockerfile.
 	failing []string
 	output  string
@@ -173,13 +173,13 @@ func cliDoor(t *testing.T, bin, dir, door string, buildArgs []string) doorAnswer
 	a := doorAnswer{ok: err == nil, output: stdout.String() + stderr.String()}
 	for line := range strings.Lines(problems) {
 		line = strings.TrimSuffix(line, "\n")
-		// FILE:LINE:COL: warning: MSG (RULE) → RULE@FILE:LINE, and
+		// FILE:LINE:COL: warning: MSG (RULE) → RULE@FILE:LINE:COL, and
 		// FILE:LINE:COL: MSG (RULE, an error by ...) likewise.
 		finding := func(line string) string {
 			pos := strings.Split(line, ":")
 			rule := line[strings.LastIndex(line, "(")+1:]
 			rule, _, _ = strings.Cut(strings.TrimSuffix(rule, ")"), ",")
-			return rule + "@" + pos[0] + ":" + pos[1]
+			return rule + "@" + pos[0] + ":" + pos[1] + ":" + pos[2]
 		}
 		switch {
 		case strings.Contains(line, ": warning: "):
@@ -228,7 +228,8 @@ func buildxDoor(t *testing.T, dir, door string, extra []string) doorAnswer {
 		}
 	}
 	for _, w := range res.Warnings {
-		a.warnings = append(a.warnings, fmt.Sprintf("%s@%s:%d", w.RuleName, res.Sources[w.Location.SourceIndex].Filename, w.Location.Ranges[0].Start.Line))
+		start := w.Location.Ranges[0].Start // its Character counts from 0
+		a.warnings = append(a.warnings, fmt.Sprintf("%s@%s:%d:%d", w.RuleName, res.Sources[w.Location.SourceIndex].Filename, start.Line, start.Character+1))
 	}
 	slices.Sort(a.warnings)
 	// buildx fails a check with warnings, as for a Dockerfile: the verdict
