@@ -56,8 +56,8 @@ func (d *decoder) contexts(n *node) []*Context {
 }
 
 var contextFields = fields[Context]{
-	"source":   {str(`A git URL (with #ref:subdir), "docker-image://REF" or an http(s) URL of a tarball.`), func(d *decoder, c *Context, n *node) { d.str(&c.Source, "source", n) }},
-	"checksum": {str(`The git commit (40 or 64 hex digits), or the tarball's digest ("sha256:...").`), func(d *decoder, c *Context, n *node) { d.str(&c.Checksum, "checksum", n) }},
+	{"source", str(`A git URL (with #ref:subdir), "docker-image://REF" or an http(s) URL of a tarball.`), func(d *decoder, c *Context, n *node) { d.str(&c.Source, "source", n) }},
+	{"checksum", str(`The git commit (40 or 64 hex digits), or the tarball's digest ("sha256:...").`), func(d *decoder, c *Context, n *node) { d.str(&c.Checksum, "checksum", n) }},
 }
 
 // context checks a declared context: its name, and a source [contexts]

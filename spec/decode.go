@@ -17,14 +17,16 @@ type decoder struct {
 	comments []map[int]string // of each file: line → comment
 }
 
-// fields maps the keys a table of type T allows to the functions that decode
-// them into a *T. The maps are built once: a spec has thousands of steps.
-type fields[T any] map[string]field[T]
+// fields are the keys a table of type T allows, in the order the reference
+// documents them and tomlfront convert writes them, each with the function
+// that decodes it into a *T.
+type fields[T any] []field[T]
 
-// field is one key of a table: what the schema says of it (its type,
-// default, allowed values and description; see schema.go) and how it is
-// decoded.
+// field is one key of a table: its name, what the schema says of it (its
+// type, default, allowed values and description; see schema.go) and how it
+// is decoded.
 type field[T any] struct {
+	name   string
 	schema prop
 	decode func(d *decoder, dst *T, n *node)
 }
@@ -34,22 +36,32 @@ type field[T any] struct {
 func decodeTable[T any](d *decoder, t *node, what string, dst *T, f fields[T]) {
 	for _, k := range t.keys {
 		v := t.fields[k]
-		if field, ok := f[k]; ok {
-			field.decode(d, dst, v)
+		if i := slices.IndexFunc(f, func(f field[T]) bool { return f.name == k }); i >= 0 {
+			f[i].decode(d, dst, v)
 			continue
 		}
-		d.unknownKey(v.key, k, what, keysOf(f))
+		d.unknownKey(v.key, k, what, namesOf(f))
 	}
 }
 
-func keysOf[V any](f map[string]V) []string {
-	keys := make([]string, 0, len(f))
-	for k := range f {
-		keys = append(keys, k)
+// namesOf are the names of a table's keys, sorted, for messages.
+func namesOf[V tableKey](keys []V) []string {
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.keyName()
 	}
-	sort.Strings(keys)
-	return keys
+	sort.Strings(names)
+	return names
 }
+
+// tableKey is a key of a table: a field or a stepKey.
+type tableKey interface {
+	keyName() string
+	schemaProp() prop
+}
+
+func (f field[T]) keyName() string { return f.name }
+func (k stepKey) keyName() string  { return k.name }
 
 func (d *decoder) unknownKey(at Range, key, what string, allowed []string) {
 	d.at(at, "unknown key %q in %s%s; allowed: %s", key, what, DidYouMean(key, allowed), strings.Join(allowed, ", "))
@@ -185,33 +197,33 @@ func (d *decoder) description(at Range) string {
 }
 
 var specFields = fields[Spec]{
-	"version": {prop{"type": "integer", "description": "The spec version; 1 is the only one.", "enum": []any{1}}, func(d *decoder, s *Spec, n *node) { d.integer(&s.Version, "version", n) }},
-	"default": {str("The stage built when no --target is given. Default: the stage declared last."), func(d *decoder, s *Spec, n *node) { d.str(&s.Default, "default", n) }},
-	"args": {named(`Build arguments and their defaults: NAME = "default", or a table of default, required and description.`, argPatternJSON,
+	{"version", prop{"type": "integer", "description": "The spec version; 1 is the only one.", "enum": []any{1}}, func(d *decoder, s *Spec, n *node) { d.integer(&s.Version, "version", n) }},
+	{"default", str("The stage built when no --target is given. Default: the stage declared last."), func(d *decoder, s *Spec, n *node) { d.str(&s.Default, "default", n) }},
+	{"args", named(`Build arguments and their defaults: NAME = "default", or a table of default, required and description.`, argPatternJSON,
 		prop{"oneOf": []any{prop{"type": "string"}, prop{"$ref": "#/definitions/arg"}}}), func(d *decoder, s *Spec, n *node) {
 		s.Args = append(s.Args, shortOrTables(d, n, "args", "arg", "default, required and description", argFields, func(name string, v *node) (*Arg, *String) {
 			a := &Arg{Name: name, Key: v.key, Description: d.description(v.key)}
 			return a, &a.Value
 		})...)
 	}},
-	"contexts": {named("Named contexts the spec declares, with their default source; --build-context NAME=... replaces it.", contextPattern,
+	{"contexts", named("Named contexts the spec declares, with their default source; --build-context NAME=... replaces it.", contextPattern,
 		prop{"oneOf": []any{prop{"type": "string"}, prop{"$ref": "#/definitions/context"}}}), func(d *decoder, s *Spec, n *node) { s.Contexts = append(s.Contexts, d.contexts(n)...) }},
-	"include": {prop{"type": "array", "description": `Specs merged into this one, in order, before it: paths relative to this file, or "context:NAME/PATH".`, "items": prop{"type": "string"}}, func(*decoder, *Spec, *node) {}}, // read and merged by the loader, which removes it
-	"lint": {ref("A team's lint rules: which are not reported and which fail the build.", "lint"), func(d *decoder, s *Spec, n *node) {
+	{"include", prop{"type": "array", "description": `Specs merged into this one, in order, before it: paths relative to this file, or "context:NAME/PATH".`, "items": prop{"type": "string"}}, func(*decoder, *Spec, *node) {}}, // read and merged by the loader, which removes it
+	{"lint", ref("A team's lint rules: which are not reported and which fail the build.", "lint"), func(d *decoder, s *Spec, n *node) {
 		if n.kind != kindTable {
 			d.wrongType(n, "lint", "a table")
 			return
 		}
 		decodeTable(d, n, "[lint]", &s.Lint, lintFields)
 	}},
-	"caches": {named("Named cache mounts.", namePatternJSON, prop{"$ref": "#/definitions/cache"}), func(d *decoder, s *Spec, n *node) {
+	{"caches", named("Named cache mounts.", namePatternJSON, prop{"$ref": "#/definitions/cache"}), func(d *decoder, s *Spec, n *node) {
 		d.namedTables(n, "caches", func(name string, t *node) {
 			c := &Cache{Name: name, Header: t.key}
 			decodeTable(d, t, fmt.Sprintf("cache %q", name), c, cacheFields)
 			s.Caches = append(s.Caches, c)
 		})
 	}},
-	"stages": {named("The build stages; at least one.", namePatternJSON, prop{"$ref": "#/definitions/stage"}), func(d *decoder, s *Spec, n *node) {
+	{"stages", named("The build stages; at least one.", namePatternJSON, prop{"$ref": "#/definitions/stage"}), func(d *decoder, s *Spec, n *node) {
 		d.namedTables(n, "stages", func(name string, t *node) {
 			s.Stages = append(s.Stages, d.stage(name, t))
 		})
@@ -219,8 +231,8 @@ var specFields = fields[Spec]{
 }
 
 var lintFields = fields[Lint]{
-	"skip": {prop{"description": "Rules not reported.", "allOf": []any{ruleList}}, func(d *decoder, l *Lint, n *node) { d.strs(&l.Skip, "skip", false, n) }},
-	"error": {prop{"description": "Rules whose findings fail the build, or true for all.", "oneOf": []any{prop{"type": "boolean"}, ruleList}}, func(d *decoder, l *Lint, n *node) {
+	{"skip", prop{"description": "Rules not reported.", "allOf": []any{ruleList}}, func(d *decoder, l *Lint, n *node) { d.strs(&l.Skip, "skip", false, n) }},
+	{"error", prop{"description": "Rules whose findings fail the build, or true for all.", "oneOf": []any{prop{"type": "boolean"}, ruleList}}, func(d *decoder, l *Lint, n *node) {
 		if n.kind == kindBool {
 			d.boolean(&l.ErrorAll, "error", n)
 			return
@@ -234,9 +246,9 @@ var lintFields = fields[Lint]{
 }
 
 var argFields = fields[Arg]{
-	"default":  {str("The value when nothing sets it."), func(d *decoder, a *Arg, n *node) { d.str(&a.Value, "default", n) }},
-	"required": {boolean("The build fails unless a later file or --build-arg sets the arg; not with a default.", false), func(d *decoder, a *Arg, n *node) { d.boolean(&a.Required, "required", n) }},
-	"description": {str("Shown by --call=outline."), func(d *decoder, a *Arg, n *node) {
+	{"default", str("The value when nothing sets it."), func(d *decoder, a *Arg, n *node) { d.str(&a.Value, "default", n) }},
+	{"required", boolean("The build fails unless a later file or --build-arg sets the arg; not with a default.", false), func(d *decoder, a *Arg, n *node) { d.boolean(&a.Required, "required", n) }},
+	{"description", str("Shown by --call=outline."), func(d *decoder, a *Arg, n *node) {
 		var desc String
 		d.str(&desc, "description", n)
 		if desc.Loc.Present() {
@@ -246,32 +258,32 @@ var argFields = fields[Arg]{
 }
 
 var cacheFields = fields[Cache]{
-	"target":   {str("Where it is mounted; required unless it is a preset."), func(d *decoder, c *Cache, n *node) { d.str(&c.Target, "target", n) }},
-	"sharing":  {strEnum("How concurrent builds share it. Default: shared, or the preset's own (apt, apk, dnf: locked).", SharingModes...), func(d *decoder, c *Cache, n *node) { d.str(&c.Sharing, "sharing", n) }},
-	"id":       {str("The cache id on the builder. Default: the cache's name (a preset's parts: NAME/PART)."), func(d *decoder, c *Cache, n *node) { d.str(&c.ID, "id", n) }},
-	"mode":     {str("Mode of a new cache root, " + modeDesc + "."), func(d *decoder, c *Cache, n *node) { d.str(&c.Mode, "mode", n) }},
-	"uid":      {integer("Owner of a new cache root.", 0, 4294967295), func(d *decoder, c *Cache, n *node) { d.integer(&c.UID, "uid", n) }},
-	"gid":      {integer("Group of a new cache root.", 0, 4294967295), func(d *decoder, c *Cache, n *node) { d.integer(&c.GID, "gid", n) }},
-	"from":     {str(`Initial content: a stage, an image ref or "context:NAME".`), func(d *decoder, c *Cache, n *node) { d.str(&c.From, "from", n) }},
-	"source":   {str("The path inside from that seeds the cache."), func(d *decoder, c *Cache, n *node) { d.str(&c.Source, "source", n) }},
-	"readonly": {boolean("Mount it read-only.", false), func(d *decoder, c *Cache, n *node) { d.boolean(&c.Readonly, "readonly", n) }},
-	"preset":   {strEnum("A built-in cache for a tool (apt, go, npm, ...), under another name.", PresetNames()...), func(d *decoder, c *Cache, n *node) { d.str(&c.Preset, "preset", n) }},
-	"persist":  {boolean("Carry the cache to new builders in cache snapshots.", false), func(d *decoder, c *Cache, n *node) { d.boolean(&c.Persist, "persist", n) }},
-	"max_size": {str(`With persist: the largest snapshot of the cache an export writes, e.g. "2g"; a bigger one fails the export.`), func(d *decoder, c *Cache, n *node) { d.str(&c.MaxSize, "max_size", n) }},
-	"trim":     {boolean("With persist and a preset that trims ("+strings.Join(TrimmedPresets(), ", ")+"): leave out of snapshots what the next build does not need.", true), func(d *decoder, c *Cache, n *node) { d.boolean(&c.Trim, "trim", n) }},
+	{"target", str("Where it is mounted; required unless it is a preset."), func(d *decoder, c *Cache, n *node) { d.str(&c.Target, "target", n) }},
+	{"sharing", strEnum("How concurrent builds share it. Default: shared, or the preset's own (apt, apk, dnf: locked).", SharingModes...), func(d *decoder, c *Cache, n *node) { d.str(&c.Sharing, "sharing", n) }},
+	{"id", str("The cache id on the builder. Default: the cache's name (a preset's parts: NAME/PART)."), func(d *decoder, c *Cache, n *node) { d.str(&c.ID, "id", n) }},
+	{"mode", str("Mode of a new cache root, " + modeDesc + "."), func(d *decoder, c *Cache, n *node) { d.str(&c.Mode, "mode", n) }},
+	{"uid", integer("Owner of a new cache root.", 0, 4294967295), func(d *decoder, c *Cache, n *node) { d.integer(&c.UID, "uid", n) }},
+	{"gid", integer("Group of a new cache root.", 0, 4294967295), func(d *decoder, c *Cache, n *node) { d.integer(&c.GID, "gid", n) }},
+	{"from", str(`Initial content: a stage, an image ref or "context:NAME".`), func(d *decoder, c *Cache, n *node) { d.str(&c.From, "from", n) }},
+	{"source", str("The path inside from that seeds the cache."), func(d *decoder, c *Cache, n *node) { d.str(&c.Source, "source", n) }},
+	{"readonly", boolean("Mount it read-only.", false), func(d *decoder, c *Cache, n *node) { d.boolean(&c.Readonly, "readonly", n) }},
+	{"preset", strEnum("A built-in cache for a tool (apt, go, npm, ...), under another name.", PresetNames()...), func(d *decoder, c *Cache, n *node) { d.str(&c.Preset, "preset", n) }},
+	{"persist", boolean("Carry the cache to new builders in cache snapshots.", false), func(d *decoder, c *Cache, n *node) { d.boolean(&c.Persist, "persist", n) }},
+	{"max_size", str(`With persist: the largest snapshot of the cache an export writes, e.g. "2g"; a bigger one fails the export.`), func(d *decoder, c *Cache, n *node) { d.str(&c.MaxSize, "max_size", n) }},
+	{"trim", boolean("With persist and a preset that trims ("+strings.Join(TrimmedPresets(), ", ")+"): leave out of snapshots what the next build does not need.", true), func(d *decoder, c *Cache, n *node) { d.boolean(&c.Trim, "trim", n) }},
 }
 
 var stageFields = fields[Stage]{
-	"from":      {str(`An image ref, the name of another stage, "scratch" or "context:NAME". Required.`), func(d *decoder, st *Stage, n *node) { d.str(&st.From, "from", n) }},
-	"platform":  {str(`The platform, os/arch[/variant], e.g. "${BUILDPLATFORM}".`), func(d *decoder, st *Stage, n *node) { d.str(&st.Platform, "platform", n) }},
-	"args":      {strList("Declared args and platform args that run steps get as environment variables."), func(d *decoder, st *Stage, n *node) { d.strs(&st.Args, "args", false, n) }},
-	"env":       {strTable("Environment of every run step, kept in the image config."), func(d *decoder, st *Stage, n *node) { d.keyValues(&st.Env, "env", n) }},
-	"workdir":   {str("Working directory of every step, created if missing, kept in the image config."), func(d *decoder, st *Stage, n *node) { d.str(&st.Workdir, "workdir", n) }},
-	"user":      {str("User of every run step, kept in the image config."), func(d *decoder, st *Stage, n *node) { d.str(&st.User, "user", n) }},
-	"shell":     {strList(`The command that runs shell-form run strings. Default: inherited, else ["/bin/sh", "-c"].`), func(d *decoder, st *Stage, n *node) { d.strs(&st.Shell, "shell", false, n) }},
-	"caches":    {strList("Caches (named or presets) mounted on every run step."), func(d *decoder, st *Stage, n *node) { d.strs(&st.Caches, "caches", false, n) }},
-	"sbom_scan": {boolean("With --sbom or --attest type=sbom, scan this stage too: its SBOM is attached as sbom-NAME beside the image's.", false), func(d *decoder, st *Stage, n *node) { d.boolean(&st.SBOMScan, "sbom_scan", n) }},
-	"steps": {prop{"type": "array", "description": "What the stage does, in order: [[stages.NAME.steps]].", "items": prop{"$ref": "#/definitions/step"}}, func(d *decoder, st *Stage, n *node) {
+	{"from", str(`An image ref, the name of another stage, "scratch" or "context:NAME". Required.`), func(d *decoder, st *Stage, n *node) { d.str(&st.From, "from", n) }},
+	{"platform", str(`The platform, os/arch[/variant], e.g. "${BUILDPLATFORM}".`), func(d *decoder, st *Stage, n *node) { d.str(&st.Platform, "platform", n) }},
+	{"args", strList("Declared args and platform args that run steps get as environment variables."), func(d *decoder, st *Stage, n *node) { d.strs(&st.Args, "args", false, n) }},
+	{"env", strTable("Environment of every run step, kept in the image config."), func(d *decoder, st *Stage, n *node) { d.keyValues(&st.Env, "env", n) }},
+	{"workdir", str("Working directory of every step, created if missing, kept in the image config."), func(d *decoder, st *Stage, n *node) { d.str(&st.Workdir, "workdir", n) }},
+	{"user", str("User of every run step, kept in the image config."), func(d *decoder, st *Stage, n *node) { d.str(&st.User, "user", n) }},
+	{"shell", strList(`The command that runs shell-form run strings. Default: inherited, else ["/bin/sh", "-c"].`), func(d *decoder, st *Stage, n *node) { d.strs(&st.Shell, "shell", false, n) }},
+	{"caches", strList("Caches (named or presets) mounted on every run step."), func(d *decoder, st *Stage, n *node) { d.strs(&st.Caches, "caches", false, n) }},
+	{"sbom_scan", boolean("With --sbom or --attest type=sbom, scan this stage too: its SBOM is attached as sbom-NAME beside the image's.", false), func(d *decoder, st *Stage, n *node) { d.boolean(&st.SBOMScan, "sbom_scan", n) }},
+	{"steps", prop{"type": "array", "description": "What the stage does, in order: [[stages.NAME.steps]].", "items": prop{"$ref": "#/definitions/step"}}, func(d *decoder, st *Stage, n *node) {
 		if n.kind != kindArray {
 			d.wrongType(n, "steps", "an array of tables ([[stages."+st.Name+".steps]])")
 			return
@@ -287,7 +299,7 @@ var stageFields = fields[Stage]{
 			}
 		}
 	}},
-	"image": {ref("The image config of the stage.", "image"), func(d *decoder, st *Stage, n *node) {
+	{"image", ref("The image config of the stage.", "image"), func(d *decoder, st *Stage, n *node) {
 		if n.kind != kindTable {
 			d.wrongType(n, "image", "a table")
 			return
@@ -319,6 +331,7 @@ var (
 // stepKey is one key of a step table: the verbs it applies to and how it
 // is decoded. stepFields is the one table of them.
 type stepKey struct {
+	name   string
 	verbs  []StepKind
 	schema prop
 	decode func(d *decoder, s *Step, n *node)
@@ -331,8 +344,8 @@ var (
 	onCopyAdd = []StepKind{StepCopy, StepAdd}
 )
 
-var stepFields = map[string]stepKey{
-	"run": {onRun, prop{"description": "A shell-form command (string) or an exec-form one (array).", "oneOf": []any{prop{"type": "string"}, prop{"type": "array", "items": prop{"type": "string"}}}}, func(d *decoder, s *Step, n *node) {
+var stepFields = []stepKey{
+	{"run", onRun, prop{"description": "A shell-form command (string) or an exec-form one (array).", "oneOf": []any{prop{"type": "string"}, prop{"type": "array", "items": prop{"type": "string"}}}}, func(d *decoder, s *Step, n *node) {
 		switch n.kind {
 		case kindString:
 			s.Command = String{Value: n.str, Loc: loc(n)}
@@ -343,24 +356,24 @@ var stepFields = map[string]stepKey{
 			d.wrongType(n, "run", "a string (shell form) or an array of strings (exec form)")
 		}
 	}},
-	"copy":         {onCopy, strOrList("Sources to copy: paths (globs allowed) in the build context, or in from."), func(d *decoder, s *Step, n *node) { d.strs(&s.Sources, "copy", true, n) }},
-	"add":          {onAdd, strOrList("Sources to add: local paths (archives unpacked), http(s) URLs or git URLs."), func(d *decoder, s *Step, n *node) { d.strs(&s.Sources, "add", true, n) }},
-	"caches":       {onRun, strList("run: caches mounted on this step."), func(d *decoder, s *Step, n *node) { d.strs(&s.Caches, "caches", false, n) }},
-	"mounts":       {onRun, prop{"type": "array", "description": "run: mounts, as RUN --mount.", "items": prop{"$ref": "#/definitions/mount"}}, func(d *decoder, s *Step, n *node) { s.Mounts = d.mounts(n) }},
-	"network":      {onRun, strEnum("run: the network of the step.", networkModes...), func(d *decoder, s *Step, n *node) { d.str(&s.Network, "network", n) }},
-	"security":     {onRun, strEnum("run: insecure needs --allow security.insecure.", securityModes...), func(d *decoder, s *Step, n *node) { d.str(&s.Security, "security", n) }},
-	"env":          {onRun, strTable("run: environment of this step."), func(d *decoder, s *Step, n *node) { d.keyValues(&s.Env, "env", n) }},
-	"workdir":      {onRun, str("run: working directory of this step."), func(d *decoder, s *Step, n *node) { d.str(&s.Workdir, "workdir", n) }},
-	"user":         {onRun, str("run: user of this step."), func(d *decoder, s *Step, n *node) { d.str(&s.User, "user", n) }},
-	"from":         {onCopy, str(`copy: a stage, an image ref or "context:NAME" to copy from.`), func(d *decoder, s *Step, n *node) { d.str(&s.From, "from", n) }},
-	"to":           {onCopyAdd, str("copy, add: the destination; a trailing / means into that directory."), func(d *decoder, s *Step, n *node) { d.str(&s.To, "to", n) }},
-	"chown":        {onCopyAdd, str("copy, add: owner of the copied files, user[:group]."), func(d *decoder, s *Step, n *node) { d.str(&s.Chown, "chown", n) }},
-	"chmod":        {onCopyAdd, str("copy, add: mode of the copied files, " + modeDesc + "."), func(d *decoder, s *Step, n *node) { d.str(&s.Chmod, "chmod", n) }},
-	"link":         {onCopyAdd, boolean("copy, add: copy into an independent layer (COPY --link).", false), func(d *decoder, s *Step, n *node) { d.boolean(&s.Link, "link", n) }},
-	"exclude":      {onCopyAdd, strList("copy, add: patterns of sources not copied."), func(d *decoder, s *Step, n *node) { d.strs(&s.Exclude, "exclude", false, n) }},
-	"checksum":     {onAdd, str("add: digest of an http(s) download, or the commit of a git source."), func(d *decoder, s *Step, n *node) { d.str(&s.Checksum, "checksum", n) }},
-	"keep_git_dir": {onAdd, boolean("add: keep the .git directory of a git source.", false), func(d *decoder, s *Step, n *node) { d.boolean(&s.KeepGitDir, "keep_git_dir", n) }},
-	"unpack":       {onAdd, prop{"type": "boolean", "description": "add: unpack archives. Default: true for local archives, false for downloads."}, func(d *decoder, s *Step, n *node) { d.boolean(&s.Unpack, "unpack", n) }},
+	{"copy", onCopy, strOrList("Sources to copy: paths (globs allowed) in the build context, or in from."), func(d *decoder, s *Step, n *node) { d.strs(&s.Sources, "copy", true, n) }},
+	{"add", onAdd, strOrList("Sources to add: local paths (archives unpacked), http(s) URLs or git URLs."), func(d *decoder, s *Step, n *node) { d.strs(&s.Sources, "add", true, n) }},
+	{"caches", onRun, strList("run: caches mounted on this step."), func(d *decoder, s *Step, n *node) { d.strs(&s.Caches, "caches", false, n) }},
+	{"mounts", onRun, prop{"type": "array", "description": "run: mounts, as RUN --mount.", "items": prop{"$ref": "#/definitions/mount"}}, func(d *decoder, s *Step, n *node) { s.Mounts = d.mounts(n) }},
+	{"network", onRun, strEnum("run: the network of the step.", networkModes...), func(d *decoder, s *Step, n *node) { d.str(&s.Network, "network", n) }},
+	{"security", onRun, strEnum("run: insecure needs --allow security.insecure.", securityModes...), func(d *decoder, s *Step, n *node) { d.str(&s.Security, "security", n) }},
+	{"env", onRun, strTable("run: environment of this step."), func(d *decoder, s *Step, n *node) { d.keyValues(&s.Env, "env", n) }},
+	{"workdir", onRun, str("run: working directory of this step."), func(d *decoder, s *Step, n *node) { d.str(&s.Workdir, "workdir", n) }},
+	{"user", onRun, str("run: user of this step."), func(d *decoder, s *Step, n *node) { d.str(&s.User, "user", n) }},
+	{"from", onCopy, str(`copy: a stage, an image ref or "context:NAME" to copy from.`), func(d *decoder, s *Step, n *node) { d.str(&s.From, "from", n) }},
+	{"to", onCopyAdd, str("copy, add: the destination; a trailing / means into that directory."), func(d *decoder, s *Step, n *node) { d.str(&s.To, "to", n) }},
+	{"chown", onCopyAdd, str("copy, add: owner of the copied files, user[:group]."), func(d *decoder, s *Step, n *node) { d.str(&s.Chown, "chown", n) }},
+	{"chmod", onCopyAdd, str("copy, add: mode of the copied files, " + modeDesc + "."), func(d *decoder, s *Step, n *node) { d.str(&s.Chmod, "chmod", n) }},
+	{"link", onCopyAdd, boolean("copy, add: copy into an independent layer (COPY --link).", false), func(d *decoder, s *Step, n *node) { d.boolean(&s.Link, "link", n) }},
+	{"exclude", onCopyAdd, strList("copy, add: patterns of sources not copied."), func(d *decoder, s *Step, n *node) { d.strs(&s.Exclude, "exclude", false, n) }},
+	{"checksum", onAdd, str("add: digest of an http(s) download, or the commit of a git source."), func(d *decoder, s *Step, n *node) { d.str(&s.Checksum, "checksum", n) }},
+	{"keep_git_dir", onAdd, boolean("add: keep the .git directory of a git source.", false), func(d *decoder, s *Step, n *node) { d.boolean(&s.KeepGitDir, "keep_git_dir", n) }},
+	{"unpack", onAdd, prop{"type": "boolean", "description": "add: unpack archives. Default: true for local archives, false for downloads."}, func(d *decoder, s *Step, n *node) { d.boolean(&s.Unpack, "unpack", n) }},
 }
 
 func (d *decoder) step(stage string, index int, t *node) *Step {
@@ -385,10 +398,14 @@ func (d *decoder) step(stage string, index int, t *node) *Step {
 
 	for _, k := range t.keys {
 		v := t.fields[k]
-		key, ok := stepFields[k]
+		i := slices.IndexFunc(stepFields, func(s stepKey) bool { return s.name == k })
+		var key stepKey
+		if i >= 0 {
+			key = stepFields[i]
+		}
 		switch {
-		case !ok:
-			d.unknownKey(v.key, k, what(), keysOf(stepFields))
+		case i < 0:
+			d.unknownKey(v.key, k, what(), namesOf(stepFields))
 		case s.Kind != 0 && !slices.Contains(key.verbs, s.Kind):
 			names := make([]string, len(key.verbs))
 			for i, kind := range key.verbs {
@@ -421,14 +438,14 @@ func (d *decoder) mounts(n *node) []*Mount {
 }
 
 var imageFields = fields[Image]{
-	"entrypoint":  {strList("ENTRYPOINT, exec form."), func(d *decoder, img *Image, n *node) { d.strs(&img.Entrypoint, "entrypoint", false, n) }},
-	"cmd":         {strList("CMD, exec form."), func(d *decoder, img *Image, n *node) { d.strs(&img.Cmd, "cmd", false, n) }},
-	"user":        {str("The user the container runs as."), func(d *decoder, img *Image, n *node) { d.str(&img.User, "user", n) }},
-	"expose":      {strList(`Ports: "PORT", "PORT/PROTOCOL" or "FROM-TO[/PROTOCOL]".`), func(d *decoder, img *Image, n *node) { d.strs(&img.Expose, "expose", false, n) }},
-	"volumes":     {strList("Volume paths."), func(d *decoder, img *Image, n *node) { d.strs(&img.Volumes, "volumes", false, n) }},
-	"labels":      {strTable("Labels of the image."), func(d *decoder, img *Image, n *node) { d.keyValues(&img.Labels, "labels", n) }},
-	"stop_signal": {str(`The signal that stops the container, e.g. "SIGTERM".`), func(d *decoder, img *Image, n *node) { d.str(&img.StopSignal, "stop_signal", n) }},
-	"healthcheck": {ref("HEALTHCHECK.", "healthcheck"), func(d *decoder, img *Image, n *node) {
+	{"entrypoint", strList("ENTRYPOINT, exec form."), func(d *decoder, img *Image, n *node) { d.strs(&img.Entrypoint, "entrypoint", false, n) }},
+	{"cmd", strList("CMD, exec form."), func(d *decoder, img *Image, n *node) { d.strs(&img.Cmd, "cmd", false, n) }},
+	{"user", str("The user the container runs as."), func(d *decoder, img *Image, n *node) { d.str(&img.User, "user", n) }},
+	{"expose", strList(`Ports: "PORT", "PORT/PROTOCOL" or "FROM-TO[/PROTOCOL]".`), func(d *decoder, img *Image, n *node) { d.strs(&img.Expose, "expose", false, n) }},
+	{"volumes", strList("Volume paths."), func(d *decoder, img *Image, n *node) { d.strs(&img.Volumes, "volumes", false, n) }},
+	{"labels", strTable("Labels of the image."), func(d *decoder, img *Image, n *node) { d.keyValues(&img.Labels, "labels", n) }},
+	{"stop_signal", str(`The signal that stops the container, e.g. "SIGTERM".`), func(d *decoder, img *Image, n *node) { d.str(&img.StopSignal, "stop_signal", n) }},
+	{"healthcheck", ref("HEALTHCHECK.", "healthcheck"), func(d *decoder, img *Image, n *node) {
 		if n.kind != kindTable {
 			d.wrongType(n, "healthcheck", "a table")
 			return
@@ -439,10 +456,10 @@ var imageFields = fields[Image]{
 }
 
 var healthcheckFields = fields[Healthcheck]{
-	"test":           {prop{"type": "array", "description": `["CMD", exe, args...], ["CMD-SHELL", "command"] or ["NONE"].`, "items": prop{"type": "string"}, "minItems": 1}, func(d *decoder, h *Healthcheck, n *node) { d.strs(&h.Test, "test", false, n) }},
-	"interval":       {str(`Time between checks, e.g. "30s".`), func(d *decoder, h *Healthcheck, n *node) { d.str(&h.Interval, "interval", n) }},
-	"timeout":        {str(`Time a check may take, e.g. "5s".`), func(d *decoder, h *Healthcheck, n *node) { d.str(&h.Timeout, "timeout", n) }},
-	"start_period":   {str("Time to start before failures count."), func(d *decoder, h *Healthcheck, n *node) { d.str(&h.StartPeriod, "start_period", n) }},
-	"start_interval": {str("Time between checks during the start period."), func(d *decoder, h *Healthcheck, n *node) { d.str(&h.StartInterval, "start_interval", n) }},
-	"retries":        {integer("Consecutive failures that make the container unhealthy.", 0, 1<<31-1), func(d *decoder, h *Healthcheck, n *node) { d.integer(&h.Retries, "retries", n) }},
+	{"test", prop{"type": "array", "description": `["CMD", exe, args...], ["CMD-SHELL", "command"] or ["NONE"].`, "items": prop{"type": "string"}, "minItems": 1}, func(d *decoder, h *Healthcheck, n *node) { d.strs(&h.Test, "test", false, n) }},
+	{"interval", str(`Time between checks, e.g. "30s".`), func(d *decoder, h *Healthcheck, n *node) { d.str(&h.Interval, "interval", n) }},
+	{"timeout", str(`Time a check may take, e.g. "5s".`), func(d *decoder, h *Healthcheck, n *node) { d.str(&h.Timeout, "timeout", n) }},
+	{"start_period", str("Time to start before failures count."), func(d *decoder, h *Healthcheck, n *node) { d.str(&h.StartPeriod, "start_period", n) }},
+	{"start_interval", str("Time between checks during the start period."), func(d *decoder, h *Healthcheck, n *node) { d.str(&h.StartInterval, "start_interval", n) }},
+	{"retries", integer("Consecutive failures that make the container unhealthy.", 0, 1<<31-1), func(d *decoder, h *Healthcheck, n *node) { d.integer(&h.Retries, "retries", n) }},
 }

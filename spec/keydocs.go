@@ -2,8 +2,6 @@ package spec
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 )
 
@@ -37,7 +35,7 @@ func keyIndex() string {
 			continue
 		}
 		fmt.Fprintf(&b, "`%s`: %s\n\n| key | type | default | values | meaning |\n|---|---|---|---|---|\n", t.header, table.desc)
-		for _, key := range slices.Sorted(maps.Keys(table.keys)) {
+		for _, key := range table.order {
 			p := table.keys[key]
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", key, typeName(p), defaultOf(p), valuesOf(p), strings.ReplaceAll(p["description"].(string), "|", `\|`))
 		}

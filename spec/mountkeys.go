@@ -47,15 +47,15 @@ func (k mountKey) loc(m *Mount) Loc {
 
 // mountFields decodes a mount table, from the table of keys.
 var mountFields = func() fields[Mount] {
-	f := fields[Mount]{}
+	var f fields[Mount]
 	for _, k := range mountKeys {
 		switch {
 		case k.str != nil:
-			f[k.name] = field[Mount]{k.schema, func(d *decoder, m *Mount, n *node) { d.str(k.str(m), k.name, n) }}
+			f = append(f, field[Mount]{k.name, k.schema, func(d *decoder, m *Mount, n *node) { d.str(k.str(m), k.name, n) }})
 		case k.integer != nil:
-			f[k.name] = field[Mount]{k.schema, func(d *decoder, m *Mount, n *node) { d.integer(k.integer(m), k.name, n) }}
+			f = append(f, field[Mount]{k.name, k.schema, func(d *decoder, m *Mount, n *node) { d.integer(k.integer(m), k.name, n) }})
 		default:
-			f[k.name] = field[Mount]{k.schema, func(d *decoder, m *Mount, n *node) { d.boolean(k.boolean(m), k.name, n) }}
+			f = append(f, field[Mount]{k.name, k.schema, func(d *decoder, m *Mount, n *node) { d.boolean(k.boolean(m), k.name, n) }})
 		}
 	}
 	return f

@@ -58,8 +58,9 @@ func named(desc, pattern string, item prop) prop {
 // schemaTable is the schema of a table: its keys, which must be the
 // decoder's.
 type schemaTable struct {
-	desc string
-	keys map[string]prop
+	desc  string
+	keys  map[string]prop
+	order []string // the keys, in the decoder's order
 }
 
 func (t schemaTable) object() prop {
@@ -81,27 +82,40 @@ var ruleList = prop{"type": "array", "items": prop{"$ref": "#/definitions/rule"}
 // as the decoder's tables state it.
 func schemaTables() map[string]schemaTable {
 	return map[string]schemaTable{
-		"spec":        {"A tomlfront build spec (version 1).", schemaOf(specFields)},
-		"lint":        {"A team's lint rules (tomlfront lint, --call=check and builds).", schemaOf(lintFields)},
-		"arg":         {"An arg declared by a table.", schemaOf(argFields)},
-		"context":     {"A named context's default source, pinned by a checksum.", schemaOf(contextFields)},
-		"cache":       {"A named cache mount.", schemaOf(cacheFields)},
-		"stage":       {"A build stage.", schemaOf(stageFields)},
-		"step":        {stepDescription, schemaOf(stepFields)},
-		"mount":       {"A mount of a run step, as RUN --mount.", schemaOf(mountFields)},
-		"image":       {"The image config of a stage.", schemaOf(imageFields)},
-		"healthcheck": {"The image's health check.", schemaOf(healthcheckFields)},
+		"spec":        tableOf("A tomlfront build spec (version 1).", specFields),
+		"lint":        tableOf("A team's lint rules (tomlfront lint, --call=check and builds).", lintFields),
+		"arg":         tableOf("An arg declared by a table.", argFields),
+		"context":     tableOf("A named context's default source, pinned by a checksum.", contextFields),
+		"cache":       tableOf("A named cache mount.", cacheFields),
+		"stage":       tableOf("A build stage.", stageFields),
+		"step":        tableOf(stepDescription, stepFields),
+		"mount":       tableOf("A mount of a run step, as RUN --mount.", mountFields),
+		"image":       tableOf("The image config of a stage.", imageFields),
+		"healthcheck": tableOf("The image's health check.", healthcheckFields),
 	}
 }
 
-// schemaOf is the schema of each key of a decoder's table.
-func schemaOf[V interface{ schemaProp() prop }](keys map[string]V) map[string]prop {
-	out := make(map[string]prop, len(keys))
-	for k, v := range keys {
-		out[k] = v.schemaProp()
+// tableOf is the schema of a decoder's table.
+func tableOf[V tableKey](desc string, keys []V) schemaTable {
+	t := schemaTable{desc: desc, keys: make(map[string]prop, len(keys))}
+	for _, k := range keys {
+		t.keys[k.keyName()] = k.schemaProp()
+		t.order = append(t.order, k.keyName())
 	}
-	return out
+	return t
 }
+
+// KeyOrder lists the keys of a table ("stage", "step", "cache", "image",
+// ...: the schema's definition names) in the order the decoder declares
+// them, which is the order tomlfront convert writes them in and the key
+// index of docs/spec.md lists them in.
+var KeyOrder = func() func(table string) []string {
+	order := map[string][]string{}
+	for name, t := range schemaTables() {
+		order[name] = t.order
+	}
+	return func(table string) []string { return order[table] }
+}()
 
 func (f field[T]) schemaProp() prop { return f.schema }
 func (k stepKey) schemaProp() prop  { return k.schema }
