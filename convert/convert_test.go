@@ -29,7 +29,7 @@ func TestConvert(t *testing.T) {
 				`mounts = [{ type = "secret", id = "tok", env = "TOKEN" }, { type = "ssh", required = true }, { type = "bind", target = "/x", source = "x" }, { type = "tmpfs", target = "/t", size = "1024" }]`,
 				`network = "none"`, `security = "insecure"`}},
 		{"cache mounts that are a preset", "FROM debian\nRUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,target=/var/lib/apt,sharing=locked --mount=type=cache,target=/root/.m2/repository,sharing=locked,id=m2 apt-get update\n",
-			[]string{`caches = ["apt", "repository"]`, "[caches.repository]\ntarget = \"/root/.m2/repository\"\nid = \"m2\""}},
+			[]string{`caches = ["apt", "repository"]`, "[caches.repository]\ntarget = \"/root/.m2/repository\"\nsharing = \"locked\"\nid = \"m2\""}},
 		{"copy and add", "FROM busybox AS a\nFROM scratch\nCOPY --from=a --chown=1:2 --chmod=0644 --link --exclude=*.md /x /y/\nADD --checksum=sha256:0000000000000000000000000000000000000000000000000000000000000000 --unpack=false https://example.com/a.tgz /z\nADD --keep-git-dir=true https://github.com/o/r.git#v1 /r\n",
 			[]string{`copy = ["/x"]`, `from = "a"`, `to = "/y/"`, `chown = "1:2"`, `chmod = "0644"`, `link = true`, `exclude = ["*.md"]`,
 				`add = ["https://example.com/a.tgz"]`, `unpack = false`, `keep_git_dir = true`}},

@@ -2,6 +2,8 @@ package convert
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,25 +33,17 @@ type arg struct {
 
 type kvPair struct{ key, value string }
 
-// cacheTable is a [caches.NAME] table: its keys and their TOML values, in
-// the order they are written.
+// cacheTable is a [caches.NAME] table.
 type cacheTable struct {
 	name string
-	keys []kvPair
-}
-
-// set writes key = value (a TOML value) unless value is empty.
-func (c *cacheTable) set(key, value string) {
-	if value != "" {
-		c.keys = append(c.keys, kvPair{key, value})
-	}
+	keys values
 }
 
 // key tells two mounts of the same cache from two caches.
 func (c *cacheTable) key() string {
-	parts := make([]string, len(c.keys))
-	for i, kv := range c.keys {
-		parts[i] = kv.key + "=" + kv.value
+	parts := make([]string, 0, len(c.keys))
+	for _, k := range slices.Sorted(maps.Keys(c.keys)) {
+		parts = append(parts, k+"="+c.keys[k])
 	}
 	return strings.Join(parts, "\x00")
 }
@@ -80,14 +74,43 @@ type health struct {
 	retries                                       int
 }
 
-// step is a step's keys, each with its value written as TOML.
+// step is a [[stages.NAME.steps]] table.
 type step struct {
 	comments, todo []string
-	keys, values   []string
+	keys           values
 }
 
-func (s *step) add(key, value string) {
-	s.keys, s.values = append(s.keys, key), append(s.values, value)
+// values are a table's keys, each with its value written as TOML; the
+// writer writes them in the decoder's order of the table's keys.
+type values map[string]string
+
+// set sets key to a TOML value.
+func (v values) set(key, value string) { v[key] = value }
+
+// str sets key to a string, unless it is empty.
+func (v values) str(key, s string) {
+	if s != "" {
+		v[key] = tomlString(s)
+	}
+}
+
+// list sets key to an array of strings, unless it is empty.
+func (v values) list(key string, l []string) {
+	if len(l) > 0 {
+		v[key] = tomlStrings(l)
+	}
+}
+
+// table sets key to an inline table of strings, unless it is empty.
+func (v values) table(key string, pairs []kvPair) {
+	if len(pairs) == 0 {
+		return
+	}
+	parts := make([]string, len(pairs))
+	for i, p := range pairs {
+		parts[i] = tomlw.Key(p.key) + " = " + tomlString(p.value)
+	}
+	v[key] = "{ " + strings.Join(parts, ", ") + " }"
 }
 
 func (m *model) arg(name string) *arg {
@@ -137,27 +160,22 @@ func (w *writer) header(h string, comments []string) {
 
 func (w *writer) kv(k, v string) { fmt.Fprintf(w, "%s = %s\n", tomlw.Key(k), v) }
 
-func (w *writer) str(k, v string) {
-	if v != "" {
-		w.kv(k, tomlString(v))
+// keys writes the values of a table ("stage", "step", ...: spec.KeyOrder's
+// names) in the order the decoder declares its keys. A key the table does
+// not have is a bug of the converter, which every conversion's load would
+// also report.
+func (w *writer) keys(table string, v values) {
+	order := spec.KeyOrder(table)
+	for _, k := range order {
+		if value, ok := v[k]; ok {
+			w.kv(k, value)
+		}
 	}
-}
-
-func (w *writer) list(k string, v []string) {
-	if len(v) > 0 {
-		w.kv(k, tomlStrings(v))
+	for k := range v {
+		if !slices.Contains(order, k) {
+			panic(fmt.Sprintf("tomlfront convert: %s has no key %q", table, k))
+		}
 	}
-}
-
-func (w *writer) table(k string, pairs []kvPair) {
-	if len(pairs) == 0 {
-		return
-	}
-	parts := make([]string, len(pairs))
-	for i, p := range pairs {
-		parts[i] = tomlw.Key(p.key) + " = " + tomlString(p.value)
-	}
-	w.kv(k, "{ "+strings.Join(parts, ", ")+" }")
 }
 
 // render writes the spec: syntax and schema lines, [lint], [args], caches, then each
@@ -171,10 +189,12 @@ func (m *model) render(syntax string) []byte {
 	w.WriteString("version = 1\n")
 	if l := m.lint; l != nil {
 		w.header("[lint]", l.comments)
-		w.list("skip", l.skip)
+		v := values{}
+		v.list("skip", l.skip)
 		if l.errorAll {
-			w.kv("error", "true")
+			v.set("error", "true")
 		}
+		w.keys("lint", v)
 	}
 	if len(m.args) > 0 {
 		w.header("[args]", nil)
@@ -185,9 +205,7 @@ func (m *model) render(syntax string) []byte {
 	}
 	for _, c := range m.caches {
 		w.header("[caches."+tomlw.Key(c.name)+"]", nil)
-		for _, kv := range c.keys {
-			w.kv(kv.key, kv.value)
-		}
+		w.keys("cache", c.keys)
 	}
 	for _, s := range m.stages {
 		s.render(&w)
@@ -198,44 +216,48 @@ func (m *model) render(syntax string) []byte {
 func (s *stage) render(w *writer) {
 	name := tomlw.Key(s.name)
 	w.header("[stages."+name+"]", append(s.comments, s.todo...))
-	w.str("from", s.from)
-	w.str("platform", s.platform)
-	w.list("args", s.args)
-	w.table("env", s.env)
-	w.str("workdir", s.workdir)
-	w.str("user", s.user)
-	w.list("shell", s.shell)
+	v := values{}
+	v.str("from", s.from)
+	v.str("platform", s.platform)
+	v.list("args", s.args)
+	v.table("env", s.env)
+	v.str("workdir", s.workdir)
+	v.str("user", s.user)
+	v.list("shell", s.shell)
+	w.keys("stage", v)
 	for _, st := range s.steps {
 		w.header("[[stages."+name+".steps]]", append(st.comments, st.todo...))
-		for i, k := range st.keys {
-			w.kv(k, st.values[i])
-		}
+		w.keys("step", st.keys)
 	}
 	img := s.image
 	if img.empty() {
 		return
 	}
 	w.header("[stages."+name+".image]", nil)
+	v = values{}
 	if img.entrypointSet {
-		w.kv("entrypoint", tomlStrings(img.entrypoint))
+		v.set("entrypoint", tomlStrings(img.entrypoint))
 	}
 	if img.cmdSet {
-		w.kv("cmd", tomlStrings(img.cmd))
+		v.set("cmd", tomlStrings(img.cmd))
 	}
-	w.list("expose", img.expose)
-	w.list("volumes", img.volumes)
-	w.table("labels", img.labels)
-	w.str("stop_signal", img.stopSignal)
+	v.list("expose", img.expose)
+	v.list("volumes", img.volumes)
+	v.table("labels", img.labels)
+	v.str("stop_signal", img.stopSignal)
+	w.keys("image", v)
 	if h := img.health; h != nil {
 		w.header("[stages."+name+".image.healthcheck]", nil)
-		w.list("test", h.test)
-		w.str("interval", h.interval)
-		w.str("timeout", h.timeout)
-		w.str("start_period", h.startPeriod)
-		w.str("start_interval", h.startInterval)
+		v = values{}
+		v.list("test", h.test)
+		v.str("interval", h.interval)
+		v.str("timeout", h.timeout)
+		v.str("start_period", h.startPeriod)
+		v.str("start_interval", h.startInterval)
 		if h.retries != 0 {
-			w.kv("retries", strconv.Itoa(h.retries))
+			v.set("retries", strconv.Itoa(h.retries))
 		}
+		w.keys("healthcheck", v)
 	}
 }
 

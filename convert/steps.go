@@ -17,11 +17,11 @@ import (
 func identity(word string) (string, error) { return word, nil }
 
 func (c *converter) run(s *stage, cmd *instructions.RunCommand) {
-	st := &step{comments: cmd.Comments()}
+	st := &step{comments: cmd.Comments(), keys: values{}}
 	if cmd.PrependShell {
-		st.add("run", tomlString(runScript(cmd)))
+		st.keys.set("run", tomlString(runScript(cmd)))
 	} else {
-		st.add("run", tomlStrings(cmd.CmdLine))
+		st.keys.set("run", tomlStrings(cmd.CmdLine))
 	}
 	if err := cmd.Expand(identity); err != nil {
 		c.problem(cmd.Location(), "RUN flags: %v", err)
@@ -40,16 +40,16 @@ func (c *converter) run(s *stage, cmd *instructions.RunCommand) {
 		caches = append(caches, c.cache(m))
 	}
 	if len(caches) > 0 {
-		st.add("caches", tomlStrings(caches))
+		st.keys.set("caches", tomlStrings(caches))
 	}
 	if len(mounts) > 0 {
-		st.add("mounts", "["+strings.Join(mounts, ", ")+"]")
+		st.keys.set("mounts", "["+strings.Join(mounts, ", ")+"]")
 	}
 	if n := instructions.GetNetwork(cmd); n != instructions.NetworkDefault {
-		st.add("network", tomlString(n))
+		st.keys.set("network", tomlString(n))
 	}
 	if sec := instructions.GetSecurity(cmd); sec != "" && sec != instructions.SecuritySandbox {
-		st.add("security", tomlString(sec))
+		st.keys.set("security", tomlString(sec))
 	}
 	if devices := instructions.GetDevices(cmd); len(devices) > 0 {
 		c.problem(cmd.Location(), "RUN --device has no equivalent in a spec yet; pass the devices with buildx's --device, which applies to every run step")
@@ -130,10 +130,10 @@ func plainCache(m *instructions.Mount) bool {
 // mount, keeping the Dockerfile's id (its target when it sets none) so a
 // builder's existing caches are reused.
 func (c *converter) cache(m *instructions.Mount) string {
-	cache := &cacheTable{}
+	cache := &cacheTable{keys: values{}}
 	str := func(key, value string) {
 		if value != "" {
-			cache.set(key, tomlString(value))
+			cache.keys.set(key, tomlString(value))
 		}
 	}
 	str("target", vars(m.Target))
@@ -147,13 +147,13 @@ func (c *converter) cache(m *instructions.Mount) string {
 		str("mode", fmt.Sprintf("%04o", *m.Mode))
 	}
 	if m.UID != nil {
-		cache.set("uid", strconv.FormatUint(*m.UID, 10))
+		cache.keys.set("uid", strconv.FormatUint(*m.UID, 10))
 	}
 	if m.GID != nil {
-		cache.set("gid", strconv.FormatUint(*m.GID, 10))
+		cache.keys.set("gid", strconv.FormatUint(*m.GID, 10))
 	}
 	if m.ReadOnly {
-		cache.set("readonly", "true")
+		cache.keys.set("readonly", "true")
 	}
 	key := cache.key()
 	if name, ok := c.cacheFor[key]; ok {
@@ -238,7 +238,7 @@ func (c *converter) mount(cmd *instructions.RunCommand, m *instructions.Mount) s
 }
 
 func (c *converter) copy(s *stage, cmd *instructions.CopyCommand) {
-	st := &step{comments: cmd.Comments()}
+	st := &step{comments: cmd.Comments(), keys: values{}}
 	if len(cmd.SourceContents) > 0 {
 		c.problem(cmd.Location(), "COPY of a heredoc has no equivalent in a spec; put the file in the build context and copy it")
 	}
@@ -246,9 +246,9 @@ func (c *converter) copy(s *stage, cmd *instructions.CopyCommand) {
 		c.copyParents(s, st, cmd)
 		return
 	}
-	st.add("copy", tomlStrings(mapVars(cmd.SourcePaths)))
+	st.keys.set("copy", tomlStrings(mapVars(cmd.SourcePaths)))
 	if from := c.ref(cmd.From); from != "" {
-		st.add("from", tomlString(from))
+		st.keys.set("from", tomlString(from))
 	}
 	c.copyCommon(st, cmd.DestPath, cmd.Chown, cmd.Chmod, cmd.Link, cmd.ExcludePatterns)
 	s.steps = append(s.steps, st)
@@ -264,14 +264,14 @@ func (c *converter) copyParents(s *stage, first *step, cmd *instructions.CopyCom
 			c.problem(cmd.Location(), "COPY --parents of %q: a spec copies to one destination, and where %q lands depends on what it matches; copy each directory to its place", src, src)
 			continue
 		}
-		st := &step{}
+		st := &step{keys: values{}}
 		if i == 0 {
 			st = first
 		}
 		clean := path.Clean(strings.TrimPrefix(src, "/"))
-		st.add("copy", tomlStrings([]string{vars(src)}))
+		st.keys.set("copy", tomlStrings([]string{vars(src)}))
 		if from := c.ref(cmd.From); from != "" {
-			st.add("from", tomlString(from))
+			st.keys.set("from", tomlString(from))
 		}
 		dest := cmd.DestPath
 		if dir := path.Dir(clean); dir != "." {
@@ -283,37 +283,37 @@ func (c *converter) copyParents(s *stage, first *step, cmd *instructions.CopyCom
 }
 
 func (c *converter) add(s *stage, cmd *instructions.AddCommand) {
-	st := &step{comments: cmd.Comments()}
+	st := &step{comments: cmd.Comments(), keys: values{}}
 	if len(cmd.SourceContents) > 0 {
 		c.problem(cmd.Location(), "ADD of a heredoc has no equivalent in a spec; put the file in the build context and copy it")
 	}
-	st.add("add", tomlStrings(mapVars(cmd.SourcePaths)))
+	st.keys.set("add", tomlStrings(mapVars(cmd.SourcePaths)))
 	c.copyCommon(st, cmd.DestPath, cmd.Chown, cmd.Chmod, cmd.Link, cmd.ExcludePatterns)
 	if cmd.Checksum != "" {
-		st.add("checksum", tomlString(vars(cmd.Checksum)))
+		st.keys.set("checksum", tomlString(vars(cmd.Checksum)))
 	}
 	if cmd.KeepGitDir != nil {
-		st.add("keep_git_dir", strconv.FormatBool(*cmd.KeepGitDir))
+		st.keys.set("keep_git_dir", strconv.FormatBool(*cmd.KeepGitDir))
 	}
 	if cmd.Unpack != nil {
-		st.add("unpack", strconv.FormatBool(*cmd.Unpack))
+		st.keys.set("unpack", strconv.FormatBool(*cmd.Unpack))
 	}
 	s.steps = append(s.steps, st)
 }
 
 func (c *converter) copyCommon(st *step, dest, chown, chmod string, link bool, exclude []string) {
-	st.add("to", tomlString(vars(dest)))
+	st.keys.set("to", tomlString(vars(dest)))
 	if chown != "" {
-		st.add("chown", tomlString(vars(chown)))
+		st.keys.set("chown", tomlString(vars(chown)))
 	}
 	if chmod != "" {
-		st.add("chmod", tomlString(vars(chmod)))
+		st.keys.set("chmod", tomlString(vars(chmod)))
 	}
 	if link {
-		st.add("link", "true")
+		st.keys.set("link", "true")
 	}
 	if len(exclude) > 0 {
-		st.add("exclude", tomlStrings(mapVars(exclude)))
+		st.keys.set("exclude", tomlStrings(mapVars(exclude)))
 	}
 }
 
