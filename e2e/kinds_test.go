@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -25,28 +26,47 @@ import (
 	"github.com/moby/buildkit/client"
 )
 
-// builderKind says which kind of builder the tests run on.
+// builderKind says which kind of builder the tests run on: a name of
+// scripts/bench/kinds, the one list of them.
 type builderKind string
 
-const (
-	kindBuildkitd       builderKind = "buildkitd"
-	kindEngineContainer builderKind = "engine29-containerd"
-	kindEngineGraph     builderKind = "engine29-graphdriver"
-	kindEngine28        builderKind = "engine28"
-)
+// kindBuildkitd is the bench's own buildkitd, the kind when none is set.
+const kindBuildkitd builderKind = "buildkitd"
 
-// builderKinds are the kinds the predicates below know; a run on another
-// (a kind engine.sh has and this file has not) stops at once instead of
-// being judged by the wrong predicates.
-var builderKinds = []builderKind{kindBuildkitd, kindEngineContainer, kindEngineGraph, kindEngine28}
+// kindInfo is what scripts/bench/kinds says of a kind: its Docker Engine
+// version ("-" for none) and image store.
+type kindInfo struct{ engine, store string }
+
+// kinds are the kinds scripts/bench/kinds lists; TestMain reads them.
+var kinds map[builderKind]kindInfo
+
+// readKinds reads scripts/bench/kinds.
+func readKinds() (map[builderKind]kindInfo, error) {
+	dt, err := os.ReadFile(filepath.Join(root, "scripts", "bench", "kinds"))
+	if err != nil {
+		return nil, err
+	}
+	kinds := map[builderKind]kindInfo{}
+	for line := range strings.Lines(string(dt)) {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		if len(f) != 3 {
+			return nil, fmt.Errorf("scripts/bench/kinds: %q: want KIND ENGINE IMAGE-STORE", strings.TrimSpace(line))
+		}
+		kinds[builderKind(f[0])] = kindInfo{engine: f[1], store: f[2]}
+	}
+	return kinds, nil
+}
 
 // engine reports whether the builder is a Docker Engine's own BuildKit.
-func (k builderKind) engine() bool { return k != kindBuildkitd }
+func (k builderKind) engine() bool { return kinds[k].engine != "-" }
 
 // graphdriver reports whether the builder is a Docker Engine whose images
 // live in the graphdriver store, which can neither export OCI layouts nor
 // merge layers.
-func (k builderKind) graphdriver() bool { return k == kindEngineGraph || k == kindEngine28 }
+func (k builderKind) graphdriver() bool { return kinds[k].store == "graphdriver" }
 
 // skipOn skips the test on the builder kinds for which cannot holds, with
 // the reason: what the kind lacks.

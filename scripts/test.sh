@@ -61,11 +61,11 @@ fuzz() {
   go test -run '^$' -fuzz '^FuzzConvert$' -fuzztime "$t" -fuzzminimizetime 5s ./convert
 }
 
-# The builder kinds `e2e` runs on: all the tests on the bench's buildkitd
-# (remote driver), the core (e2e/core_test.go) on each Docker Engine that
-# engine.sh can start (docker driver). TOMLFRONT_E2E_KINDS picks some of
-# them.
-E2E_KINDS=${TOMLFRONT_E2E_KINDS:-buildkitd $(bash scripts/bench/engine.sh kinds)}
+# The builder kinds `e2e` runs on (scripts/bench/kinds): all the tests on
+# the bench's buildkitd (remote driver), the core (e2e/core_test.go) on each
+# Docker Engine, which engine.sh starts (docker driver). TOMLFRONT_E2E_KINDS
+# picks some of them.
+E2E_KINDS=${TOMLFRONT_E2E_KINDS:-$(awk '!/^#/ { print $1 }' scripts/bench/kinds)}
 
 # go_test_e2e NAME GO-TEST-ARGS...: the end-to-end tests on the builder the
 # environment points at, the full log in $TOMLFRONT_BENCH_STATE/e2e-NAME.log

@@ -3,10 +3,10 @@
 # engine.sh kinds (prints the kinds it can start, one a line)
 # Starts a Docker Engine next to the running bench, sandbox-style, and prints
 # the path of an env file that points the docker CLI and buildx's `docker`
-# driver at it (DOCKER_HOST, BUILDX_BUILDER=default). KIND is one of
-#   engine29-containerd   Engine 29, containerd image store
-#   engine29-graphdriver  Engine 29, graphdriver store (overlay2 or vfs)
-#   engine28              Engine 28.5, graphdriver store (its default)
+# driver at it (DOCKER_HOST, BUILDX_BUILDER=default). KIND is one of the
+# Engine kinds of scripts/bench/kinds (engine29-containerd: Engine 29 with
+# the containerd image store; engine29-graphdriver: Engine 29 with the
+# graphdriver store, overlay2 or vfs; engine28: Engine 28.5, graphdriver).
 # Each engine gets a containerd of its own (CRI, NRI and the pod sandbox
 # plugins disabled), and dockerd --iptables=false --ip6tables=false
 # --userland-proxy=false with its own data root, exec root and socket under
@@ -18,18 +18,20 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# The kinds: the one list of them (e2e/kinds_test.go names what each
-# can do).
-KINDS=(engine29-containerd engine29-graphdriver engine28)
+# The Engine kinds, from the one list of kinds (scripts/bench/kinds): each
+# with its Engine version and image store.
+mapfile -t KINDS < <(awk '!/^#/ && $2 != "-" { print $1 }' "$BENCH_DIR/kinds")
 KIND=${1:-}
 case "$KIND" in
   kinds) printf '%s\n' "${KINDS[@]}"; exit 0 ;;
   stop) stop_engines; exit 0 ;;
-  engine29-containerd) bin=$ENGINE29_BIN snapshotter_store=true ;;
-  engine29-graphdriver) bin=$ENGINE29_BIN snapshotter_store=false ;;
-  engine28) bin=$ENGINE28_BIN snapshotter_store=false ;;
-  *) die "usage: $0 $(IFS='|' && echo "${KINDS[*]}")|stop|kinds" ;;
 esac
+read -r version store < <(awk -v k="$KIND" '!/^#/ && $1 == k && $2 != "-" { print $2, $3 }' "$BENCH_DIR/kinds") ||
+  die "usage: $0 $(IFS='|' && echo "${KINDS[*]}")|stop|kinds"
+bin_var=ENGINE${version}_BIN
+bin=${!bin_var:?no Engine $version in lib.sh}
+snapshotter_store=false
+if [[ $store == containerd ]]; then snapshotter_store=true; fi
 [[ -f $STATE/env.sh ]] || die "no running bench in $STATE: run up.sh first"
 # shellcheck disable=SC1091
 source "$STATE/env.sh"
