@@ -114,27 +114,17 @@ func (c *converter) lint(src []byte) {
 	if !ok {
 		return
 	}
-	cfg, err := linter.ParseLintOptions(val)
+	check, err := lint.ParseDockerfileCheck(val)
 	if err != nil {
 		c.problem(rng, "invalid check directive: %v", err)
 		return
 	}
-	l := &lintTable{errorAll: cfg.ReturnAsError}
-	known := map[string]bool{}
-	for _, r := range lint.Rules {
-		known[r.Name] = true
-	}
-	if cfg.SkipAll {
-		for _, r := range lint.Rules {
-			l.skip = append(l.skip, r.Name)
-		}
-	}
-	for _, name := range cfg.SkipRules {
-		if known[name] {
-			l.skip = append(l.skip, name)
-		} else {
-			l.comments = append(l.comments, fmt.Sprintf("the Dockerfile skipped its rule %s, which tomlfront lint does not have", name))
-		}
+	// Only the rules that correspond to the Dockerfile's: error=true must
+	// not make tomlfront's own rules fatal for a spec whose Dockerfile
+	// passed every check it had.
+	l := &lintTable{skip: check.Skip, errors: check.Error}
+	for _, name := range check.Unmatched {
+		l.comments = append(l.comments, fmt.Sprintf("the Dockerfile skipped its rule %s, which tomlfront lint does not have", name))
 	}
 	c.out.lint = l
 }

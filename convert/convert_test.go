@@ -39,8 +39,10 @@ func TestConvert(t *testing.T) {
 		{"copy --parents", "FROM scratch\nCOPY --parents a/b/c.txt d.txt /x/\n",
 			[]string{"copy = [\"a/b/c.txt\"]\nto = \"/x/a/b/\"", "copy = [\"d.txt\"]\nto = \"/x/\""}},
 		{"healthcheck none", "FROM busybox\nHEALTHCHECK NONE\n", []string{`test = ["NONE"]`}},
-		{"comments and check directive", "# check=skip=UnusedArg;error=true\n# The base.\nFROM busybox\n# Say hi.\nRUN echo hi\n",
-			[]string{"[lint]", `skip = ["UnusedArg"]`, `error = true`, "# The base.\n[stages.stage-0]", "# Say hi.\n[[stages.stage-0.steps]]"}},
+		{"comments and check directive", "# check=skip=SecretsUsedInArgOrEnv,StageNameCasing;error=true\n# The base.\nFROM busybox\n# Say hi.\nRUN echo hi\n",
+			[]string{"# the Dockerfile skipped its rule StageNameCasing, which tomlfront lint does not have\n[lint]", `skip = ["SecretsUsedInArgOrEnv"]`, `error = ["SecretsUsedInArgOrEnv"]`, "# The base.\n[stages.stage-0]", "# Say hi.\n[[stages.stage-0.steps]]"}},
+		{"check error=true fails only the rules a Dockerfile has", "# check=error=true\nFROM busybox\n",
+			[]string{`error = ["SecretsUsedInArgOrEnv"]`}},
 		{"stages by index and platform", "FROM --platform=$BUILDPLATFORM busybox\nRUN x\nFROM scratch\nCOPY --from=0 /a /a\n",
 			[]string{`platform = "${BUILDPLATFORM}"`, `from = "stage-0"`}},
 	} {

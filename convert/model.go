@@ -20,9 +20,8 @@ type model struct {
 }
 
 type lintTable struct {
-	skip     []string
-	errorAll bool
-	comments []string
+	skip, errors []string
+	comments     []string
 }
 
 type arg struct {
@@ -191,9 +190,7 @@ func (m *model) render(syntax string) []byte {
 		w.header("[lint]", l.comments)
 		v := values{}
 		v.list("skip", l.skip)
-		if l.errorAll {
-			v.set("error", "true")
-		}
+		v.list("error", l.errors)
 		w.keys("lint", v)
 	}
 	if len(m.args) > 0 {

@@ -54,7 +54,7 @@ from = "scratch"
 copy = "/greeting"
 from = "a"
 `})
-	const lintErr = `build.toml:7:8: image "busybox" has no tag: pin a version, e.g. "busybox:1.2" (UnpinnedBaseImage, an error by the spec's [lint] or TOMLFRONT_CHECK)`
+	const lintErr = `build.toml:7:8: image "busybox" has no tag: pin a version, e.g. "busybox:1.2" (UnpinnedBaseImage, an error by the spec's [lint], TOMLFRONT_CHECK or BUILDKIT_DOCKERFILE_CHECK)`
 	const argErr = `build.toml:3:1: arg "APP" (who to greet) is required and not set: pass --build-arg APP=VALUE`
 	skip := "TOMLFRONT_CHECK=skip=UnpinnedBaseImage"
 	for _, tc := range []struct {

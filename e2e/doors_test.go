@@ -186,7 +186,7 @@ func cliDoor(t *testing.T, bin, dir, door string, buildArgs []string) doorAnswer
 			a.warnings = append(a.warnings, finding(line))
 		case line != "":
 			a.errors = append(a.errors, line)
-			if strings.HasSuffix(line, ", an error by the spec's [lint] or TOMLFRONT_CHECK)") {
+			if strings.HasSuffix(line, ", an error by the spec's [lint], TOMLFRONT_CHECK or BUILDKIT_DOCKERFILE_CHECK)") {
 				a.failing = append(a.failing, finding(line))
 			}
 		}

@@ -209,7 +209,7 @@ func TestRequiredArgs(t *testing.T) {
 // overrides [lint].
 func TestLintPolicy(t *testing.T) {
 	const src = "[stages.a]\nfrom = \"busybox\"\n[lint]\nerror = [\"UnpinnedBaseImage\"]\n"
-	const want = `build.toml:2:8: image "busybox" has no tag: pin a version, e.g. "busybox:1.2" (UnpinnedBaseImage, an error by the spec's [lint] or TOMLFRONT_CHECK)`
+	const want = `build.toml:2:8: image "busybox" has no tag: pin a version, e.g. "busybox:1.2" (UnpinnedBaseImage, an error by the spec's [lint], TOMLFRONT_CHECK or BUILDKIT_DOCKERFILE_CHECK)`
 	c := &fakeClient{opts: map[string]string{}, files: map[string]string{DefaultFilename: src}}
 	_, err := Build(context.Background(), c)
 	if err == nil || !strings.Contains(err.Error(), want) {

@@ -99,7 +99,7 @@ func (f Finding) Error(files spec.Files) *spec.Error {
 	e.Severity = spec.SeverityWarning
 	if f.Fails {
 		e.Severity = spec.SeverityError
-		e.Msg = fmt.Sprintf("%s (%s, an error by the spec's [lint] or %s)", f.Msg, f.Rule.Name, spec.ArgCheck)
+		e.Msg = fmt.Sprintf("%s (%s, an error by the spec's [lint], %s or %s)", f.Msg, f.Rule.Name, spec.ArgCheck, spec.ArgDockerfileCheck)
 	}
 	return e
 }

@@ -208,14 +208,25 @@ from = "cross"
 skip = ["UnusedArg"]
 error = ["UnpinnedBaseImage"]
 `, nil, false, []string{
-			`build.toml:4:8: image "busybox" has no tag: pin a version, e.g. "busybox:1.2" (UnpinnedBaseImage, an error by the spec's [lint] or TOMLFRONT_CHECK)`,
+			`build.toml:4:8: image "busybox" has no tag: pin a version, e.g. "busybox:1.2" (UnpinnedBaseImage, an error by the spec's [lint], TOMLFRONT_CHECK or BUILDKIT_DOCKERFILE_CHECK)`,
 		}},
 		{"[lint] error = true", policySpec + "[lint]\nerror = true\n", nil, false, []string{
-			`build.toml:2:1: arg "UNUSED" is declared but no stage lists it in ` + "`args`" + ` and no field uses ${UNUSED} (UnusedArg, an error by the spec's [lint] or TOMLFRONT_CHECK)`,
-			`build.toml:4:8: image "busybox" has no tag: pin a version, e.g. "busybox:1.2" (UnpinnedBaseImage, an error by the spec's [lint] or TOMLFRONT_CHECK)`,
+			`build.toml:2:1: arg "UNUSED" is declared but no stage lists it in ` + "`args`" + ` and no field uses ${UNUSED} (UnusedArg, an error by the spec's [lint], TOMLFRONT_CHECK or BUILDKIT_DOCKERFILE_CHECK)`,
+			`build.toml:4:8: image "busybox" has no tag: pin a version, e.g. "busybox:1.2" (UnpinnedBaseImage, an error by the spec's [lint], TOMLFRONT_CHECK or BUILDKIT_DOCKERFILE_CHECK)`,
 		}},
 		{"TOMLFRONT_CHECK replaces [lint]", policySpec + "[lint]\nerror = true\n", map[string]string{"TOMLFRONT_CHECK": "skip=UnpinnedBaseImage"}, false, []string{
 			`build.toml:2:1: warning: arg "UNUSED" is declared but no stage lists it in ` + "`args`" + ` and no field uses ${UNUSED} (UnusedArg)`,
+		}},
+		{"BUILDKIT_DOCKERFILE_CHECK error=true fails only the rules a Dockerfile has", dockerfileCheckSpec, map[string]string{"BUILDKIT_DOCKERFILE_CHECK": "error=true"}, false, []string{
+			`build.toml:2:1: warning: arg "UNUSED" is declared but no stage lists it in ` + "`args`" + ` and no field uses ${UNUSED} (UnusedArg)`,
+			`build.toml:3:1: arg "API_TOKEN" looks sensitive: pass it as a secret (--secret id=..., a ` + "`" + `type = "secret"` + "`" + ` mount) (SecretsUsedInArgOrEnv, an error by the spec's [lint], TOMLFRONT_CHECK or BUILDKIT_DOCKERFILE_CHECK)`,
+			`build.toml:3:1: warning: arg "API_TOKEN" is declared but no stage lists it in ` + "`args`" + ` and no field uses ${API_TOKEN} (UnusedArg)`,
+			`build.toml:5:8: warning: image "busybox" has no tag: pin a version, e.g. "busybox:1.2" (UnpinnedBaseImage)`,
+		}},
+		{"BUILDKIT_DOCKERFILE_CHECK skips the rules a Dockerfile has", dockerfileCheckSpec, map[string]string{"BUILDKIT_DOCKERFILE_CHECK": "skip=SecretsUsedInArgOrEnv,StageNameCasing"}, false, []string{
+			`build.toml:2:1: warning: arg "UNUSED" is declared but no stage lists it in ` + "`args`" + ` and no field uses ${UNUSED} (UnusedArg)`,
+			`build.toml:3:1: warning: arg "API_TOKEN" is declared but no stage lists it in ` + "`args`" + ` and no field uses ${API_TOKEN} (UnusedArg)`,
+			`build.toml:5:8: warning: image "busybox" has no tag: pin a version, e.g. "busybox:1.2" (UnpinnedBaseImage)`,
 		}},
 		{"TOMLFRONT_CHECK skip=all", policySpec, map[string]string{"TOMLFRONT_CHECK": "skip=all"}, false, nil},
 		{"unknown rule in [lint]", policySpec + "[lint]\nskip = [\"UnusedArgs\"]\n", nil, false, []string{
@@ -245,6 +256,15 @@ error = ["UnpinnedBaseImage"]
 		})
 	}
 }
+
+// dockerfileCheckSpec breaks a rule a Dockerfile has too
+// (SecretsUsedInArgOrEnv, line 3) and two it has not.
+const dockerfileCheckSpec = `[args]
+UNUSED = "x"
+API_TOKEN = ""
+[stages.a]
+from = "busybox"
+`
 
 // policySpec breaks two rules: an unused arg (line 2) and an untagged
 // base image (line 4).

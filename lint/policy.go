@@ -20,9 +20,11 @@ type policy struct {
 func (p policy) skips(r Rule) bool { return p.skipAll || p.skip[r.Name] }
 func (p policy) fails(r Rule) bool { return p.errorAll || p.errors[r.Name] }
 
-// policyOf is the spec's [lint], or the build's TOMLFRONT_CHECK when given
-// (parsed by BuildKit's own parser of the Dockerfile's check options).
-// Unknown rule names are errors, at the name in the spec.
+// policyOf is the spec's [lint], with BUILDKIT_DOCKERFILE_CHECK applied to
+// the rules that correspond to a Dockerfile's; or the build's
+// TOMLFRONT_CHECK when given, which replaces both (parsed by BuildKit's own
+// parser of the Dockerfile's check options). Unknown rule names are errors,
+// at the name in the spec.
 func policyOf(s *spec.Spec, buildArgs map[string]string) (policy, error) {
 	p := policy{skip: map[string]bool{}, errors: map[string]bool{}}
 	if check, ok := buildArgs[spec.ArgCheck]; ok {
@@ -53,6 +55,20 @@ func policyOf(s *spec.Spec, buildArgs map[string]string) (policy, error) {
 	p.errorAll = s.Lint.ErrorAll.Value
 	if errs != nil {
 		return p, errs
+	}
+	// A builder's or CI's options for Dockerfiles apply to the rules that
+	// correspond to the Dockerfile's, on top of [lint].
+	if check, ok := buildArgs[spec.ArgDockerfileCheck]; ok {
+		c, err := ParseDockerfileCheck(check)
+		if err != nil {
+			return p, fmt.Errorf("--build-arg %s=%q: %w", spec.ArgDockerfileCheck, check, err)
+		}
+		for _, name := range c.Skip {
+			p.skip[name] = true
+		}
+		for _, name := range c.Error {
+			p.errors[name] = true
+		}
 	}
 	return p, nil
 }

@@ -16,6 +16,9 @@ const (
 	ArgCheck = "TOMLFRONT_CHECK"
 	// ArgTestPanic is a test hook: the frontend panics where it says.
 	ArgTestPanic = "TOMLFRONT_TEST_PANIC"
+	// ArgDockerfileCheck is the Dockerfile frontend's check options; a spec
+	// build applies them to the rules that correspond to the Dockerfile's.
+	ArgDockerfileCheck = "BUILDKIT_DOCKERFILE_CHECK"
 	// ArgCacheMountNS prefixes every cache id, as for a Dockerfile.
 	ArgCacheMountNS = "BUILDKIT_CACHE_MOUNT_NS"
 	// ArgSBOMScanStage and ArgSBOMScanContext add stages and the context
