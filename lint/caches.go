@@ -4,8 +4,6 @@ import (
 	"slices"
 	"strings"
 
-	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
-
 	"github.com/tomlfront/tomlfront/llbgen"
 	"github.com/tomlfront/tomlfront/spec"
 )
@@ -15,15 +13,8 @@ import (
 // resolves them. A platform whose args do not resolve has none here: the
 // conversion check reports why.
 func cacheMounts(s *spec.Spec, opt Options) [][]llbgen.CacheMount {
-	targets := []*ocispecs.Platform{nil}
-	if len(opt.Platforms) > 0 {
-		targets = targets[:0]
-		for i := range opt.Platforms {
-			targets = append(targets, &opt.Platforms[i])
-		}
-	}
 	var out [][]llbgen.CacheMount
-	for _, p := range targets {
+	for _, p := range llbgen.TargetPlatforms(opt.Platforms) {
 		mounts, err := llbgen.CacheMounts(s, llbgen.Options{BuildArgs: opt.BuildArgs, BuildPlatform: opt.BuildPlatform, TargetPlatform: p})
 		if err == nil {
 			out = append(out, mounts)

@@ -164,6 +164,20 @@ type Result struct {
 	SBOMExtras map[string]llb.State
 }
 
+// TargetPlatforms are a build's target platforms as Options.TargetPlatform
+// takes them, one conversion each: the build platform's (nil) when there
+// are none.
+func TargetPlatforms(targets []ocispecs.Platform) []*ocispecs.Platform {
+	if len(targets) == 0 {
+		return []*ocispecs.Platform{nil}
+	}
+	out := make([]*ocispecs.Platform, len(targets))
+	for i := range targets {
+		out[i] = &targets[i]
+	}
+	return out
+}
+
 // Convert turns the target stage of s, and only the stages it needs, into LLB.
 func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 	target := s.DefaultStage()

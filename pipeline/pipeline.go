@@ -173,13 +173,7 @@ func (r *Result) Check(ctx context.Context) error {
 	if r.Spec == nil || len(r.Errors) > 0 {
 		return nil
 	}
-	targets := make([]*ocispecs.Platform, len(r.req.Platforms))
-	for i := range r.req.Platforms {
-		targets[i] = &r.req.Platforms[i]
-	}
-	if len(targets) == 0 {
-		targets = []*ocispecs.Platform{nil}
-	}
+	targets := llbgen.TargetPlatforms(r.req.Platforms)
 	seen := map[string]bool{}
 	for _, st := range r.Spec.Stages {
 		for _, p := range targets {
