@@ -35,7 +35,7 @@ func CacheMounts(s *spec.Spec, opt Options) ([]CacheMount, error) {
 	}
 	var out []CacheMount
 	add := func(st *spec.Stage, step *spec.Step, f spec.CacheFields, preset bool, at spec.Range) {
-		f, err := c.expandCache(f, c.args)
+		f, err := c.expandCache(f)
 		if err != nil || !path.IsAbs(f.Target.Value) {
 			return
 		}

@@ -8,9 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/moby/buildkit/solver/pb"
-
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
 	"github.com/tomlfront/tomlfront/spec"
 )
 

@@ -220,18 +220,19 @@ var sharingModes = map[string]llb.CacheMountSharingMode{
 // cacheMount converts one directory of a named cache; the cache's fields
 // know only args and platform args.
 func (c *converter) cacheMount(ctx context.Context, s *stageState, m spec.CacheMount, listed spec.String) (llb.RunOption, mounted, error) {
-	f, err := c.expandCache(m.CacheFields, c.args)
+	f, err := c.expandCache(m.CacheFields)
 	if err != nil {
 		return nil, mounted{}, err
 	}
 	return c.cacheOption(ctx, s, f, listed)
 }
 
-// expandCache expands the variables of a cache's fields.
-func (c *converter) expandCache(f spec.CacheFields, vars *spec.Vars) (spec.CacheFields, error) {
+// expandCache expands a cache's fields with the args and platform args,
+// all that a named cache's fields know.
+func (c *converter) expandCache(f spec.CacheFields) (spec.CacheFields, error) {
 	for _, v := range []*spec.String{&f.ID, &f.Target, &f.Sharing, &f.Mode, &f.From, &f.Source} {
 		var err error
-		if v.Value, err = c.spec.Expand(*v, vars); err != nil {
+		if v.Value, err = c.spec.Expand(*v, c.args); err != nil {
 			return f, err
 		}
 	}
