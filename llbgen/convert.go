@@ -87,6 +87,7 @@ var capSince = map[apicaps.CapID]string{
 	pb.CapSourceGitSkipSubmodules: "v0.24",
 	pb.CapSourceGitMTime:          "v0.29",
 	pb.CapSourceGitFetchByCommit:  "v0.30",
+	pb.CapExecMetaCDI:             "v0.20",
 }
 
 // require fails a feature whose capability the daemon lacks.

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,32 +32,11 @@ func (c *converter) copy(ctx context.Context, s *stageState, step *spec.Step) er
 	}
 	dest := destPath(s.image.Config.WorkingDir, to)
 
-	var common []llb.CopyOption
-	display := []string{verb}
-	if step.Chown.Loc.Present() {
-		chown, err := expand(step.Chown)
-		if err != nil {
-			return err
-		}
-		if step.Link.Value && !numericOwner(chown) {
-			return c.spec.ErrorAt(step.Chown.Loc.Value, "chown %q with link = true: names cannot be looked up in an independent layer; use numeric uid[:gid]", chown)
-		}
-		common = append(common, llb.WithUser(chown))
-		display = append(display, "--chown="+chown)
+	common, chmod, display, err := c.ownership(s, step)
+	if err != nil {
+		return err
 	}
-	var chmod *llb.ChmodOpt
-	if step.Chmod.Loc.Present() {
-		v, err := expand(step.Chmod)
-		if err != nil {
-			return err
-		}
-		mode, err := spec.ParseMode("chmod", v)
-		if err != nil {
-			return c.spec.ErrorAt(step.Chmod.Loc.Value, "%w", err)
-		}
-		chmod = &llb.ChmodOpt{Mode: os.FileMode(mode)}
-		display = append(display, "--chmod="+v)
-	}
+	display = append([]string{verb}, display...)
 	if len(step.Exclude.Values) > 0 {
 		var excludes []string
 		for _, e := range step.Exclude.Values {
@@ -80,6 +60,9 @@ func (c *converter) copy(ctx context.Context, s *stageState, step *spec.Step) er
 			return err
 		}
 		display = append(display, "--from="+from)
+	}
+	if step.Parents.Value {
+		display = append(display, "--parents")
 	}
 
 	var action *llb.FileAction
@@ -109,7 +92,7 @@ func (c *converter) copy(ctx context.Context, s *stageState, step *spec.Step) er
 		if from == "" {
 			st = c.useContext(v)
 		}
-		add(st, path.Join("/", v), &llb.CopyInfo{
+		info := &llb.CopyInfo{
 			Mode:                chmod,
 			FollowSymlinks:      true,
 			CopyDirContentsOnly: true,
@@ -117,7 +100,12 @@ func (c *converter) copy(ctx context.Context, s *stageState, step *spec.Step) er
 			CreateDestPath:      true,
 			AllowWildcard:       true,
 			AllowEmptyWildcard:  true,
-		})
+		}
+		srcPath := path.Join("/", v)
+		if step.Parents.Value {
+			srcPath, info.IncludePatterns, info.RequiredPaths = parentsSource(v)
+		}
+		add(st, srcPath, info)
 	}
 	display = append(display, to)
 	constraints := c.constraints(s, s.step, strings.Join(display, " "), step.Range)
@@ -132,6 +120,95 @@ func (c *converter) copy(ctx context.Context, s *stageState, step *spec.Step) er
 		s.state = s.state.File(action, constraints...)
 	}
 	addHistory(s.image, strings.ToUpper(verb)+" "+strings.Join(display[1:], " "), false)
+	return nil
+}
+
+// parentsSource splits a source of a copy with parents as COPY --parents
+// does: the directory copied from (the part before a /./, else the root)
+// and the pattern of what it keeps, which must exist when it has no
+// wildcard.
+func parentsSource(src string) (dir string, include, required []string) {
+	dir, pattern, pivot := strings.Cut(src, "/./")
+	if !pivot {
+		dir, pattern = "/", src
+	}
+	dir, pattern = path.Join("/", dir), path.Join("/", pattern)
+	if !hasWildcard(dir) && !hasWildcard(pattern) {
+		required = []string{path.Join(dir, pattern)}
+	}
+	return dir, []string{strings.TrimPrefix(pattern, "/")}, required
+}
+
+// hasWildcard tells a path with a glob character not escaped.
+func hasWildcard(p string) bool {
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '*', '?', '[':
+			return true
+		case '\\':
+			i++
+		}
+	}
+	return false
+}
+
+// ownership returns the options of a copy, add or file step's chown and
+// chmod, and their flags as the Dockerfile would show them.
+func (c *converter) ownership(s *stageState, step *spec.Step) (opts []llb.CopyOption, chmod *llb.ChmodOpt, display []string, err error) {
+	if step.Chown.Loc.Present() {
+		chown, err := c.spec.Expand(step.Chown, s.vars)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if step.Link.Value && !numericOwner(chown) {
+			return nil, nil, nil, c.spec.ErrorAt(step.Chown.Loc.Value, "chown %q with link = true: names cannot be looked up in an independent layer; use numeric uid[:gid]", chown)
+		}
+		opts = append(opts, llb.WithUser(chown))
+		display = append(display, "--chown="+chown)
+	}
+	if step.Chmod.Loc.Present() {
+		v, err := c.spec.Expand(step.Chmod, s.vars)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		mode, err := spec.ParseMode("chmod", v)
+		if err != nil {
+			return nil, nil, nil, c.spec.ErrorAt(step.Chmod.Loc.Value, "%w", err)
+		}
+		chmod = &llb.ChmodOpt{Mode: os.FileMode(mode)}
+		display = append(display, "--chmod="+v)
+	}
+	return opts, chmod, display, nil
+}
+
+// file converts a file step as the Dockerfile builds COPY <<EOF: the
+// content written 0644 into an empty state, then copied to its path with
+// the step's chown and chmod, creating the directories above it.
+func (c *converter) file(s *stageState, step *spec.Step) error {
+	target, err := c.spec.Expand(step.Path, s.vars)
+	if err != nil {
+		return err
+	}
+	if spec.IsDirDest(target) { // validation checks the paths written out
+		return c.spec.ErrorAt(step.Path.Loc.Value, "file %q names a directory: give the path of the file itself", target)
+	}
+	content := step.Content.Value
+	if step.Expand.Value {
+		if content, err = c.spec.Expand(step.Content, s.vars); err != nil {
+			return err
+		}
+	}
+	opts, chmod, flags, err := c.ownership(s, step)
+	if err != nil {
+		return err
+	}
+	dest := destPath(s.image.Config.WorkingDir, target)
+	name := path.Base(dest)
+	inline := llb.Scratch().File(llb.Mkfile(name, 0o644, []byte(content)),
+		llb.WithCustomName("[internal] preparing inline document"), llb.Platform(s.platform))
+	action := llb.Copy(inline, name, dest, append([]llb.CopyOption{&llb.CopyInfo{Mode: chmod, CreateDestPath: true}}, opts...)...)
+	s.state = s.state.File(action, c.constraints(s, s.step, strings.Join(slices.Concat([]string{"file"}, flags, []string{target}), " "), step.Range)...)
+	addHistory(s.image, strings.Join(slices.Concat([]string{"COPY"}, flags, []string{"<<EOF", target}), " "), false)
 	return nil
 }
 

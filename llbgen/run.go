@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
@@ -17,6 +18,8 @@ func (c *converter) convertStep(ctx context.Context, s *stageState, step *spec.S
 	switch step.Kind {
 	case spec.StepRun:
 		return c.run(ctx, s, step)
+	case spec.StepFile:
+		return c.file(s, step)
 	default:
 		return c.copy(ctx, s, step)
 	}
@@ -87,6 +90,11 @@ func (c *converter) run(ctx context.Context, s *stageState, step *spec.Step) err
 	if step.Security.Value == "insecure" {
 		opts = append(opts, llb.Security(pb.SecurityMode_INSECURE))
 	}
+	devices, err := c.devices(step.Devices, vars)
+	if err != nil {
+		return err
+	}
+	opts = append(opts, devices...)
 	for _, m := range step.Mounts {
 		o, at, err := c.mount(ctx, s, m, vars)
 		if err != nil {
@@ -113,6 +121,32 @@ func (c *converter) run(ctx context.Context, s *stageState, step *spec.Step) err
 }
 
 // oneLine shortens a multi-line command for progress names.
+// devices are a run step's CDI devices. A builder without CDI fails a
+// step that requires one, and runs it without the optional ones.
+func (c *converter) devices(devices []*spec.Device, vars *spec.Vars) ([]llb.RunOption, error) {
+	var opts []llb.RunOption
+	for _, d := range devices {
+		name, err := c.spec.Expand(d.Name, vars)
+		if err != nil {
+			return nil, err
+		}
+		if !c.opt.supports(pb.CapExecMetaCDI) {
+			if !d.Required.Value {
+				continue
+			}
+			if err := c.opt.require(pb.CapExecMetaCDI, "device "+strconv.Quote(name)); err != nil {
+				return nil, c.spec.ErrorAt(d.Name.Loc.Value, "%w (or make it optional: { name = %q, required = false })", err, name)
+			}
+		}
+		deviceOpts := []llb.CDIDeviceOption{llb.CDIDeviceName(name)}
+		if !d.Required.Value {
+			deviceOpts = append(deviceOpts, llb.CDIDeviceOptional)
+		}
+		opts = append(opts, llb.AddCDIDevice(deviceOpts...))
+	}
+	return opts, nil
+}
+
 func oneLine(cmd string) string {
 	cmd = strings.TrimSpace(cmd)
 	if first, _, multi := strings.Cut(cmd, "\n"); multi {

@@ -323,8 +323,8 @@ func (d *decoder) stage(name string, t *node) *Stage {
 // stepVerbs are the keys that say what a step does, in the order messages
 // list them; verbs maps each to its kind.
 var (
-	stepVerbs       = []string{"run", "copy", "add"}
-	verbs           = map[string]StepKind{"run": StepRun, "copy": StepCopy, "add": StepAdd}
+	stepVerbs       = []string{"run", "copy", "add", "file"}
+	verbs           = map[string]StepKind{"run": StepRun, "copy": StepCopy, "add": StepAdd, "file": StepFile}
 	stepDescription = "A step: exactly one of " + strings.Join(stepVerbs, ", ") + "."
 )
 
@@ -341,7 +341,9 @@ var (
 	onRun     = []StepKind{StepRun}
 	onCopy    = []StepKind{StepCopy}
 	onAdd     = []StepKind{StepAdd}
+	onFile    = []StepKind{StepFile}
 	onCopyAdd = []StepKind{StepCopy, StepAdd}
+	onWriting = []StepKind{StepCopy, StepAdd, StepFile}
 )
 
 var stepFields = []stepKey{
@@ -358,8 +360,12 @@ var stepFields = []stepKey{
 	}},
 	{"copy", onCopy, strOrList("Sources to copy: paths (globs allowed) in the build context, or in from."), func(d *decoder, s *Step, n *node) { d.strs(&s.Sources, "copy", true, n) }},
 	{"add", onAdd, strOrList("Sources to add: local paths (archives unpacked), http(s) URLs or git URLs."), func(d *decoder, s *Step, n *node) { d.strs(&s.Sources, "add", true, n) }},
+	{"file", onFile, str("A file the build writes (COPY <<EOF): its path, relative to the stage's workdir."), func(d *decoder, s *Step, n *node) { d.str(&s.Path, "file", n) }},
+	{"content", onFile, str("file: the file's content, byte for byte."), func(d *decoder, s *Step, n *node) { d.str(&s.Content, "content", n) }},
+	{"expand", onFile, boolean("file: expand ${VAR} in content (an unquoted heredoc); false keeps $ literal.", false), func(d *decoder, s *Step, n *node) { d.boolean(&s.Expand, "expand", n) }},
 	{"caches", onRun, strList("run: caches mounted on this step."), func(d *decoder, s *Step, n *node) { d.strs(&s.Caches, "caches", false, n) }},
 	{"mounts", onRun, prop{"type": "array", "description": "run: mounts, as RUN --mount.", "items": prop{"$ref": "#/definitions/mount"}}, func(d *decoder, s *Step, n *node) { s.Mounts = d.mounts(n) }},
+	{"devices", onRun, prop{"type": "array", "description": `run: CDI devices the step gets (RUN --device): "vendor.com/class=name", or a table to make one optional.`, "items": prop{"oneOf": []any{prop{"type": "string"}, prop{"$ref": "#/definitions/device"}}}}, func(d *decoder, s *Step, n *node) { s.Devices = d.devices(n) }},
 	{"network", onRun, strEnum("run: the network of the step.", networkModes...), func(d *decoder, s *Step, n *node) { d.str(&s.Network, "network", n) }},
 	{"security", onRun, strEnum("run: insecure needs --allow security.insecure.", securityModes...), func(d *decoder, s *Step, n *node) { d.str(&s.Security, "security", n) }},
 	{"env", onRun, strTable("run: environment of this step."), func(d *decoder, s *Step, n *node) { d.keyValues(&s.Env, "env", n) }},
@@ -367,9 +373,10 @@ var stepFields = []stepKey{
 	{"user", onRun, str("run: user of this step."), func(d *decoder, s *Step, n *node) { d.str(&s.User, "user", n) }},
 	{"from", onCopy, str(`copy: a stage, an image ref or "context:NAME" to copy from.`), func(d *decoder, s *Step, n *node) { d.str(&s.From, "from", n) }},
 	{"to", onCopyAdd, str("copy, add: the destination; a trailing / means into that directory."), func(d *decoder, s *Step, n *node) { d.str(&s.To, "to", n) }},
-	{"chown", onCopyAdd, str("copy, add: owner of the copied files, user[:group]."), func(d *decoder, s *Step, n *node) { d.str(&s.Chown, "chown", n) }},
-	{"chmod", onCopyAdd, str("copy, add: mode of the copied files, " + modeDesc + "."), func(d *decoder, s *Step, n *node) { d.str(&s.Chmod, "chmod", n) }},
+	{"chown", onWriting, str("copy, add, file: owner of the files written, user[:group]."), func(d *decoder, s *Step, n *node) { d.str(&s.Chown, "chown", n) }},
+	{"chmod", onWriting, str("copy, add, file: mode of the files written, " + modeDesc + "; a file step's default is 0644."), func(d *decoder, s *Step, n *node) { d.str(&s.Chmod, "chmod", n) }},
 	{"link", onCopyAdd, boolean("copy, add: copy into an independent layer (COPY --link).", false), func(d *decoder, s *Step, n *node) { d.boolean(&s.Link, "link", n) }},
+	{"parents", onCopy, boolean("copy: keep each source's directories under to (COPY --parents); a /./ in a source marks where the kept part starts.", false), func(d *decoder, s *Step, n *node) { d.boolean(&s.Parents, "parents", n) }},
 	{"exclude", onCopyAdd, strList("copy, add: patterns of sources not copied."), func(d *decoder, s *Step, n *node) { d.strs(&s.Exclude, "exclude", false, n) }},
 	{"checksum", onAdd, str("add: digest of an http(s) download, or the commit of a git source."), func(d *decoder, s *Step, n *node) { d.str(&s.Checksum, "checksum", n) }},
 	{"keep_git_dir", onAdd, boolean("add: keep the .git directory of a git source.", false), func(d *decoder, s *Step, n *node) { d.boolean(&s.KeepGitDir, "keep_git_dir", n) }},
@@ -411,7 +418,11 @@ func (d *decoder) step(stage string, index int, t *node) *Step {
 			for i, kind := range key.verbs {
 				names[i] = kind.String()
 			}
-			d.at(v.key, "%q applies to %s steps only, not to %s steps", k, strings.Join(names, " and "), s.Kind)
+			list := names[len(names)-1]
+			if len(names) > 1 {
+				list = strings.Join(names[:len(names)-1], ", ") + " and " + list
+			}
+			d.at(v.key, "%q applies to %s steps only, not to %s steps", k, list, s.Kind)
 		default:
 			key.decode(d, s, v)
 		}
@@ -435,6 +446,37 @@ func (d *decoder) mounts(n *node) []*Mount {
 		out = append(out, m)
 	}
 	return out
+}
+
+// devices decodes a run step's devices: each a name, or a table of one.
+func (d *decoder) devices(n *node) []*Device {
+	if n.kind != kindArray {
+		d.wrongType(n, "devices", `an array of device names, e.g. ["vendor.com/gpu=all"]`)
+		return nil
+	}
+	out := make([]*Device, 0, len(n.items))
+	for i, it := range n.items {
+		dev := &Device{Range: it.rng, Required: Bool{Value: true}}
+		switch it.kind {
+		case kindString:
+			d.str(&dev.Name, "devices", it)
+		case kindTable:
+			decodeTable(d, it, "device "+strconv.Itoa(i+1), dev, deviceFields)
+			if !dev.Name.Loc.Present() {
+				d.at(it.rng, "device %d has no name: set name, e.g. name = \"vendor.com/gpu=all\"", i+1)
+			}
+		default:
+			d.at(it.rng, "device %d must be a name or a table, found %s", i+1, it.kind)
+			continue
+		}
+		out = append(out, dev)
+	}
+	return out
+}
+
+var deviceFields = fields[Device]{
+	{"name", str(`The CDI device: "vendor.com/class=name", or "vendor.com/class" for all of its devices.`), func(d *decoder, dev *Device, n *node) { d.str(&dev.Name, "name", n) }},
+	{"required", boolean("Fail the step when the builder lacks the device; false runs it without.", true), func(d *decoder, dev *Device, n *node) { d.boolean(&dev.Required, "required", n) }},
 }
 
 var imageFields = fields[Image]{

@@ -71,13 +71,32 @@ var invalidSpecs = []struct {
 		"build.toml:2:5: stages.a must be a table, found a string",
 	}},
 	{"step without verb", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nworkdir = \"/x\"\n", []string{
-		"build.toml:3:1: step 1 of stage \"a\" has no verb: a step needs exactly one of run, copy, add",
+		"build.toml:3:1: step 1 of stage \"a\" has no verb: a step needs exactly one of run, copy, add, file",
 	}},
 	{"step with two verbs", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\ncopy = [\"x\"]\n", []string{
-		"build.toml:5:1: step 1 of stage \"a\" has both \"run\" and \"copy\": a step needs exactly one of run, copy, add; split it into two steps",
+		"build.toml:5:1: step 1 of stage \"a\" has both \"run\" and \"copy\": a step needs exactly one of run, copy, add, file; split it into two steps",
 	}},
 	{"copy key on run step", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nchmod = \"0755\"\n", []string{
-		"build.toml:5:1: \"chmod\" applies to copy and add steps only, not to run steps",
+		"build.toml:5:1: \"chmod\" applies to copy, add and file steps only, not to run steps",
+	}},
+	{"file without content", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nfile = \"/etc/motd\"\n", []string{
+		"build.toml:3:1: step 1 of stage \"a\" has no content: set `content` to what the file holds (\"\" for an empty file)",
+	}},
+	{"file naming a directory", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nfile = \"/etc/app/\"\ncontent = \"x\"\nchmod = \"9\"\n", []string{
+		"build.toml:4:8: file \"/etc/app/\" of step 1 of stage \"a\" names a directory: give the path of the file itself, e.g. \"/etc/app/config.txt\"",
+		"build.toml:6:9: invalid chmod \"9\": write the permission bits in octal, from 0 to 07777, e.g. \"0755\"",
+	}},
+	{"file content with an undeclared variable", "[stages.a]\nfrom = \"scratch\"\n[[stages.a.steps]]\nfile = \"/x\"\ncontent = \"${NOPE}\"\nexpand = true\n[[stages.a.steps]]\nfile = \"/y\"\ncontent = \"${NOPE} stays\"\n", []string{
+		"build.toml:5:11: undeclared variable \"NOPE\": declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \\$ for a literal $)",
+	}},
+	{"devices", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\ndevices = [\"\", { required = false }, 3, { name = \"${GPU}\" }]\n", []string{
+		"build.toml:5:12: device 1 of step 1 of stage \"a\" has an empty name: write the CDI device, e.g. \"vendor.com/gpu=all\"",
+		"build.toml:5:16: device 2 has no name: set name, e.g. name = \"vendor.com/gpu=all\"",
+		"build.toml:5:38: device 3 must be a name or a table, found an integer",
+		"build.toml:5:50: undeclared variable \"GPU\": declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \\$ for a literal $)",
+	}},
+	{"content on a copy step", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\ncopy = [\"x\"]\ncontent = \"y\"\n", []string{
+		"build.toml:5:1: \"content\" applies to file steps only, not to copy steps",
 	}},
 	{"run key on copy step", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\ncopy = [\"x\"]\nnetwork = \"none\"\n", []string{
 		"build.toml:5:1: \"network\" applies to run steps only, not to copy steps",
@@ -86,7 +105,7 @@ var invalidSpecs = []struct {
 		"build.toml:5:1: \"checksum\" applies to add steps only, not to copy steps",
 	}},
 	{"unknown step key", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\nnetwrok = \"none\"\n", []string{
-		"build.toml:5:1: unknown key \"netwrok\" in step 1 of stage \"a\" (did you mean \"network\"?); allowed: add, caches, checksum, chmod, chown, copy, env, exclude, from, keep_git_dir, link, mounts, network, run, security, to, unpack, user, workdir",
+		"build.toml:5:1: unknown key \"netwrok\" in step 1 of stage \"a\" (did you mean \"network\"?); allowed: add, caches, checksum, chmod, chown, content, copy, devices, env, exclude, expand, file, from, keep_git_dir, link, mounts, network, parents, run, security, to, unpack, user, workdir",
 	}},
 	{"empty run", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"  \"\n", []string{
 		"build.toml:4:7: run of step 1 of stage \"a\" is empty: give a command",

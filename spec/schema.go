@@ -90,6 +90,7 @@ func schemaTables() map[string]schemaTable {
 		"stage":       tableOf("A build stage.", stageFields),
 		"step":        tableOf(stepDescription, stepFields),
 		"mount":       tableOf("A mount of a run step, as RUN --mount.", mountFields),
+		"device":      tableOf("A CDI device of a run step, as RUN --device.", deviceFields),
 		"image":       tableOf("The image config of a stage.", imageFields),
 		"healthcheck": tableOf("The image's health check.", healthcheckFields),
 	}

@@ -44,8 +44,15 @@ func TestSchemaDefaultsAreTheLoaders(t *testing.T) {
 			_, sharing := CacheMountDefaults(m.ID.Value, m.Target.Value, m.Sharing.Value)
 			return sharing
 		},
-		"stage.sbom_scan":   func(t *testing.T) any { return load(t, base).Stages[0].SBOMScan.Value },
+		"device.required": func(t *testing.T) any {
+			return step(t, "[[stages.a.steps]]\nrun = \"x\"\ndevices = [\"v.com/c=d\"]\n").Devices[0].Required.Value
+		},
+		"stage.sbom_scan": func(t *testing.T) any { return load(t, base).Stages[0].SBOMScan.Value },
+		"step.expand": func(t *testing.T) any {
+			return step(t, "[[stages.a.steps]]\nfile = \"x\"\ncontent = \"\"\n").Expand.Value
+		},
 		"step.keep_git_dir": func(t *testing.T) any { return step(t, "[[stages.a.steps]]\nadd = \"x\"\n").KeepGitDir.Value },
+		"step.parents":      func(t *testing.T) any { return step(t, "[[stages.a.steps]]\ncopy = \"x\"\n").Parents.Value },
 		"step.link":         func(t *testing.T) any { return step(t, "[[stages.a.steps]]\ncopy = \"x\"\n").Link.Value },
 	}
 	var schema struct {

@@ -234,6 +234,7 @@ const (
 	StepRun StepKind = iota + 1
 	StepCopy
 	StepAdd
+	StepFile
 )
 
 func (k StepKind) String() string {
@@ -244,6 +245,8 @@ func (k StepKind) String() string {
 		return "copy"
 	case StepAdd:
 		return "add"
+	case StepFile:
+		return "file"
 	}
 	return "?"
 }
@@ -261,23 +264,37 @@ type Step struct {
 	Mounts   []*Mount
 	Network  String
 	Security String
+	Devices  []*Device
 
 	// run, shared
 	Env     []KeyValue
 	Workdir String
 	User    String
 
-	// copy and add
+	// file: the path written, its content, and whether ${} is expanded in it
+	Path    String
+	Content String
+	Expand  Bool
+
+	// copy and add (chown and chmod serve file steps too)
 	Sources    Strings
 	From       String
 	To         String
 	Chown      String
 	Chmod      String
 	Link       Bool
+	Parents    Bool
 	Exclude    Strings
 	Checksum   String
 	KeepGitDir Bool
 	Unpack     Bool
+}
+
+// Device is a CDI device a run step gets (RUN --device).
+type Device struct {
+	Range    Range
+	Name     String // vendor.com/class=name
+	Required Bool   // true unless set false
 }
 
 // Mount types.

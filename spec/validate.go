@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -298,8 +299,11 @@ func (v *validator) cacheList(caches Strings) {
 func (v *validator) step(st *Stage, index int, s *Step, stageVars *Vars) {
 	what := fmt.Sprintf("step %d of stage %q", index, st.Name)
 	vars := v.env(s.Env, stageVars)
-	for _, f := range []String{s.Workdir, s.User, s.From, s.To, s.Chown, s.Chmod, s.Checksum} {
+	for _, f := range []String{s.Workdir, s.User, s.From, s.To, s.Chown, s.Chmod, s.Checksum, s.Path} {
 		v.checkVars(f, vars)
+	}
+	if s.Expand.Value {
+		v.checkVars(s.Content, vars)
 	}
 	for _, list := range []Strings{s.Sources, s.Exclude} {
 		for _, f := range list.Values {
@@ -311,6 +315,32 @@ func (v *validator) step(st *Stage, index int, s *Step, stageVars *Vars) {
 		v.run(what, s, vars)
 	case StepCopy, StepAdd:
 		v.copyAdd(what, s)
+	case StepFile:
+		v.file(what, s)
+	}
+}
+
+// file checks a file step: a path that names a file, and its content.
+func (v *validator) file(what string, s *Step) {
+	switch p := s.Path.Value; {
+	case !s.Path.Loc.Present() || hasVars(p):
+	case strings.TrimSpace(p) == "":
+		v.at(s.Path.Loc.Value, "file of %s is empty: give the path of the file to write", what)
+	case strings.HasSuffix(p, "/") || path.Base(p) == "." || path.Base(p) == "..":
+		v.at(s.Path.Loc.Value, "file %q of %s names a directory: give the path of the file itself, e.g. %q", p, what, path.Join(p, "config.txt"))
+	}
+	if !s.Content.Loc.Present() {
+		v.at(s.Range, "%s has no content: set `content` to what the file holds (\"\" for an empty file)", what)
+	}
+	v.chmod(s.Chmod)
+}
+
+// chmod checks a step's chmod unless variables make it known only at build time.
+func (v *validator) chmod(chmod String) {
+	if chmod.Loc.Present() && !hasVars(chmod.Value) {
+		if _, err := ParseMode("chmod", chmod.Value); err != nil {
+			v.at(chmod.Loc.Value, "%w", err)
+		}
 	}
 }
 
@@ -325,6 +355,12 @@ func (v *validator) run(what string, s *Step, vars *Vars) {
 	v.mode(s.Network, "network", networkModes)
 	v.mode(s.Security, "security", securityModes)
 	v.cacheList(s.Caches)
+	for i, d := range s.Devices {
+		v.checkVars(d.Name, vars)
+		if d.Name.Loc.Present() && strings.TrimSpace(d.Name.Value) == "" {
+			v.at(d.Name.Loc.Value, "device %d of %s has an empty name: write the CDI device, e.g. \"vendor.com/gpu=all\"", i+1, what)
+		}
+	}
 	for i, m := range s.Mounts {
 		v.mount(fmt.Sprintf("mount %d of %s", i+1, what), m, vars)
 	}
@@ -389,11 +425,7 @@ func (v *validator) copyAdd(what string, s *Step) {
 	if s.Kind == StepCopy {
 		v.ref(s.From, "from", false)
 	}
-	if s.Chmod.Loc.Present() && !hasVars(s.Chmod.Value) {
-		if _, err := ParseMode("chmod", s.Chmod.Value); err != nil {
-			v.at(s.Chmod.Loc.Value, "%w", err)
-		}
-	}
+	v.chmod(s.Chmod)
 	switch to := s.To.Value; {
 	case !s.To.Loc.Present() || hasVars(to):
 	case to == "":
