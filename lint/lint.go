@@ -58,12 +58,14 @@ var (
 		"In a multi-platform build, the steps of every platform write one shared cache at the same time."}
 	UndeclaredContext = Rule{"UndeclaredContext",
 		"A context that [contexts] does not declare has no default: every build must give it with --build-context."}
+	UndeclaredVariable = Rule{"UndeclaredVariable",
+		"A variable the spec declares nowhere must come from the env a stage inherits from its base image, which only a build reads."}
 )
 
 // Rules lists every rule, in the order docs/lint.md explains them.
 var Rules = []Rule{SecretsUsedInArgOrEnv, UndeclaredBuildArg, UnusedArg, UnusedStage, UnusedCache,
 	AddWithoutChecksum, UnpinnedBaseImage, UnknownCopyFrom, CacheIDConflict, CacheNeedsLock, CacheSharedAcrossPlatforms,
-	UndeclaredContext}
+	UndeclaredContext, UndeclaredVariable}
 
 // Options are what a build adds to the spec.
 type Options struct {
@@ -76,10 +78,13 @@ type Options struct {
 	BuildPlatform *ocispecs.Platform
 	// Contexts are the names of the build's --build-context values.
 	Contexts []string
-	// ContextsUnknown is set where the contexts a build will be given are
-	// not known (the tomlfront CLI): a context neither declared nor in
-	// Contexts is then a finding of UndeclaredContext, not an error.
-	ContextsUnknown bool
+	// Offline is set where the contexts a build will be given and the
+	// configs of base images are not known (the tomlfront CLI): a context
+	// neither declared nor in Contexts is then a finding of
+	// UndeclaredContext, and a variable declared nowhere, which a base's
+	// env may set, one of UndeclaredVariable; a build fails on either
+	// when it lacks the context or the variable.
+	Offline bool
 }
 
 // Finding is one warning: a rule broken at a range of the spec.
@@ -139,8 +144,11 @@ func Check(s *spec.Spec, opt Options) ([]Finding, error) {
 	for _, cache := range s.Caches {
 		c.from(cache.From)
 	}
-	if opt.ContextsUnknown {
+	if opt.Offline {
 		c.undeclaredContexts(opt.Contexts)
+		for _, v := range s.InheritedVars() {
+			c.add(UndeclaredVariable, v.At, "variable %q is declared nowhere in the spec, so stage %q must inherit it from the env of %s, which tomlfront reads only when it builds (a build without it fails here): declare it, or write ${%s:-} for empty when unset", v.Name, v.Stage, v.Base, v.Name)
+		}
 	}
 	sort.SliceStable(c.findings, func(i, j int) bool {
 		a, b := c.findings[i].Range, c.findings[j].Range

@@ -154,6 +154,11 @@ func (c *converter) base(ctx context.Context, s *stageState, platform ocispecs.P
 	}
 	s.image = newImage(cfg, platform)
 	s.vars = c.args.Clone()
+	if _, offline := c.resolver.(Offline); offline && kind != spec.RefScratch {
+		// Offline, no base's config is known: a variable the spec declares
+		// nowhere may be in its env (lint says so: UndeclaredVariable).
+		s.vars.Inherit(from)
+	}
 	s.state = s.state.Platform(platform)
 	cc := s.image.Config
 	for _, kv := range cc.Env {

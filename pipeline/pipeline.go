@@ -44,7 +44,8 @@ type Request struct {
 	// the same name, and a context that [contexts] does not declare and
 	// the request does not give is taken as one a build will give, with a
 	// warning (UndeclaredContext) instead of an error: [contexts] is
-	// additive.
+	// additive. So is a variable declared nowhere, which a base image's
+	// env may set (UndeclaredVariable).
 	Offline bool
 }
 
@@ -85,7 +86,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	r.Findings, err = lint.Check(s, lint.Options{
 		BuildArgs: req.Options.BuildArgs, Platforms: req.Platforms, BuildPlatform: req.Options.BuildPlatform,
-		Contexts: req.Contexts, ContextsUnknown: req.Offline,
+		Contexts: req.Contexts, Offline: req.Offline,
 	})
 	if err != nil {
 		if !collect(&r.Errors, err) {

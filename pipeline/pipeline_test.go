@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/buildkit/client/llb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tomlfront/tomlfront/llbgen"
 	"github.com/tomlfront/tomlfront/spec"
@@ -66,6 +68,14 @@ func TestRun(t *testing.T) {
 		{name: "context neither declared nor given, at build time", specKnown: true,
 			src:    "[stages.a]\nfrom = \"busybox:1.36\"\n[[stages.a.steps]]\ncopy = \"f\"\nfrom = \"context:extra\"\n",
 			errors: []string{"b.toml:5:8: context \"extra\": the build has no context named \"extra\""}},
+		{name: "variable of the base image's env, offline", specKnown: true, req: Request{Offline: true},
+			src:      inheritsHome,
+			findings: []string{"UndeclaredVariable"}},
+		{name: "variable of the base image's env, at build time", specKnown: true, req: Request{Options: llbgen.Options{Resolver: imageEnv{"HOME=/root"}}},
+			src: inheritsHome},
+		{name: "variable the base image's env lacks, at build time", specKnown: true, req: Request{Options: llbgen.Options{Resolver: imageEnv{"PATH=/bin"}}},
+			src:    inheritsHome,
+			errors: []string{"b.toml:3:15: undeclared variable \"HOME\""}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,6 +125,28 @@ func TestRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// inheritsHome uses a variable of its base image's env, and a name of no
+// env with a modifier.
+const inheritsHome = "[stages.a]\nfrom = \"busybox:1.36\"\nenv = { BIN = \"${HOME}/bin${NONE:+x}${NONE:-}\" }\n"
+
+// imageEnv resolves every image to an empty state whose config has env,
+// as a builder resolves a base image.
+type imageEnv []string
+
+func (e imageEnv) Image(_ context.Context, ref string, p ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, error) {
+	img := &dockerspec.DockerOCIImage{}
+	img.Config.Env = e
+	return llb.Image(ref, llb.Platform(p)), img, nil
+}
+
+func (imageEnv) NamedContext(context.Context, string, ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, bool, error) {
+	return llb.State{}, nil, false, nil
+}
+
+func (imageEnv) MainContext(ctx context.Context, opts ...llb.LocalOption) (llb.State, error) {
+	return llbgen.Offline{}.MainContext(ctx, opts...)
 }
 
 // TestCheckReusesTheLoad: the conversion check reads no include again.

@@ -87,13 +87,13 @@ var invalidSpecs = []struct {
 		"build.toml:6:9: invalid chmod \"9\": write the permission bits in octal, from 0 to 07777, e.g. \"0755\"",
 	}},
 	{"file content with an undeclared variable", "[stages.a]\nfrom = \"scratch\"\n[[stages.a.steps]]\nfile = \"/x\"\ncontent = \"${NOPE}\"\nexpand = true\n[[stages.a.steps]]\nfile = \"/y\"\ncontent = \"${NOPE} stays\"\n", []string{
-		"build.toml:5:11: undeclared variable \"NOPE\": declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \\$ for a literal $)",
+		"build.toml:5:11: undeclared variable \"NOPE\": neither [args], the platform args (TARGETARCH, ...) nor the stage's env, its own or inherited, sets it; declare it, or write ${NOPE:-} for empty when unset, \\$ for a literal $",
 	}},
-	{"devices", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\ndevices = [\"\", { required = false }, 3, { name = \"${GPU}\" }]\n", []string{
+	{"devices", "[stages.a]\nfrom = \"scratch\"\n[[stages.a.steps]]\nrun = \"true\"\ndevices = [\"\", { required = false }, 3, { name = \"${GPU}\" }]\n", []string{
 		"build.toml:5:12: device 1 of step 1 of stage \"a\" has an empty name: write the CDI device, e.g. \"vendor.com/gpu=all\"",
 		"build.toml:5:16: device 2 has no name: set name, e.g. name = \"vendor.com/gpu=all\"",
 		"build.toml:5:38: device 3 must be a name or a table, found an integer",
-		"build.toml:5:50: undeclared variable \"GPU\": declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \\$ for a literal $)",
+		"build.toml:5:50: undeclared variable \"GPU\": neither [args], the platform args (TARGETARCH, ...) nor the stage's env, its own or inherited, sets it; declare it, or write ${GPU:-} for empty when unset, \\$ for a literal $",
 	}},
 	{"content on a copy step", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\ncopy = [\"x\"]\ncontent = \"y\"\n", []string{
 		"build.toml:5:1: \"content\" applies to file steps only, not to copy steps",
@@ -202,13 +202,13 @@ var invalidSpecs = []struct {
 		"build.toml:5:12: invalid security \"privileged\"; allowed: sandbox, insecure",
 	}},
 	{"undeclared variable in from", "[args]\nGO_VERSION = \"1.26\"\n[stages.a]\nfrom = \"golang:${GO_VERSON}\"\n", []string{
-		"build.toml:4:8: undeclared variable \"GO_VERSON\" (did you mean \"GO_VERSION\"?): declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \\$ for a literal $)",
+		"build.toml:4:8: undeclared variable \"GO_VERSON\" (did you mean \"GO_VERSION\"?): neither [args], the platform args (TARGETARCH, ...) nor the stage's env, its own or inherited, sets it; declare it, or write ${GO_VERSON:-} for empty when unset, \\$ for a literal $",
 	}},
 	{"env variable in from", "[stages.a]\nfrom = \"golang:${V}\"\nenv = { V = \"1\" }\n", []string{
-		"build.toml:2:8: undeclared variable \"V\": declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \\$ for a literal $)",
+		"build.toml:2:8: undeclared variable \"V\": neither [args], the platform args (TARGETARCH, ...) nor the stage's env, its own or inherited, sets it; declare it, or write ${V:-} for empty when unset, \\$ for a literal $",
 	}},
-	{"undeclared variable in copy source", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\ncopy = [\"src/${DIR}\"]\n", []string{
-		"build.toml:4:9: undeclared variable \"DIR\": declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \\$ for a literal $)",
+	{"undeclared variable in copy source", "[stages.a]\nfrom = \"scratch\"\n[[stages.a.steps]]\ncopy = [\"src/${DIR}\"]\n", []string{
+		"build.toml:4:9: undeclared variable \"DIR\": neither [args], the platform args (TARGETARCH, ...) nor the stage's env, its own or inherited, sets it; declare it, or write ${DIR:-} for empty when unset, \\$ for a literal $",
 	}},
 	{"unterminated variable", "[stages.a]\nfrom = \"busybox\"\nworkdir = \"/src/${X\"\n", []string{
 		"build.toml:3:11: unclosed variable in \"/src/${X\": write ${NAME}, or \\$ for a literal $",
@@ -288,10 +288,10 @@ var invalidSpecs = []struct {
 		"build.toml:5:9: invalid chmod \"17777\": write the permission bits in octal, from 0 to 07777, e.g. \"0755\"",
 	}},
 	{"arg uses a later arg", "[args]\nA = \"${B}\"\nB = \"x\"\n[stages.a]\nfrom = \"busybox\"\n", []string{
-		"build.toml:2:5: undeclared variable \"B\": declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \\$ for a literal $)",
+		"build.toml:2:5: undeclared variable \"B\": neither [args], the platform args (TARGETARCH, ...) nor the stage's env, its own or inherited, sets it; declare it, or write ${B:-} for empty when unset, \\$ for a literal $",
 	}},
-	{"env uses a later env", "[stages.a]\nfrom = \"busybox\"\nenv = { A = \"${B}\", B = \"x\" }\n", []string{
-		"build.toml:3:13: undeclared variable \"B\" (did you mean \"A\"?): declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \\$ for a literal $)",
+	{"env uses a later env", "[stages.a]\nfrom = \"scratch\"\nenv = { A = \"${B}\", B = \"x\" }\n", []string{
+		"build.toml:3:13: undeclared variable \"B\" (did you mean \"A\"?): neither [args], the platform args (TARGETARCH, ...) nor the stage's env, its own or inherited, sets it; declare it, or write ${B:-} for empty when unset, \\$ for a literal $",
 	}},
 	{"checksum on a git URL with a query", "[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nadd = [\"https://example.com/repo.git?ref=v2\"]\nchecksum = \"sha256:0000000000000000000000000000000000000000000000000000000000000000\"\n", []string{
 		"build.toml:5:12: invalid checksum \"sha256:0000000000000000000000000000000000000000000000000000000000000000\" of a git source: write the commit, 40 (or 64) hex digits",

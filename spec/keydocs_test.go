@@ -51,7 +51,7 @@ func TestReferenceTables(t *testing.T) {
 	// The tables of each section, in order, by the schema table they show.
 	sections := map[string][]string{
 		"## Top level": {"spec"}, "## `[stages.NAME]`": {"stage"}, "### `run`": {"step"}, "### `copy`": {"step"},
-		"### `add`": {"step"}, "## Mounts": {"", "mount"}, "## `[stages.NAME.image]`": {"image", "healthcheck"},
+		"### `add`": {"step"}, "### `file`": {"step"}, "## Mounts": {"", "mount"}, "## `[stages.NAME.image]`": {"image", "healthcheck"},
 		"### `[caches.NAME]`": {"cache"},
 	}
 	tables := schemaTables()

@@ -3,7 +3,9 @@ package spec
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -108,7 +110,12 @@ func TestExpand(t *testing.T) {
 		{"${GO_VERSION:+set}", "set", ""},
 		{"it's \"quoted\" $GO_VERSION", "it's \"quoted\" 1.26", ""},
 		{"\\$GO_VERSION", "$GO_VERSION", ""},
-		{"${MISSING}", "", `build.toml:15:8: undeclared variable "MISSING": declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \$ for a literal $)`},
+		{"${MISSING}", "", `build.toml:15:8: undeclared variable "MISSING": neither [args], the platform args (TARGETARCH, ...) nor the stage's env, its own or inherited, sets it; declare it, or write ${MISSING:-} for empty when unset, \$ for a literal $`},
+		{"$MISSING/bin", "", `build.toml:15:8: undeclared variable "MISSING": neither [args], the platform args (TARGETARCH, ...) nor the stage's env, its own or inherited, sets it; declare it, or write ${MISSING:-} for empty when unset, \$ for a literal $`},
+		{"${MISSING:-none}/$GO_VERSIONS", "", `build.toml:15:8: undeclared variable "GO_VERSIONS" (did you mean "GO_VERSION"?): neither [args], the platform args (TARGETARCH, ...) nor the stage's env, its own or inherited, sets it; declare it, or write ${GO_VERSIONS:-} for empty when unset, \$ for a literal $`},
+		// A name declared nowhere gives, with a modifier, what a Dockerfile gives.
+		{"${MISSING:-none}/${MISSING:+set}${MISSING-}${MISSING%x}", "none/", ""},
+		{"${MISSING:-$GO_VERSION}", "1.26", ""},
 		{"${EMPTY:?is required}", "", `build.toml:15:8: invalid variable in "${EMPTY:?is required}": EMPTY: is required`},
 	}
 	for _, tc := range tests {
@@ -118,6 +125,43 @@ func TestExpand(t *testing.T) {
 		if errStr(err) != tc.err || got != tc.want {
 			t.Errorf("Expand(%q) = %q, %v; want %q, %s", tc.in, got, err, tc.want, tc.err)
 		}
+	}
+	// Offline, where the base image's env is not known, a name declared
+	// nowhere may be in it: it is empty, as in a Dockerfile.
+	inherited := vars.Clone()
+	inherited.Inherit("debian:bookworm")
+	v := s.Stage("build").From
+	v.Value = "${HOME}/bin:$GO_VERSION"
+	if got, err := s.Expand(v, inherited); err != nil || got != "/bin:1.26" {
+		t.Errorf("Expand(%q) with an inherited env = %q, %v; want %q", v.Value, got, err, "/bin:1.26")
+	}
+}
+
+func TestInheritedVars(t *testing.T) {
+	s, err := Load("build.toml", []byte(`[stages.base]
+from = "debian:bookworm"
+env = { APP = "${HOME}/app" }
+[stages.app]
+from = "base"
+workdir = "${APP}"
+[[stages.app.steps]]
+file = "/etc/motd"
+content = "$USER ${LANG:-C}"
+expand = true
+[stages.empty]
+from = "scratch"
+env = { X = "${NONE:-x}" }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range s.InheritedVars() {
+		got = append(got, fmt.Sprintf("%s %s %s %v", v.Name, v.Stage, v.Base, v.At.Start))
+	}
+	want := []string{"HOME base debian:bookworm {3 15}", "USER app debian:bookworm {9 11}"}
+	if !slices.Equal(got, want) {
+		t.Errorf("InheritedVars = %q, want %q", got, want)
 	}
 }
 

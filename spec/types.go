@@ -94,6 +94,8 @@ type Spec struct {
 	stages   map[string]*Stage
 	contexts map[string]*Context
 	argRefs  map[string]bool // names that arg defaults use
+	// inherited are the variables stages use that are declared nowhere
+	inherited []InheritedVar
 
 	merged   *node            // the merged tree of every file, for Resolved
 	comments []map[int]string // the comments of each file, by line

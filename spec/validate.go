@@ -27,6 +27,8 @@ type validator struct {
 	spec *Spec
 	args *Vars           // declared and platform args, for variable checks
 	refs map[string]bool // names used by ${...} in the table being checked
+	// stageName is the stage being checked, for its inherited variables
+	stageName string
 }
 
 func (v *validator) validate() {
@@ -66,6 +68,7 @@ func (v *validator) validate() {
 	}
 	for _, st := range s.Stages {
 		v.refs = map[string]bool{}
+		v.stageName = st.Name
 		v.stage(st)
 		for _, a := range st.Args.Values {
 			v.refs[a.Value] = true
@@ -211,16 +214,22 @@ func (v *validator) ref(s String, key string, allowScratch bool) {
 	}
 }
 
-// baseVars are the variables a stage inherits: args, platform args, and the
-// env of the stages it is built from.
+// baseVars are the variables a stage inherits: args, platform args, the
+// env of the stages it is built from, and the env of the image or context
+// those start from, whose names are known only when a build resolves it.
 func (v *validator) baseVars(st *Stage) *Vars {
 	vars := v.args.Clone()
 	seen := map[*Stage]bool{st: true}
+	root := st
 	for cur := v.spec.stages[st.From.Value]; cur != nil && !seen[cur]; cur = v.spec.stages[cur.From.Value] {
 		seen[cur] = true
+		root = cur
 		for _, e := range cur.Env {
 			vars.Set(e.Name, "x")
 		}
+	}
+	if from := root.From; from.Loc.Present() && from.Value != "scratch" && v.spec.stages[from.Value] == nil {
+		vars.Inherit(from.Value)
 	}
 	return vars
 }

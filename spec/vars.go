@@ -26,6 +26,10 @@ func IsPlatformArg(name string) bool { return slices.Contains(PlatformArgs, name
 type Vars struct {
 	keys   []string
 	values map[string]string
+	// inherits is the base (an image ref, "context:NAME") whose env the
+	// variables may lack names of, when that env is not known: offline,
+	// or before the build resolves the base.
+	inherits string
 }
 
 // NewVars returns an empty set.
@@ -48,9 +52,15 @@ func (v *Vars) Get(name string) (string, bool) {
 // Keys implements shell.EnvGetter.
 func (v *Vars) Keys() []string { return v.keys }
 
+// Inherit says that v stands for an env inherited from base, whose names
+// are not known: Expand then takes a name v lacks as empty, as a
+// Dockerfile does, instead of failing (the offline conversions, where no
+// base image's config is read).
+func (v *Vars) Inherit(base string) { v.inherits = base }
+
 // Clone returns an independent copy.
 func (v *Vars) Clone() *Vars {
-	c := &Vars{keys: append([]string(nil), v.keys...), values: make(map[string]string, len(v.values))}
+	c := &Vars{keys: append([]string(nil), v.keys...), values: make(map[string]string, len(v.values)), inherits: v.inherits}
 	for k, val := range v.values {
 		c.values[k] = val
 	}
@@ -66,7 +76,9 @@ func lexer() *shell.Lex {
 }
 
 // Expand returns s with its variables replaced by their values in vars. A
-// variable that vars lacks is an error at the position of s.
+// variable that vars lacks is an error at the position of s when s uses it
+// plainly ($NAME, ${NAME}); with a modifier (${NAME:-word}) it gives what
+// the modifier gives, as in a Dockerfile.
 func (sp *Spec) Expand(s String, vars *Vars) (string, error) {
 	if !strings.ContainsRune(s.Value, '$') {
 		return s.Value, nil
@@ -75,10 +87,51 @@ func (sp *Spec) Expand(s String, vars *Vars) (string, error) {
 	if err != nil {
 		return "", sp.ErrorAt(s.Loc.Value, "%s", lexError(s.Value, err))
 	}
-	if len(res.Unmatched) > 0 {
-		return "", sp.ErrorAt(s.Loc.Value, "%s", undeclared(res.Unmatched, vars.Keys()))
+	if unset := plainUnset(s.Value, vars, res.Unmatched); len(unset) > 0 && vars.inherits == "" {
+		return "", sp.ErrorAt(s.Loc.Value, "%s", undeclared(unset[0], vars))
 	}
 	return res.Result, nil
+}
+
+// plainUnset lists, sorted, the names of unset that word uses plainly
+// ($NAME or ${NAME}) rather than only with a modifier. The lexer, told to
+// keep unset variables as written, says which: ${NAME:-word} stays
+// ${NAME:-word}, and only plain uses leave $NAME or ${NAME}.
+func plainUnset(word string, vars *Vars, unset map[string]struct{}) []string {
+	if len(unset) == 0 {
+		return nil
+	}
+	l := lexer()
+	l.SkipUnsetEnv = true
+	kept, _, err := l.ProcessWord(word, vars)
+	var plain []string
+	for name := range unset {
+		if err != nil || strings.Contains(kept, "${"+name+"}") || plainDollar(kept, name) {
+			plain = append(plain, name)
+		}
+	}
+	sort.Strings(plain)
+	return plain
+}
+
+// plainDollar tells whether s has $name not followed by a name character.
+func plainDollar(s, name string) bool {
+	for i := strings.Index(s, "$"+name); i >= 0; {
+		end := i + 1 + len(name)
+		if end == len(s) || !isNameChar(s[end]) {
+			return true
+		}
+		next := strings.Index(s[end:], "$"+name)
+		if next < 0 {
+			return false
+		}
+		i = end + next
+	}
+	return false
+}
+
+func isNameChar(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // ErrorAt returns an error of the spec at r. format is fmt.Errorf's: an
@@ -88,20 +141,31 @@ func (sp *Spec) ErrorAt(r Range, format string, args ...any) *Error {
 	return sp.Files.ErrorAt(r, format, args...)
 }
 
-func undeclared(names map[string]struct{}, known []string) string {
-	sorted := make([]string, 0, len(names))
-	for n := range names {
-		sorted = append(sorted, n)
-	}
-	sort.Strings(sorted)
-	name := sorted[0]
-	return fmt.Sprintf("undeclared variable %q%s: declare it in [args], or use a platform arg such as TARGETARCH or a name of the stage's env (write \\$ for a literal $)",
-		name, DidYouMean(name, known))
+func undeclared(name string, vars *Vars) string {
+	return fmt.Sprintf("undeclared variable %q%s: neither [args], the platform args (TARGETARCH, ...) nor the stage's env, its own or inherited, sets it; declare it, or write ${%s:-} for empty when unset, \\$ for a literal $",
+		name, DidYouMean(name, vars.Keys()), name)
 }
+
+// InheritedVar is a variable a stage uses that the spec declares nowhere:
+// it must come from the env the stage inherits from Base (an image ref or
+// "context:NAME"), which only a build knows.
+type InheritedVar struct {
+	Name  string
+	Stage string
+	Base  string
+	At    Range
+}
+
+// InheritedVars lists the variables that stages use plainly and the spec
+// declares nowhere, in document order: a build fails on those its base's
+// env lacks.
+func (s *Spec) InheritedVars() []InheritedVar { return s.inherited }
 
 // checkVars reports an error when s uses a variable that is not in names or
 // is not well formed, and records the names it uses in v.refs. Values are
-// not known yet; only names are checked.
+// not known yet; only names are checked. A name used plainly that names
+// lacks is an error, unless names inherit an env not known yet: then it is
+// recorded as an inherited variable of stage.
 func (v *validator) checkVars(s String, names *Vars) {
 	if !strings.ContainsRune(s.Value, '$') {
 		return
@@ -111,8 +175,12 @@ func (v *validator) checkVars(s String, names *Vars) {
 		v.at(s.Loc.Value, "%s", lexError(s.Value, err))
 		return
 	}
-	if len(res.Unmatched) > 0 {
-		v.at(s.Loc.Value, "%s", undeclared(res.Unmatched, names.Keys()))
+	for _, name := range plainUnset(s.Value, names, res.Unmatched) {
+		if names.inherits == "" {
+			v.at(s.Loc.Value, "%s", undeclared(name, names))
+			break
+		}
+		v.spec.inherited = append(v.spec.inherited, InheritedVar{Name: name, Stage: v.stageName, Base: names.inherits, At: s.Loc.Value})
 	}
 	for name := range res.Matched {
 		v.refs[name] = true
