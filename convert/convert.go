@@ -78,9 +78,19 @@ func Convert(file string, src []byte, opt Options) ([]byte, error) {
 	// The pipeline every door takes: the spec must load. Its lint policy
 	// and the Dockerfile's required values are for its builds to judge.
 	// Nothing here blocks (no file to read, nothing to resolve), so no ctx.
-	p, err := pipeline.Run(context.Background(), pipeline.Request{File: "build.toml", Source: dt, Offline: true})
-	if err == nil && p.Spec == nil {
-		err = p.Err()
+	load := func(dt []byte) (*pipeline.Result, error) {
+		p, err := pipeline.Run(context.Background(), pipeline.Request{File: "build.toml", Source: dt, Offline: true})
+		if err == nil && p.Spec == nil {
+			err = p.Err()
+		}
+		return p, err
+	}
+	p, err := load(dt)
+	if err == nil && len(p.Spec.InheritedVars()) > 0 {
+		// The names the Dockerfile reads from its base image's env, where
+		// a Dockerfile gives an empty string when it lacks them.
+		dt = emptyIfUnset(dt, p.Spec.InheritedVars())
+		_, err = load(dt)
 	}
 	if err != nil && !opt.KeepGoing {
 		return nil, fmt.Errorf("%s: the converted spec does not load, which is a bug of tomlfront convert; please report it with the Dockerfile:\n%w", file, err)
@@ -222,7 +232,7 @@ func (c *converter) stage(index int, st instructions.Stage) {
 				cur.image.labels = append(cur.image.labels, kvPair{kv.Key, vars(kv.Value)})
 			}
 		case *instructions.MaintainerCommand:
-			c.problem(cmd.Location(), "MAINTAINER sets the image's author field, which a spec does not write (it is deprecated in Dockerfiles too): write LABEL org.opencontainers.image.authors=%q instead, and convert again", cmd.Maintainer)
+			cur.image.author = literal(cmd.Maintainer) // MAINTAINER expands nothing
 		case *instructions.StopSignalCommand:
 			cur.image.stopSignal = vars(cmd.Signal)
 		case *instructions.HealthCheckCommand:
@@ -298,6 +308,73 @@ func vars(s string) string {
 		}
 		s = out // overlapping matches: $A$B
 	}
+}
+
+// emptyIfUnset rewrites, in the spec text dt, each plain use of a variable
+// that the spec declares nowhere (${NAME} or $NAME, not escaped) as
+// ${NAME:-}: what a Dockerfile gives for a name its base image's env may
+// lack, without the error a spec's plain ${NAME} is when a build finds it
+// nowhere.
+func emptyIfUnset(dt []byte, uses []spec.InheritedVar) []byte {
+	lines := []int{0}
+	for i, b := range dt {
+		if b == '\n' {
+			lines = append(lines, i+1)
+		}
+	}
+	offset := func(p spec.Pos) int { return lines[p.Line-1] + p.Column - 1 }
+	names := map[spec.Range][]string{}
+	for _, u := range uses {
+		names[u.At] = append(names[u.At], u.Name)
+	}
+	ranges := slices.SortedFunc(maps.Keys(names), func(a, b spec.Range) int { return offset(b.Start) - offset(a.Start) })
+	for _, r := range ranges {
+		start, end := offset(r.Start), offset(r.End)
+		value := string(dt[start:end])
+		for _, name := range names[r] {
+			value = emptyIfUnsetIn(value, name)
+		}
+		dt = slices.Concat(dt[:start], []byte(value), dt[end:])
+	}
+	return dt
+}
+
+// emptyIfUnsetIn rewrites the plain uses of name in the TOML text of one
+// value: ${name}, or $name not followed by a name character, where the $
+// is not escaped (a TOML basic string writes the escaping backslash \\).
+func emptyIfUnsetIn(value, name string) string {
+	var b strings.Builder
+	for i := 0; i < len(value); i++ {
+		rest := value[i:]
+		escaped := strings.HasSuffix(value[:i], `\\`)
+		braced := "${" + name + "}"
+		switch {
+		case rest[0] != '$' || escaped:
+		case strings.HasPrefix(rest, braced):
+			b.WriteString("${" + name + ":-}")
+			i += len(braced) - 1
+			continue
+		case strings.HasPrefix(rest[1:], name) && (len(rest) == 1+len(name) || !isNameChar(rest[1+len(name)])):
+			b.WriteString("${" + name + ":-}")
+			i += len(name)
+			continue
+		}
+		b.WriteByte(value[i])
+	}
+	return b.String()
+}
+
+func isNameChar(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// literal writes s as a spec value that expands to s itself: in a value
+// with a $, a backslash escapes the next character.
+func literal(s string) string {
+	if !strings.Contains(s, "$") {
+		return s
+	}
+	return strings.NewReplacer(`\`, `\\`, `$`, `\$`).Replace(s)
 }
 
 // unquote removes the quotes of a word: "..." (where \ escapes " \ and $)

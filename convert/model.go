@@ -64,6 +64,7 @@ type image struct {
 	expose, volumes       []string
 	labels                []kvPair
 	stopSignal            string
+	author                string
 	health                *health
 }
 
@@ -242,6 +243,7 @@ func (s *stage) render(w *writer) {
 	v.list("volumes", img.volumes)
 	v.table("labels", img.labels)
 	v.str("stop_signal", img.stopSignal)
+	v.str("author", img.author)
 	w.keys("image", v)
 	if h := img.health; h != nil {
 		w.header("[stages."+name+".image.healthcheck]", nil)
@@ -260,5 +262,5 @@ func (s *stage) render(w *writer) {
 
 func (img image) empty() bool {
 	return !img.cmdSet && !img.entrypointSet && len(img.expose) == 0 && len(img.volumes) == 0 &&
-		len(img.labels) == 0 && img.stopSignal == "" && img.health == nil
+		len(img.labels) == 0 && img.stopSignal == "" && img.author == "" && img.health == nil
 }

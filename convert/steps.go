@@ -52,9 +52,23 @@ func (c *converter) run(s *stage, cmd *instructions.RunCommand) {
 		st.keys.set("security", tomlString(sec))
 	}
 	if devices := instructions.GetDevices(cmd); len(devices) > 0 {
-		c.problem(cmd.Location(), "RUN --device has no equivalent in a spec yet; pass the devices with buildx's --device, which applies to every run step")
+		st.keys.set("devices", tomlDevices(devices))
 	}
 	s.steps = append(s.steps, st)
+}
+
+// tomlDevices writes RUN --device values. A Dockerfile's device is
+// optional unless it says required; a spec's is required unless it says
+// required = false.
+func tomlDevices(devices []*instructions.Device) string {
+	parts := make([]string, len(devices))
+	for i, d := range devices {
+		parts[i] = tomlString(vars(d.Name))
+		if !d.Required {
+			parts[i] = "{ name = " + parts[i] + ", required = false }"
+		}
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 // runScript is a shell-form RUN as the spec's run string: the command line,
@@ -238,55 +252,60 @@ func (c *converter) mount(cmd *instructions.RunCommand, m *instructions.Mount) s
 }
 
 func (c *converter) copy(s *stage, cmd *instructions.CopyCommand) {
-	st := &step{comments: cmd.Comments(), keys: values{}}
-	if len(cmd.SourceContents) > 0 {
-		c.problem(cmd.Location(), "COPY of a heredoc has no equivalent in a spec; put the file in the build context and copy it")
-	}
-	if cmd.Parents {
-		c.copyParents(s, st, cmd)
-		return
-	}
-	st.keys.set("copy", tomlStrings(mapVars(cmd.SourcePaths)))
-	if from := c.ref(cmd.From); from != "" {
-		st.keys.set("from", tomlString(from))
-	}
-	c.copyCommon(st, cmd.DestPath, cmd.Chown, cmd.Chmod, cmd.Link, cmd.ExcludePatterns)
-	s.steps = append(s.steps, st)
-}
-
-// copyParents writes COPY --parents as one copy per source, each to the
-// directory it has under the destination: what --parents does for paths
-// without wildcards. A wildcard, or the /./ that cuts the parents short,
-// makes the directories depend on what matches: no spec copy says that.
-func (c *converter) copyParents(s *stage, first *step, cmd *instructions.CopyCommand) {
-	for i, src := range cmd.SourcePaths {
-		if strings.ContainsAny(src, "*?[") || strings.Contains(src, "/./") {
-			c.problem(cmd.Location(), "COPY --parents of %q: a spec copies to one destination, and where %q lands depends on what it matches; copy each directory to its place", src, src)
-			continue
-		}
-		st := &step{keys: values{}}
-		if i == 0 {
-			st = first
-		}
-		clean := path.Clean(strings.TrimPrefix(src, "/"))
-		st.keys.set("copy", tomlStrings([]string{vars(src)}))
+	comments := cmd.Comments()
+	if len(cmd.SourcePaths) > 0 {
+		st := &step{comments: comments, keys: values{}}
+		comments = nil
+		st.keys.set("copy", tomlStrings(mapVars(cmd.SourcePaths)))
 		if from := c.ref(cmd.From); from != "" {
 			st.keys.set("from", tomlString(from))
 		}
-		dest := cmd.DestPath
-		if dir := path.Dir(clean); dir != "." {
-			dest = strings.TrimSuffix(dest, "/") + "/" + dir + "/"
+		if cmd.Parents {
+			st.keys.set("parents", "true")
 		}
-		c.copyCommon(st, dest, cmd.Chown, cmd.Chmod, cmd.Link, cmd.ExcludePatterns)
+		c.copyCommon(st, cmd.DestPath, cmd.Chown, cmd.Chmod, cmd.Link, cmd.ExcludePatterns)
+		s.steps = append(s.steps, st)
+	}
+	c.files(s, comments, cmd.SourceContents, cmd.DestPath, cmd.Chown, cmd.Chmod)
+}
+
+// files writes the heredocs of a COPY or ADD (COPY <<EOF dest) as file
+// steps: each to dest, or into it when dest is a directory, under the
+// heredoc's name, as the Dockerfile copies them.
+func (c *converter) files(s *stage, comments []string, heredocs []instructions.SourceContent, dest, chown, chmod string) {
+	for _, h := range heredocs {
+		st := &step{comments: comments, keys: values{}}
+		comments = nil
+		to := dest
+		if spec.IsDirDest(dest) {
+			to = path.Join(dest, h.Path)
+		}
+		st.keys.set("file", tomlString(vars(to)))
+		st.keys.set("content", tomlString(h.Data))
+		if h.Expand && strings.Contains(h.Data, "$") {
+			st.keys.set("expand", "true")
+		}
+		if chown != "" {
+			st.keys.set("chown", tomlString(vars(chown)))
+		}
+		if chmod != "" {
+			st.keys.set("chmod", tomlString(vars(chmod)))
+		}
 		s.steps = append(s.steps, st)
 	}
 }
 
 func (c *converter) add(s *stage, cmd *instructions.AddCommand) {
-	st := &step{comments: cmd.Comments(), keys: values{}}
-	if len(cmd.SourceContents) > 0 {
-		c.problem(cmd.Location(), "ADD of a heredoc has no equivalent in a spec; put the file in the build context and copy it")
+	comments := cmd.Comments()
+	if len(cmd.SourcePaths) > 0 {
+		c.addPaths(s, comments, cmd)
+		comments = nil
 	}
+	c.files(s, comments, cmd.SourceContents, cmd.DestPath, cmd.Chown, cmd.Chmod)
+}
+
+func (c *converter) addPaths(s *stage, comments []string, cmd *instructions.AddCommand) {
+	st := &step{comments: comments, keys: values{}}
 	st.keys.set("add", tomlStrings(mapVars(cmd.SourcePaths)))
 	c.copyCommon(st, cmd.DestPath, cmd.Chown, cmd.Chmod, cmd.Link, cmd.ExcludePatterns)
 	if cmd.Checksum != "" {

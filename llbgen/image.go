@@ -90,6 +90,11 @@ func (c *converter) applyImage(s *stageState, img *spec.Image) error {
 			return err
 		}
 	}
+	if img.Author.Loc.Present() {
+		if s.image.Author, err = c.spec.Expand(img.Author, s.vars); err != nil {
+			return err
+		}
+	}
 	ports, err := expand(img.Expose)
 	if err != nil {
 		return err

@@ -487,6 +487,7 @@ var imageFields = fields[Image]{
 	{"volumes", strList("Volume paths."), func(d *decoder, img *Image, n *node) { d.strs(&img.Volumes, "volumes", false, n) }},
 	{"labels", strTable("Labels of the image."), func(d *decoder, img *Image, n *node) { d.keyValues(&img.Labels, "labels", n) }},
 	{"stop_signal", str(`The signal that stops the container, e.g. "SIGTERM".`), func(d *decoder, img *Image, n *node) { d.str(&img.StopSignal, "stop_signal", n) }},
+	{"author", str("The image's author field (the Dockerfile's MAINTAINER, deprecated there: prefer the label org.opencontainers.image.authors)."), func(d *decoder, img *Image, n *node) { d.str(&img.Author, "author", n) }},
 	{"healthcheck", ref("HEALTHCHECK.", "healthcheck"), func(d *decoder, img *Image, n *node) {
 		if n.kind != kindTable {
 			d.wrongType(n, "healthcheck", "a table")

@@ -263,7 +263,7 @@ var invalidSpecs = []struct {
 		"build.toml:4:11: invalid port \"http\": write PORT or PORT/PROTOCOL with tcp, udp or sctp, e.g. \"8080/tcp\"",
 	}},
 	{"unknown image key", "[stages.a]\nfrom = \"busybox\"\n[stages.a.image]\nentrypiont = [\"/app\"]\n", []string{
-		"build.toml:4:1: unknown key \"entrypiont\" in the image of stage \"a\" (did you mean \"entrypoint\"?); allowed: cmd, entrypoint, expose, healthcheck, labels, stop_signal, user, volumes",
+		"build.toml:4:1: unknown key \"entrypiont\" in the image of stage \"a\" (did you mean \"entrypoint\"?); allowed: author, cmd, entrypoint, expose, healthcheck, labels, stop_signal, user, volumes",
 	}},
 	{"healthcheck bad test", "[stages.a]\nfrom = \"busybox\"\n[stages.a.image]\nhealthcheck = { test = [\"curl\", \"x\"], interval = \"soon\" }\n", []string{
 		"build.toml:4:25: healthcheck test must start with NONE, CMD, CMD-SHELL, found \"curl\"",

@@ -390,6 +390,7 @@ type Image struct {
 	Volumes     Strings
 	Labels      []KeyValue
 	StopSignal  String
+	Author      String
 	Healthcheck *Healthcheck
 }
 

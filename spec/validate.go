@@ -494,6 +494,7 @@ func (v *validator) checksum(s *Step) {
 func (v *validator) image(img *Image, vars *Vars) {
 	v.checkVars(img.User, vars)
 	v.checkVars(img.StopSignal, vars)
+	v.checkVars(img.Author, vars)
 	for _, list := range []Strings{img.Entrypoint, img.Cmd, img.Expose, img.Volumes} {
 		for _, s := range list.Values {
 			v.checkVars(s, vars)
