@@ -139,15 +139,49 @@ func (c *converter) lint(src []byte) {
 	c.out.lint = l
 }
 
+// globalArgs declares the ARGs before the first FROM. One declared again
+// with another default (ARG V=${V:+x}) gives the earlier value another
+// name, which the new default and the args in between read: a spec's arg
+// has one default, and the stages read the last.
 func (c *converter) globalArgs(args []instructions.ArgCommand) {
 	for _, cmd := range args {
 		for _, a := range cmd.Args {
-			if spec.IsPlatformArg(a.Key) || c.out.arg(a.Key) != nil {
+			if spec.IsPlatformArg(a.Key) || unreadable(a) {
 				continue
 			}
-			c.out.args = append(c.out.args, &arg{name: a.Key, value: vars(a.ValueString()), comments: cmd.Comments()})
+			value := vars(a.ValueString())
+			existing := c.out.arg(a.Key)
+			switch {
+			case existing == nil:
+			case a.Value == nil || value == existing.value:
+				continue
+			default:
+				earlier := c.unusedArgName(a.Key)
+				from := slices.Index(c.out.args, existing)
+				existing.name = earlier
+				for _, later := range c.out.args[from+1:] {
+					later.value = renameVar(later.value, a.Key, earlier)
+				}
+				value = renameVar(value, a.Key, earlier)
+			}
+			c.out.args = append(c.out.args, &arg{name: a.Key, value: value, comments: cmd.Comments()})
 		}
 	}
+}
+
+// unusedArgName is NAME_1, NAME_2, ...: the first no arg has.
+func (c *converter) unusedArgName(name string) string {
+	for i := 1; ; i++ {
+		if n := name + "_" + strconv.Itoa(i); c.out.arg(n) == nil {
+			return n
+		}
+	}
+}
+
+// renameVar makes a spec value read the variable to where it read from
+// (vars has written every use as ${from...}).
+func renameVar(value, from, to string) string {
+	return regexp.MustCompile(`\$\{`+regexp.QuoteMeta(from)+`([}:#%/+?-])`).ReplaceAllString(value, "$${"+to+"$1")
 }
 
 // stage converts one FROM and its instructions into one spec stage, or
@@ -156,10 +190,20 @@ func (c *converter) globalArgs(args []instructions.ArgCommand) {
 // stage `from` the one before.
 func (c *converter) stage(index int, st instructions.Stage) {
 	name := st.Name
-	if name == "" {
+	switch {
+	case name == "":
 		name = fmt.Sprintf("stage-%d", index)
+	case strings.EqualFold(name, "scratch"):
+		// A spec's "scratch" is the empty image; the Dockerfile's stage of
+		// that name is the one its later FROM and --from name.
+		name = "scratch-stage"
 	}
 	s := &stage{name: name, comments: st.Comments, from: vars(st.BaseName)}
+	for _, a := range c.out.args {
+		if a.value == "" && !a.fromStage && readsAny(s.from, map[string]bool{a.name: true}) != "" {
+			a.required = true // FROM ${BASE} without a default: the build must give it
+		}
+	}
 	if base := c.names[strings.ToLower(st.BaseName)]; base != "" {
 		s.from = base
 	}
@@ -256,8 +300,18 @@ func (c *converter) stage(index int, st instructions.Stage) {
 
 // stageArgs declares a stage's ARGs: its run steps see them, and a default
 // becomes the arg's default in [args].
+// unreadable tells an ARG that nothing can read: a name ${...} cannot
+// spell, without a default, so a build sets it nowhere unless a
+// --build-arg does (ARG X=1 # a comment declares "#", "a" and "comment").
+func unreadable(a instructions.KeyValuePairOptional) bool {
+	return a.Value == nil && !spec.IsArgName(a.Key)
+}
+
 func (c *converter) stageArgs(s *stage, cmd *instructions.ArgCommand) {
 	for _, a := range cmd.Args {
+		if unreadable(a) {
+			continue
+		}
 		if !slices.Contains(s.args, a.Key) {
 			s.args = append(s.args, a.Key)
 		}

@@ -28,6 +28,9 @@ type arg struct {
 	name, value string
 	comments    []string
 	fromStage   bool // a stage's ARG declared it or gave its default
+	// required: a FROM reads it and nothing gives it a default, so a
+	// build of the Dockerfile fails without --build-arg
+	required bool
 }
 
 type kvPair struct{ key, value string }
@@ -198,7 +201,11 @@ func (m *model) render(syntax string) []byte {
 		w.header("[args]", nil)
 		for _, a := range m.args {
 			w.comments(a.comments)
-			w.kv(a.name, tomlString(a.value))
+			if a.required {
+				w.kv(a.name, "{ required = true }")
+			} else {
+				w.kv(a.name, tomlString(a.value))
+			}
 		}
 	}
 	for _, c := range m.caches {

@@ -212,9 +212,13 @@ func (c *converter) mount(cmd *instructions.RunCommand, m *instructions.Mount) s
 			add(k, tomlString(vars(v)))
 		}
 	}
+	target := m.Target
+	if target == "" { // the Dockerfile mounts it at the working directory
+		target = "."
+	}
 	switch m.Type {
 	case instructions.MountTypeBind:
-		str("target", m.Target)
+		str("target", target)
 		str("source", m.Source)
 		if f := c.ref(m.From); f != "" {
 			add("from", tomlString(f))
@@ -223,7 +227,7 @@ func (c *converter) mount(cmd *instructions.RunCommand, m *instructions.Mount) s
 			add("readonly", "false")
 		}
 	case instructions.MountTypeTmpfs:
-		str("target", m.Target)
+		str("target", target)
 		if m.SizeLimit > 0 {
 			add("size", tomlString(strconv.FormatInt(m.SizeLimit, 10)))
 		}

@@ -75,6 +75,13 @@ func TestConvertCorpus(t *testing.T) {
 			if t.Failed() {
 				t.Logf("the converted spec:\n%s", converted)
 			}
+			// A spec written by hand beside the Dockerfile: the language's
+			// own way of saying the same (a file step for a heredoc, ...).
+			if written := filepath.Join(c.dir, "build.toml"); exists(t, written) {
+				t.Run("written", func(t *testing.T) {
+					compareImages(t, c, want, buildBoth(t, c, written))
+				})
+			}
 		})
 	}
 }
@@ -125,6 +132,16 @@ func convertCorpus(t *testing.T) []convertCase {
 	return cases
 }
 
+// exists tells whether path exists.
+func exists(t *testing.T, path string) bool {
+	t.Helper()
+	_, err := os.Stat(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
 // builtFiles is a flattened image filesystem: each path's type, owner,
 // mode, link target and content digest.
 type builtFiles map[string]string
@@ -132,6 +149,7 @@ type builtFiles map[string]string
 type built struct {
 	files  builtFiles
 	config dockerspec.DockerOCIImageConfig
+	author string
 }
 
 // The placeholders of a case's flags file: {{SECRET}} a file holding a
@@ -150,7 +168,7 @@ func buildBoth(t *testing.T, c convertCase, file string) built {
 	m, _ := layout.image(t)
 	var img dockerspec.DockerOCIImage
 	layout.decode(t, m.Config, &img)
-	return built{files: tarIndex(t, fsTar), config: img.Config}
+	return built{files: tarIndex(t, fsTar), config: img.Config, author: img.Author}
 }
 
 // tarIndex describes every entry of a tar export.
@@ -196,6 +214,7 @@ func compareImages(t *testing.T, c convertCase, want, got built) {
 		{"workdir", w.WorkingDir, g.WorkingDir}, {"user", w.User, g.User}, {"exposed ports", w.ExposedPorts, g.ExposedPorts},
 		{"volumes", w.Volumes, g.Volumes}, {"labels", w.Labels, g.Labels}, {"healthcheck", w.Healthcheck, g.Healthcheck},
 		{"stop signal", w.StopSignal, g.StopSignal}, {"shell", w.Shell, g.Shell}, {"onbuild", w.OnBuild, g.OnBuild},
+		{"author", want.author, got.author},
 	} {
 		if !reflect.DeepEqual(f.want, f.got) {
 			t.Errorf("config %s: Dockerfile %v, spec %v", f.field, f.want, f.got)

@@ -13,7 +13,7 @@ import (
 
 var (
 	namePattern    = regexp.MustCompile(`^[a-z][a-z0-9_.-]*$`)
-	argPattern     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	argPattern     = regexp.MustCompile(argPatternJSON)
 	commitPattern  = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
 	exposePattern  = regexp.MustCompile(`^[0-9]+(-[0-9]+)?(/(tcp|udp|sctp))?$`)
 	networkModes   = []string{"default", "none", "host"}
@@ -269,6 +269,10 @@ func (v *validator) stage(st *Stage) {
 		v.image(st.Image, vars)
 	}
 }
+
+// IsArgName tells a name an arg may have: letters, digits and _, not
+// starting with a digit, the names ${...} can read.
+func IsArgName(name string) bool { return argPattern.MatchString(name) }
 
 func (v *validator) argNames() []string {
 	names := make([]string, len(v.spec.Args))
