@@ -141,6 +141,10 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		return nil, withSource(err, sm)
 	}
 
+	epoch, err := sourceDateEpoch(ctx, bc, c, p)
+	if err != nil {
+		return nil, withSource(err, sm)
+	}
 	scans, err := newSBOMScans(ctx, bc, c)
 	if err != nil {
 		return nil, err
@@ -174,7 +178,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			return nil, err
 		}
 		scans.record(platform, res)
-		return &dockerui.BuildResult{Reference: ref, Image: res.Image}, nil
+		return &dockerui.BuildResult{Reference: ref, Image: res.Image, Epoch: epoch}, nil
 	})
 	if err != nil {
 		return nil, err
