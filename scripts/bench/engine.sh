@@ -91,6 +91,7 @@ cat >"$dir/daemon.json" <<JSON
   "insecure-registries": ["$TOMLFRONT_REGISTRY"],
   "storage-driver": "$storage",
   "features": {"containerd-snapshotter": $snapshotter_store, "time-namespaces": false},
+  "builder": {"gc": {"enabled": true, "defaultReservedSpace": "$BENCH_GC_RESERVED", "defaultMaxUsedSpace": "$BENCH_GC_MAX_USED", "defaultMinFreeSpace": "$BENCH_GC_MIN_FREE"}},
   "log-level": "info"
 }
 JSON

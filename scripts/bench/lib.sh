@@ -73,6 +73,15 @@ STATICCHECK_BIN="$CACHE/tools/staticcheck-$STATICCHECK_VERSION/bin"
 
 BUILDX_BUILDER_NAME="tomlfront-bench"
 
+# The build cache's GC thresholds of every bench daemon (buildkitd and the
+# Engines' builders), in place of their defaults, which keep 20% of the disk
+# free by pruning every idle record, cache mounts included, when the disk is
+# fuller than that: tests would then depend on the machine's disk.
+BENCH_GC_RESERVED="2GB"
+BENCH_GC_MAX_USED="30GB"
+BENCH_GC_MIN_FREE="2GB"
+export BENCH_GC_RESERVED BENCH_GC_MAX_USED BENCH_GC_MIN_FREE
+
 # Apt packages the bench needs at run time (checked by tools.sh).
 #  runc            OCI runtime used by buildkitd's runc worker
 #  debootstrap     builds the debian:bookworm fixture rootfs

@@ -156,6 +156,10 @@ insecure-entitlements = ["network.host", "security.insecure"]
   snapshotter = "$SNAPSHOTTER"
   networkMode = "host"
   gc = true
+  # Fixed GC thresholds, not the disk's share: lib.sh says why.
+  reservedSpace = "$BENCH_GC_RESERVED"
+  maxUsedSpace = "$BENCH_GC_MAX_USED"
+  minFreeSpace = "$BENCH_GC_MIN_FREE"
 
 [worker.containerd]
   enabled = false
