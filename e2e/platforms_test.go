@@ -111,3 +111,30 @@ func TestMultiPlatform(t *testing.T) {
 		f.Close()
 	}
 }
+
+// TestMultiPlatformIndex: --build-arg BUILDKIT_MULTI_PLATFORM=1 makes the
+// image of one platform an index, as for a Dockerfile on the same builder;
+// without it, one manifest.
+func TestMultiPlatformIndex(t *testing.T) {
+	t.Parallel()
+	buildFrontendImage(t)
+	dir := writeTree(t, map[string]string{
+		"Dockerfile": "FROM busybox:1.36\nRUN echo one > /one\n",
+		"build.toml": syntaxLine + "[stages.one]\nfrom = \"busybox:1.36\"\n[[stages.one.steps]]\nrun = \"echo one > /one\"\n",
+	})
+	for _, file := range []string{"Dockerfile", "build.toml"} {
+		for _, multi := range []bool{false, true} {
+			args := []string{"build", "-f", file, "--provenance=false"}
+			if multi {
+				args = append(args, "--build-arg", "BUILDKIT_MULTI_PLATFORM=1")
+			}
+			oci := filepath.Join(t.TempDir(), "image.tar")
+			buildxOutputs(t, cmdOpt{}, dir, engineNetwork(args...), "type=oci,dest="+oci)
+			top := readOCITar(t, oci).index.Manifests
+			index := len(top) == 1 && top[0].MediaType == ocispecs.MediaTypeImageIndex
+			if index != multi {
+				t.Errorf("%s, BUILDKIT_MULTI_PLATFORM set: %v: the layout holds %s, want an index: %v", file, multi, top[0].MediaType, multi)
+			}
+		}
+	}
+}

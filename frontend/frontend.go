@@ -73,8 +73,9 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 				ExtraHosts: bc.ExtraHosts, Ulimits: bc.Ulimits, ShmSize: bc.ShmSize,
 				CgroupParent: bc.CgroupParent, Devices: bc.Devices, Hostname: bc.Hostname, LinuxResources: bc.LinuxResources,
 			},
-			Resolver: res,
-			LLBCaps:  &llbCaps,
+			Resolver:  res,
+			LLBCaps:   &llbCaps,
+			GitAdvice: bc.GitAdvice,
 		}
 	}
 	inc := &includes{bc: bc, client: c, main: sm.Filename, platform: bc.BuildPlatforms[0],

@@ -73,6 +73,9 @@ func gitState(src, checksum string, keepGitDir bool, o *Options, opts ...llb.Git
 	if keepGitDir || (ref.KeepGitDir != nil && *ref.KeepGitDir) {
 		opts = append(opts, llb.KeepGitDir())
 	}
+	if o.GitAdvice {
+		opts = append(opts, llb.GitAdvice(true))
+	}
 	if checksum == "" {
 		checksum = ref.Checksum // the URL's own ?checksum= or ?commit=
 	}

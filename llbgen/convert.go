@@ -61,6 +61,9 @@ type Options struct {
 	Started time.Time
 	// Resolver provides images and contexts; nil means Offline.
 	Resolver Resolver
+	// GitAdvice asks git sources to print git's advice when a fetch fails
+	// (--build-arg BUILDKIT_GIT_ADVICE=true, as for a Dockerfile).
+	GitAdvice bool
 	// LLBCaps are the daemon's LLB capabilities (BuildOpts().LLBCaps): what
 	// it lacks falls back as in the Dockerfile frontend (see supports). nil
 	// means a current BuildKit, which has them all.

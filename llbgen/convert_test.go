@@ -753,6 +753,15 @@ to = "."
 	if c := op.GetFile().Actions[0].GetCopy(); c.Src != "/github.com/org/repo" || !c.AttemptUnpackDockerCompatibility {
 		t.Errorf("github.com/org/repo is a local path, as in a Dockerfile: %s", mustJSON(t, c))
 	}
+	if git.Attrs[pb.AttrGitAdvice] != "" {
+		t.Errorf("git advice without BUILDKIT_GIT_ADVICE: %v", git.Attrs)
+	}
+	_, g = convert(t, src, Options{GitAdvice: true}) // --build-arg BUILDKIT_GIT_ADVICE=true
+	for id, s := range g.sources() {
+		if strings.HasPrefix(id, "git://") && s.Attrs[pb.AttrGitAdvice] != "true" {
+			t.Errorf("git source %s without advice: %v", id, s.Attrs)
+		}
+	}
 }
 
 // TestUses checks what the outline and `tomlfront caches` are made of.
