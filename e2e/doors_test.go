@@ -39,7 +39,8 @@ type doorCase struct {
 	// or its target does not convert.
 	fail []string
 	// cliOnly are rules that only the CLI's doors report, which do not
-	// know the build's contexts.
+	// know the build's contexts nor its base images; where one warns, a
+	// builder's doors may find an error.
 	cliOnly []string
 }
 
@@ -60,6 +61,10 @@ var doorCases = []doorCase{
 	{name: "context given only at build time", cliOnly: []string{"UndeclaredContext"},
 		extra: map[string]string{"f.txt": "from the context\n"},
 		files: map[string]string{"build.toml": syntaxLine + "[stages.a]\nfrom = \"busybox:1.36\"\n[[stages.a.steps]]\ncopy = \"f.txt\"\nfrom = \"context:extra\"\n"}},
+	{name: "variable of the base image's env", cliOnly: []string{"UndeclaredVariable"},
+		files: map[string]string{"build.toml": syntaxLine + "[stages.a]\nfrom = \"busybox:1.36\"\nenv = { BIN = \"${PATH}:/x\" }\n[[stages.a.steps]]\nrun = \"echo $BIN > /bin-path\"\n"}},
+	{name: "variable the base image's env lacks", cliOnly: []string{"UndeclaredVariable"}, fail: []string{doorCheck, doorOutline, doorBuild},
+		files: map[string]string{"build.toml": syntaxLine + "[stages.a]\nfrom = \"busybox:1.36\"\nworkdir = \"${NOT_IN_BUSYBOX}/app\"\n"}},
 	{name: "error inside an include", fail: []string{doorLint, doorLLB, doorCaches, doorCheck, doorOutline, doorBuild},
 		files: map[string]string{"build.toml": syntaxLine + "include = [\"ci/common.toml\"]\n[stages.a]\nfrom = \"busybox:1.36\"\n",
 			"ci/common.toml": "[stages.base]\nfrom = \"busybox:1.36\"\nusr = \"nobody\"\n"}},
@@ -67,6 +72,21 @@ var doorCases = []doorCase{
 		files: map[string]string{"build.toml": syntaxLine + "[lint]\nerror = [\"UnpinnedBaseImage\"]\n[stages.a]\nfrom = \"busybox\"\n[[stages.a.steps]]\nrun = \"true\"\n"}},
 	{name: "found by conversion", fail: []string{doorLint, doorLLB, doorCaches, doorCheck, doorOutline, doorBuild},
 		files: map[string]string{"build.toml": syntaxLine + "[args]\nDIR = \"\"\n[stages.a]\nfrom = \"busybox:1.36\"\nargs = [\"DIR\"]\nworkdir = \"${DIR:?set DIR}\"\n"}},
+}
+
+// withoutWarned drops the errors at a place where the CLI warned by one of
+// the rules only it reports: what a builder finds there and the CLI cannot
+// know (a variable the base image's env lacks).
+func withoutWarned(errors, warnings, cliOnly []string) []string {
+	var kept []string
+	for _, e := range errors {
+		parts := strings.SplitN(e, ":", 4) // FILE:LINE:COL: message
+		at := strings.Join(parts[:min(3, len(parts))], ":")
+		if !slices.ContainsFunc(cliOnly, func(rule string) bool { return slices.Contains(warnings, rule+"@"+at) }) {
+			kept = append(kept, e)
+		}
+	}
+	return kept
 }
 
 // doorAnswer is what one door said: did it pass, its errors as
@@ -129,7 +149,7 @@ func TestEveryDoor(t *testing.T) {
 			if !slices.Equal(check.warnings, want) {
 				t.Errorf("warnings differ:\n%s: %q\n%s: %q", doorLint, want, doorCheck, check.warnings)
 			}
-			if !slices.Equal(check.errors, lintAnswer.errors) {
+			if !slices.Equal(withoutWarned(check.errors, lintAnswer.warnings, tc.cliOnly), lintAnswer.errors) {
 				t.Errorf("errors differ:\n%s: %q\n%s: %q", doorLint, lintAnswer.errors, doorCheck, check.errors)
 			}
 			// A build reports each error the check finds (every case's
