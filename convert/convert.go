@@ -408,7 +408,7 @@ func emptyIfUnsetIn(value, name string) string {
 			b.WriteString("${" + name + ":-}")
 			i += len(braced) - 1
 			continue
-		case strings.HasPrefix(rest[1:], name) && (len(rest) == 1+len(name) || !isNameChar(rest[1+len(name)])):
+		case strings.HasPrefix(rest[1:], name) && (len(rest) == 1+len(name) || !spec.IsNameChar(rest[1+len(name)])):
 			b.WriteString("${" + name + ":-}")
 			i += len(name)
 			continue
@@ -416,10 +416,6 @@ func emptyIfUnsetIn(value, name string) string {
 		b.WriteByte(value[i])
 	}
 	return b.String()
-}
-
-func isNameChar(c byte) bool {
-	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // literal writes s as a spec value that expands to s itself: in a value

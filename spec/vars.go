@@ -118,7 +118,7 @@ func plainUnset(word string, vars *Vars, unset map[string]struct{}) []string {
 func plainDollar(s, name string) bool {
 	for i := strings.Index(s, "$"+name); i >= 0; {
 		end := i + 1 + len(name)
-		if end == len(s) || !isNameChar(s[end]) {
+		if end == len(s) || !IsNameChar(s[end]) {
 			return true
 		}
 		next := strings.Index(s[end:], "$"+name)
@@ -130,7 +130,9 @@ func plainDollar(s, name string) bool {
 	return false
 }
 
-func isNameChar(c byte) bool {
+// IsNameChar tells a byte that may follow the first of a variable's name:
+// $NAME ends before the first byte that is not one.
+func IsNameChar(c byte) bool {
 	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
