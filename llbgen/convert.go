@@ -302,9 +302,14 @@ func (c *converter) resolveArgs() error {
 }
 
 // location attaches a spec range to an op, so BuildKit can show the TOML of
-// a failing step, from the file that defined it.
+// a failing step, from the file that defined it. The range starts at the
+// start of its first line: a debugger (docker buildx dap) matches a
+// breakpoint set on a line, which has no column, only from the range's
+// first character on, and a step is often indented or inline.
 func (c *converter) location(r spec.Range) llb.ConstraintsOpt {
-	return c.sourceMaps[r.File].Location([]*pb.Range{PBRange(r)})
+	rng := PBRange(r)
+	rng.Start.Character = 0
+	return c.sourceMaps[r.File].Location([]*pb.Range{rng})
 }
 
 // PBRange is r as BuildKit's source maps and errors take it: 1-based lines,
