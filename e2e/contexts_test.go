@@ -4,12 +4,16 @@ package e2e
 
 import (
 	"encoding/json"
+	"maps"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/moby/buildkit/client"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -241,5 +245,57 @@ from = "base"
 	_, err := solve(ctx, solveOpt{dir: dir, contexts: map[string]string{"assets": assets, "busybox:1.36": replacement}})
 	if err == nil || !strings.Contains(err.Error(), "/bin/sh") {
 		t.Errorf("the base image was not replaced by the named context: %v", err)
+	}
+}
+
+// TestGitContext: a git repository as the build context (docker buildx
+// build git://...), holding the spec, as a Dockerfile's; with
+// BUILDKIT_CONTEXT_KEEP_GIT_DIR=1 its .git is in the context, and
+// SOURCE_DATE_EPOCH=context is its commit's time, both ways on the same
+// builder.
+func TestGitContext(t *testing.T) {
+	t.Parallel()
+	buildFrontendImage(t)
+	work := writeTree(t, map[string]string{
+		"Dockerfile": "FROM scratch\nCOPY . /src/\n",
+		"build.toml": syntaxLine + "[stages.src]\nfrom = \"scratch\"\n[[stages.src.steps]]\ncopy = \".\"\nto = \"/src/\"\n",
+		"app.txt":    "from git " + nonce(t) + "\n",
+	})
+	git := gitIn(t, work)
+	git("init", "-q", "-b", "main")
+	git("add", ".")
+	git("commit", "-q", "-m", "one")
+	committed := git("show", "-s", "--format=%ct", "HEAD")
+	served := t.TempDir()
+	git("clone", "-q", "--bare", work, filepath.Join(served, "repo.git"))
+	url := gitDaemon(t, served) + "/repo.git"
+	sec, err := strconv.ParseInt(committed, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{"Dockerfile", "build.toml"} {
+		for _, keep := range []bool{false, true} {
+			args := []string{"build", "-f", file, "--provenance=false", "--build-arg", "SOURCE_DATE_EPOCH=context"}
+			if keep {
+				args = append(args, "--build-arg", "BUILDKIT_CONTEXT_KEEP_GIT_DIR=1")
+			}
+			out := t.TempDir()
+			fsTar, ociTar := filepath.Join(out, "fs.tar"), filepath.Join(out, "image.tar")
+			buildxOutputs(t, cmdOpt{}, t.TempDir(), engineNetwork(append(args, url)...), "type=tar,dest="+fsTar, "type=oci,dest="+ociTar)
+			files := tarIndex(t, fsTar)
+			if _, ok := files["/src/app.txt"]; !ok {
+				t.Errorf("%s: the image lacks the repository's app.txt: %v", file, slices.Sorted(maps.Keys(files)))
+			}
+			if _, ok := files["/src/.git/HEAD"]; ok != keep {
+				t.Errorf("%s, BUILDKIT_CONTEXT_KEEP_GIT_DIR set: %v: .git in the context: %v", file, keep, ok)
+			}
+			layout := readOCITar(t, ociTar)
+			m, _ := layout.image(t)
+			var img dockerspec.DockerOCIImage
+			layout.decode(t, m.Config, &img)
+			if want := time.Unix(sec, 0).UTC(); img.Created == nil || !img.Created.Equal(want) {
+				t.Errorf("%s: created %v, want the commit's time %v", file, img.Created, want)
+			}
+		}
 	}
 }

@@ -22,7 +22,7 @@ func writeSpec(t *testing.T, src string) string {
 
 func TestCommands(t *testing.T) {
 	valid := writeSpec(t, "[args]\nV = \"1\"\n[stages.a]\nfrom = \"busybox:1.36\"\nargs = [\"V\"]\n[[stages.a.steps]]\nrun = \"echo $V\"\n")
-	invalid := writeSpec(t, "[stages.a]\nfrom = \"busybox:1.36\"\nworkdir = \"${NOPE}\"\n[stages.b]\nform = \"a\"\n")
+	invalid := writeSpec(t, "[stages.a]\nfrom = \"scratch\"\nworkdir = \"${NOPE}\"\n[stages.b]\nform = \"a\"\n")
 	tests := []struct {
 		name         string
 		args         []string
