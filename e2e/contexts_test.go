@@ -281,7 +281,7 @@ func TestGitContext(t *testing.T) {
 			}
 			out := t.TempDir()
 			fsTar, ociTar := filepath.Join(out, "fs.tar"), filepath.Join(out, "image.tar")
-			buildxOutputs(t, cmdOpt{}, t.TempDir(), engineNetwork(append(args, url)...), "type=tar,dest="+fsTar, "type=oci,dest="+ociTar)
+			buildxOutputs(t, cmdOpt{context: url}, t.TempDir(), engineNetwork(args...), "type=tar,dest="+fsTar, "type=oci,dest="+ociTar)
 			files := tarIndex(t, fsTar)
 			if _, ok := files["/src/app.txt"]; !ok {
 				t.Errorf("%s: the image lacks the repository's app.txt: %v", file, slices.Sorted(maps.Keys(files)))

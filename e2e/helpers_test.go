@@ -46,6 +46,7 @@ const defaultTimeout = 10 * time.Minute
 type cmdOpt struct {
 	env     []string      // extra environment variables, e.g. for --secret env= and --ssh default
 	timeout time.Duration // 0: defaultTimeout
+	context string        // buildxOutputs' build context: "." (the directory) when empty, or a URL
 }
 
 // docker runs `docker ARGS` in dir and returns its combined output. The

@@ -9,6 +9,7 @@ package e2e
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -187,13 +188,14 @@ func buildxOutputs(t *testing.T, o cmdOpt, dir string, args []string, outputs ..
 			groups = append(groups, []string{out})
 		}
 	}
+	buildContext := cmp.Or(o.context, ".")
 	var log strings.Builder
 	for _, group := range groups {
 		run := slices.Clone(args)
 		for _, out := range group {
 			run = append(run, "--output", out)
 		}
-		log.WriteString(mustBuildxWith(t, o, dir, append(run, ".")...))
+		log.WriteString(mustBuildxWith(t, o, dir, append(run, buildContext)...))
 	}
 	return log.String()
 }
