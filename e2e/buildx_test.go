@@ -526,7 +526,7 @@ labels = { "org.example.who" = "spec", "org.example.keep" = "kept" }
 func TestBuildxRunOptions(t *testing.T) {
 	t.Parallel()
 	buildFrontendImage(t)
-	const probe = `mkdir -p /out && (grep tf-e2e-host /etc/hosts || echo no-host) > /out/hosts && ulimit -n > /out/nofile && (df -k /dev/shm | tail -n 1 | tr -s ' ' | cut -d' ' -f2) > /out/shm && hostname > /out/hostname && (cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes) > /out/memory`
+	const probe = `mkdir -p /out && (grep tf-e2e-host /etc/hosts || echo no-host) > /out/hosts && ulimit -n > /out/nofile && (df -k /dev/shm | tail -n 1 | tr -s ' ' | cut -d' ' -f2) > /out/shm && hostname > /out/hostname && (cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes) > /out/memory && (grep -o -m 1 tf-e2e-cgroup /proc/self/cgroup || echo no-parent) > /out/cgroup`
 	n := nonce(t)
 	dir := writeTree(t, map[string]string{
 		"Dockerfile": readFile(t, filepath.Join(root, "e2e", "testdata", "dockerfiles", "run-options", "Dockerfile")),
@@ -546,8 +546,9 @@ from = "probe"
 `,
 	})
 	flags := []string{"--build-arg", "NONCE=" + n, "--add-host", "tf-e2e-host=10.11.12.13", "--ulimit", "nofile=1234:1234", "--shm-size", "96m",
-		"--build-arg", "BUILDKIT_SANDBOX_HOSTNAME=tf-e2e-box", "--resource", "memory=1g"}
-	want := map[string]string{"hosts": "10.11.12.13", "nofile": "1234\n", "shm": strconv.Itoa(96*1024) + "\n", "hostname": "tf-e2e-box\n", "memory": strconv.Itoa(1<<30) + "\n"}
+		"--build-arg", "BUILDKIT_SANDBOX_HOSTNAME=tf-e2e-box", "--resource", "memory=1g", "--cgroup-parent", "tf-e2e-cgroup"}
+	want := map[string]string{"hosts": "10.11.12.13", "nofile": "1234\n", "shm": strconv.Itoa(96*1024) + "\n", "hostname": "tf-e2e-box\n", "memory": strconv.Itoa(1<<30) + "\n",
+		"cgroup": "tf-e2e-cgroup\n"}
 
 	dockerfile := t.TempDir()
 	mustBuildx(t, dir, append(append([]string{"build", "-f", "Dockerfile", "--output", "type=local,dest=" + dockerfile}, flags...), ".")...)
@@ -559,7 +560,7 @@ from = "probe"
 
 	out := buildLocal(t, dir, flags...)
 	for name, flag := range map[string]string{"hosts": "--add-host tf-e2e-host=10.11.12.13", "nofile": "--ulimit nofile=1234:1234", "shm": "--shm-size 96m",
-		"hostname": "--build-arg BUILDKIT_SANDBOX_HOSTNAME=tf-e2e-box", "memory": "--resource memory=1g"} {
+		"hostname": "--build-arg BUILDKIT_SANDBOX_HOSTNAME=tf-e2e-box", "memory": "--resource memory=1g", "cgroup": "--cgroup-parent tf-e2e-cgroup"} {
 		if got := fileIn(out, name); !strings.Contains(got, want[name]) {
 			t.Errorf("%s: a run step saw %s = %q, want %q as with the Dockerfile", flag, name, got, want[name])
 		}
