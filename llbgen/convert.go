@@ -103,8 +103,8 @@ func (o *Options) require(id apicaps.CapID, feature string) error {
 }
 
 // RunOptions are the build's settings of run steps: --add-host, --ulimit,
-// --shm-size, --cgroup-parent, --device, --resource and the
-// BUILDKIT_SANDBOX_HOSTNAME build arg.
+// --shm-size, --cgroup-parent, --resource, the frontend option device and
+// the BUILDKIT_SANDBOX_HOSTNAME build arg.
 type RunOptions struct {
 	ExtraHosts     []llb.HostIP
 	Ulimits        []*pb.Ulimit
