@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
-	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -289,10 +288,7 @@ func TestGitContext(t *testing.T) {
 			if _, ok := files["/src/.git/HEAD"]; ok != keep {
 				t.Errorf("%s, BUILDKIT_CONTEXT_KEEP_GIT_DIR set: %v: .git in the context: %v", file, keep, ok)
 			}
-			layout := readOCITar(t, ociTar)
-			m, _ := layout.image(t)
-			var img dockerspec.DockerOCIImage
-			layout.decode(t, m.Config, &img)
+			_, img := readOCITar(t, ociTar).image(t)
 			if want := time.Unix(sec, 0).UTC(); img.Created == nil || !img.Created.Equal(want) {
 				t.Errorf("%s: created %v, want the commit's time %v", file, img.Created, want)
 			}

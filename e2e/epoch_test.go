@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 )
 
 // TestSourceDateEpoch: --build-arg SOURCE_DATE_EPOCH as the Dockerfile
@@ -55,11 +53,7 @@ run = "echo built > /built"
 				oci := filepath.Join(t.TempDir(), "image.tar")
 				args := append([]string{"build", "-f", file, "--provenance=false"}, tc.flags...)
 				buildxOutputs(t, cmdOpt{}, dir, engineNetwork(args...), "type=oci,dest="+oci)
-				layout := readOCITar(t, oci)
-				m, _ := layout.image(t)
-				var img dockerspec.DockerOCIImage
-				layout.decode(t, m.Config, &img)
-				if img.Created == nil || !img.Created.Equal(want) {
+				if _, img := readOCITar(t, oci).image(t); img.Created == nil || !img.Created.Equal(want) {
 					t.Errorf("%s: the image was created at %v, want %v (SOURCE_DATE_EPOCH %s)", file, img.Created, want, tc.flags)
 				}
 			}
