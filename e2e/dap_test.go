@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,8 +19,9 @@ import (
 )
 
 // TestDAP drives `docker buildx dap build` as Docker's VS Code debugger
-// does, with a DAP client: a breakpoint on the TOML line of an indented
-// inline step stops the build there, the stack shows that line, and `exec`
+// does, with a DAP client: breakpoints on a stage's `from` line and on the
+// TOML line of an indented inline step stop the build at each, the stack
+// shows that line, and at the step `exec`
 // opens a shell in the step's container, which holds what the steps before
 // it wrote and the stage's env, and not what the step itself writes.
 func TestDAP(t *testing.T) {
@@ -35,7 +37,7 @@ steps = [
 ]
 `})
 	spec := filepath.Join(dir, "build.toml")
-	const line = 7 // the second step
+	const from, line = 3, 7 // the stage's from, its second step
 
 	cmd := bounded(timeout(t, 5*time.Minute), "docker", "buildx", "--builder", os.Getenv("BUILDX_BUILDER"), "dap", "build")
 	cmd.Dir = dir
@@ -56,6 +58,9 @@ steps = [
 	c := newDAPClient(t, in, out)
 	t.Cleanup(func() {
 		in.Close()
+		if t.Failed() { // a paused build keeps buildx waiting
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		}
 		if err := cmd.Wait(); err != nil {
 			t.Logf("docker buildx dap build: %v\n%s", err, stderr.String())
 		}
@@ -67,16 +72,22 @@ steps = [
 	c.call("launch", &dap.LaunchRequest{Arguments: launch})
 	c.event("initialized")
 	bps := c.call("setBreakpoints", &dap.SetBreakpointsRequest{Arguments: dap.SetBreakpointsArguments{
-		Source: dap.Source{Name: "build.toml", Path: spec}, Breakpoints: []dap.SourceBreakpoint{{Line: line}}}}).(*dap.SetBreakpointsResponse)
+		Source: dap.Source{Name: "build.toml", Path: spec}, Breakpoints: []dap.SourceBreakpoint{{Line: from}, {Line: line}}}}).(*dap.SetBreakpointsResponse)
 	c.call("configurationDone", &dap.ConfigurationDoneRequest{})
 
-	stopped := c.event("stopped").(*dap.StoppedEvent)
-	if stopped.Body.Reason != "breakpoint" {
-		t.Fatalf("stopped for %q, want a breakpoint (breakpoints %+v)\n%s", stopped.Body.Reason, bps.Body.Breakpoints, stderr.String())
-	}
-	frames := c.call("stackTrace", &dap.StackTraceRequest{Arguments: dap.StackTraceArguments{ThreadId: stopped.Body.ThreadId}}).(*dap.StackTraceResponse)
-	if f := frames.Body.StackFrames; len(f) == 0 || f[0].Source == nil || f[0].Source.Path != spec || f[0].Line > line || f[0].EndLine < line {
-		t.Errorf("stopped at %+v, want %s line %d", f, spec, line)
+	var stopped *dap.StoppedEvent
+	for i, want := range []int{from, line} {
+		if i > 0 {
+			c.call("continue", &dap.ContinueRequest{Arguments: dap.ContinueArguments{ThreadId: stopped.Body.ThreadId}})
+		}
+		stopped = c.event("stopped").(*dap.StoppedEvent)
+		if stopped.Body.Reason != "breakpoint" {
+			t.Fatalf("stopped for %q, want the breakpoint on line %d (breakpoints %+v)\n%s", stopped.Body.Reason, want, bps.Body.Breakpoints, stderr.String())
+		}
+		frames := c.call("stackTrace", &dap.StackTraceRequest{Arguments: dap.StackTraceArguments{ThreadId: stopped.Body.ThreadId}}).(*dap.StackTraceResponse)
+		if f := frames.Body.StackFrames; len(f) == 0 || f[0].Source == nil || f[0].Source.Path != spec || f[0].Line > want || f[0].EndLine < want {
+			t.Fatalf("stopped at %+v, want %s line %d", f, spec, want)
+		}
 	}
 
 	c.shell = make(chan string, 1)

@@ -28,7 +28,7 @@ type resolver struct {
 
 // Image returns a base image, or the named context of the same name: like
 // the Dockerfile frontend, --build-context golang:1.26=... replaces it.
-func (r *resolver) Image(ctx context.Context, ref string, platform ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, error) {
+func (r *resolver) Image(ctx context.Context, ref string, platform ocispecs.Platform, opts ...llb.ConstraintsOpt) (llb.State, *dockerspec.DockerOCIImage, error) {
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		return llb.State{}, nil, fmt.Errorf("invalid image reference %q: %w", ref, err)
@@ -68,9 +68,11 @@ func (r *resolver) Image(ctx context.Context, ref string, platform ocispecs.Plat
 			}
 		}
 	}
-	st := llb.Image(pinned, llb.Platform(platform), r.bc.ImageResolveMode,
-		llb.WithCustomName(prefix+" load "+named.String()))
-	return st, &img, nil
+	imageOpts := []llb.ImageOption{llb.Platform(platform), r.bc.ImageResolveMode, llb.WithCustomName(prefix + " load " + named.String())}
+	for _, o := range opts {
+		imageOpts = append(imageOpts, o)
+	}
+	return llb.Image(pinned, imageOpts...), &img, nil
 }
 
 // NamedContext returns --build-context name; ok is false when the build

@@ -13,8 +13,9 @@ import (
 // implements it with the gateway client; Offline needs nothing.
 type Resolver interface {
 	// Image returns the state of an image for a platform and its config;
-	// a nil config means the config is unknown.
-	Image(ctx context.Context, ref string, platform ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, error)
+	// a nil config means the config is unknown. opts apply to the image's
+	// source op (its place in the spec).
+	Image(ctx context.Context, ref string, platform ocispecs.Platform, opts ...llb.ConstraintsOpt) (llb.State, *dockerspec.DockerOCIImage, error)
 	// NamedContext returns the build context called name (`context:NAME`)
 	// as the build was given it (--build-context), with its config when it
 	// is an image; ok is false when the build was not given it, and the
@@ -37,8 +38,12 @@ type Offline struct {
 }
 
 // Image implements Resolver.
-func (Offline) Image(_ context.Context, ref string, platform ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, error) {
-	return llb.Image(ref, llb.Platform(platform)), nil, nil
+func (Offline) Image(_ context.Context, ref string, platform ocispecs.Platform, opts ...llb.ConstraintsOpt) (llb.State, *dockerspec.DockerOCIImage, error) {
+	imageOpts := []llb.ImageOption{llb.Platform(platform)}
+	for _, o := range opts {
+		imageOpts = append(imageOpts, o)
+	}
+	return llb.Image(ref, imageOpts...), nil, nil
 }
 
 // NamedContext implements Resolver.

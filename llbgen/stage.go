@@ -146,7 +146,7 @@ func (c *converter) base(ctx context.Context, s *stageState, platform ocispecs.P
 		s.state, cfg, err = c.namedContext(ctx, name, platform)
 	default:
 		var r imageResult
-		r, err = c.image(ctx, from, platform)
+		r, err = c.image(ctx, from, platform, c.location(st.From.Loc.Value))
 		s.state, cfg = r.state, r.image
 	}
 	if err != nil {
@@ -176,10 +176,13 @@ func (c *converter) base(ctx context.Context, s *stageState, platform ocispecs.P
 	return nil
 }
 
-// image resolves an image once per ref and platform.
-func (c *converter) image(ctx context.Context, ref string, platform ocispecs.Platform) (imageResult, error) {
+// image resolves an image once per ref and platform. opts place its source
+// op in the spec (a stage's `from`): each use that places it gets a state
+// of its own, the same op with one more place (the resolver answers the
+// second time from its cache).
+func (c *converter) image(ctx context.Context, ref string, platform ocispecs.Platform, opts ...llb.ConstraintsOpt) (imageResult, error) {
 	key := ref + "\x00" + platforms.Format(platform)
-	if r, ok := c.images[key]; ok {
+	if r, ok := c.images[key]; ok && len(opts) == 0 {
 		return r, nil
 	}
 	// Validation checks the refs written out; one built from variables is
@@ -187,12 +190,14 @@ func (c *converter) image(ctx context.Context, ref string, platform ocispecs.Pla
 	if err := spec.CheckImageRef(ref); err != nil {
 		return imageResult{}, err
 	}
-	st, img, err := c.resolver.Image(ctx, ref, platform)
+	st, img, err := c.resolver.Image(ctx, ref, platform, opts...)
 	if err != nil {
 		return imageResult{}, err
 	}
 	r := imageResult{state: st, image: img}
-	c.images[key] = r
+	if _, ok := c.images[key]; !ok {
+		c.images[key] = r
+	}
 	return r, nil
 }
 

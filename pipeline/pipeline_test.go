@@ -135,7 +135,7 @@ const inheritsHome = "[stages.a]\nfrom = \"busybox:1.36\"\nenv = { BIN = \"${HOM
 // as a builder resolves a base image.
 type imageEnv []string
 
-func (e imageEnv) Image(_ context.Context, ref string, p ocispecs.Platform) (llb.State, *dockerspec.DockerOCIImage, error) {
+func (e imageEnv) Image(_ context.Context, ref string, p ocispecs.Platform, _ ...llb.ConstraintsOpt) (llb.State, *dockerspec.DockerOCIImage, error) {
 	img := &dockerspec.DockerOCIImage{}
 	img.Config.Env = e
 	return llb.Image(ref, llb.Platform(p)), img, nil
