@@ -275,6 +275,9 @@ func extraBuilder(t *testing.T, name string) string {
 	go func() { exited <- cmd.Wait() }()
 	recordPid(t, cmd.Process.Pid, "buildkitd-"+filepath.Base(dir))
 	t.Cleanup(func() {
+		if t.Failed() {
+			showBuilder(t, addr, logFile.Name())
+		}
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
@@ -307,6 +310,25 @@ func extraBuilder(t *testing.T, name string) string {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// showBuilder logs what a failed test needs to know of a builder it
+// started: its cache mounts and its daemon's log.
+func showBuilder(t *testing.T, addr, logFile string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if c, err := client.New(ctx, addr); err == nil {
+		du, err := c.DiskUsage(ctx, client.WithFilter([]string{"type==exec.cachemount"}))
+		c.Close()
+		for _, u := range du {
+			t.Logf("builder %s: cache mount %s %q, %d bytes, in use %v, last used %v", addr, u.ID, u.Description, u.Size, u.InUse, u.LastUsedAt)
+		}
+		if err != nil {
+			t.Logf("builder %s: disk usage: %v", addr, err)
+		}
+	}
+	t.Logf("builder %s: its log:\n%s", addr, readFile(t, logFile))
 }
 
 // recordPid adds a daemon to the bench's pids file, which down.sh stops.
