@@ -29,7 +29,7 @@ func TestCacheBackendS3(t *testing.T) {
 		"use_path_style=true",
 		"name=" + name,
 	}, ",")
-	testCacheBackend(t, "s3", cache+",mode=max", cache, "")
+	testCacheBackend(t, cmdOpt{}, "s3", cache+",mode=max", cache, "")
 }
 
 // BuildKit's azblob cache takes the account key only as the
@@ -48,7 +48,30 @@ func TestCacheBackendAzblob(t *testing.T) {
 		"secret_access_key=" + env["TOMLFRONT_AZURE_ACCOUNT_KEY"],
 		"name=" + name,
 	}, ",")
-	testCacheBackend(t, "azblob", cache+",mode=max", cache, "")
+	testCacheBackend(t, cmdOpt{}, "azblob", cache+",mode=max", cache, "")
+}
+
+// TestCacheBackendGHA: the GitHub Actions cache (API v1), against the
+// bench's nektos/act cache service, given as attributes, and as
+// docker/build-push-action gives it: ACTIONS_CACHE_URL and
+// ACTIONS_RUNTIME_TOKEN in buildx's environment, which buildx turns into
+// the url and token attributes.
+//
+// Not parallel: it starts buildkitds of its own and adds and removes buildx
+// builders in the bench's DOCKER_CONFIG.
+func TestCacheBackendGHA(t *testing.T) {
+	env := benchEnv(t, "TOMLFRONT_GHA_URL", "TOMLFRONT_GHA_TOKEN")
+	skipOn(t, builderKind.graphdriver, "buildx's docker driver exports no cache but inline on the graphdriver store")
+	t.Run("attributes", func(t *testing.T) {
+		// act keeps cache keys in lower case: a scope must be.
+		cache := "type=gha,version=1,url=" + env["TOMLFRONT_GHA_URL"] + ",token=" + env["TOMLFRONT_GHA_TOKEN"] + ",scope=e2e-" + nonce(t)
+		testCacheBackend(t, cmdOpt{}, "gha", cache+",mode=max", cache, "")
+	})
+	t.Run("runner environment", func(t *testing.T) {
+		o := cmdOpt{env: []string{"ACTIONS_CACHE_URL=" + env["TOMLFRONT_GHA_URL"], "ACTIONS_RUNTIME_TOKEN=" + env["TOMLFRONT_GHA_TOKEN"]}}
+		cache := "type=gha,scope=e2e-" + nonce(t)
+		testCacheBackend(t, o, "gha", cache+",mode=max", cache, "")
+	})
 }
 
 // TestCacheBackends builds with --cache-to, then builds again on a second
@@ -78,15 +101,16 @@ func TestCacheBackends(t *testing.T) {
 			if tc.name != "inline" {
 				skipOn(t, builderKind.graphdriver, "buildx's docker driver exports no cache but inline on the graphdriver store")
 			}
-			testCacheBackend(t, tc.name, tc.to, tc.from, tc.push)
+			testCacheBackend(t, cmdOpt{}, tc.name, tc.to, tc.from, tc.push)
 		})
 	}
 }
 
 // testCacheBackend builds backendSpec with --cache-to to (and, for inline
 // caches, pushes the image push), then on a new empty buildkitd with
-// --cache-from from, and checks that no step ran the second time.
-func testCacheBackend(t *testing.T, backend, to, from, push string) {
+// --cache-from from, and checks that no step ran the second time. Both
+// builds run buildx with o's environment.
+func testCacheBackend(t *testing.T, o cmdOpt, backend, to, from, push string) {
 	buildFrontendImage(t)
 	dir := writeTree(t, map[string]string{"build.toml": backendSpec, "input.txt": "input\n"})
 	n := nonce(t)
@@ -96,20 +120,22 @@ func testCacheBackend(t *testing.T, backend, to, from, push string) {
 	if push != "" {
 		outputs = append(outputs, "type=image,name="+push+",push=true")
 	}
-	out := buildxOutputs(t, cmdOpt{}, dir, []string{"build", "-f", "build.toml", "--build-arg", "NONCE=" + n, "--provenance=false",
+	out := buildxOutputs(t, o, dir, []string{"build", "-f", "build.toml", "--build-arg", "NONCE=" + n, "--provenance=false",
 		"--cache-to", to}, outputs...)
 	if !ranOutput.MatchString(out) {
 		t.Fatalf("the first build shows no step output, so the check below would be blind:\n%s", out)
 	}
 	// buildx silently drops a cache backend the builder lacks (as s3 without
 	// the cache.s3 capability): the export must show in the progress.
-	if push == "" && !strings.Contains(out, "exporting cache") && !strings.Contains(out, "exporting to "+backend) {
+	// (The gha exporter's progress name is "exporting to GitHub Actions
+	// Cache", the others' "exporting cache to ...".)
+	if push == "" && !strings.Contains(out, "exporting cache") && !strings.Contains(out, "exporting to GitHub Actions Cache") {
 		t.Errorf("the first build shows no cache export:\n%s", out)
 	}
 
 	builder := freshBuilder(t, "cache-"+backend)
 	second := t.TempDir()
-	out = mustBuildx(t, dir, "build", "--builder", builder, "-f", "build.toml", "--build-arg", "NONCE="+n,
+	out = mustBuildxWith(t, o, dir, "build", "--builder", builder, "-f", "build.toml", "--build-arg", "NONCE="+n,
 		"--provenance=false", "--cache-from", from, "--output", "type=local,dest="+second, ".")
 	for _, f := range []string{"r1", "r2", "r3"} {
 		a, b := readFile(t, filepath.Join(first, f)), readFile(t, filepath.Join(second, f))

@@ -13,7 +13,7 @@ import (
 // coreTests are the end-to-end core: what must hold on every builder kind
 // (docs/compatibility.md): every example, --load and docker run, link =
 // true, cache mounts and their sharing modes, the inline, local and
-// registry cache backends, secrets, ssh, named contexts, --call, every door
+// registry cache backends and the GitHub Actions cache, secrets, ssh, named contexts, --call, every door
 // giving one answer, a failing step's TOML lines, cache snapshots. The
 // other tests run on the bench's buildkitd only. The set names the
 // functions themselves: a renamed or removed test fails to compile here
@@ -21,7 +21,7 @@ import (
 var coreTests = []any{
 	TestFrontendImage, TestExamples, TestLoadAndRun, TestErrorsShowTOML,
 	TestSourcesCopyLink,
-	TestCacheMountPersists, TestCacheSharingLocked, TestCacheSharingShared, TestCacheSharingPrivate, TestCacheBackends,
+	TestCacheMountPersists, TestCacheSharingLocked, TestCacheSharingShared, TestCacheSharingPrivate, TestCacheBackends, TestCacheBackendGHA,
 	TestBuildxSecrets, TestBuildxSSH, TestBuildxBuildContexts,
 	TestSubrequests, TestEveryDoor,
 	TestCacheSnapshots,

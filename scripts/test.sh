@@ -39,6 +39,8 @@ unit() {
   staticcheck_bin=$(bash scripts/bench/tools.sh lint)
   "$staticcheck_bin/staticcheck" ./...
   "$staticcheck_bin/staticcheck" -tags e2e ./e2e/...
+  # The bench's GitHub Actions cache service, a module of its own.
+  (cd scripts/bench/ghacache && go vet ./... && "$staticcheck_bin/staticcheck" ./...)
   mapfile -t scripts < <(shell_scripts)
   shellcheck --external-sources "${scripts[@]}"
   step "unit tests (no daemon)"

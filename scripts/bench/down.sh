@@ -13,7 +13,8 @@ if [[ ! -d $STATE ]]; then
 fi
 
 stop_engines
-# Newest first: extra buildkitds, buildkitd, azurite, versitygw, the registry.
+# Newest first: extra buildkitds, buildkitd, the S3, Azure and GitHub Actions
+# cache services, the registry.
 if [[ -f $STATE/pids ]]; then
   while read -r pid name; do
     [[ -n $pid ]] || continue
@@ -36,7 +37,7 @@ fi
 # that was killed) must go before the data is removed.
 grep -F " $STATE/" /proc/self/mounts | awk '{print $2}' | sort -r | xargs -r umount -l 2>/dev/null || true
 
-rm -rf "$STATE/buildkitd" "$STATE/registry" "$STATE/s3" "$STATE/azurite" "$STATE/env.sh" "$STATE/pids" "$STATE"/*.sock
+rm -rf "$STATE/buildkitd" "$STATE/registry" "$STATE/s3" "$STATE/azurite" "$STATE/gha" "$STATE/env.sh" "$STATE/pids" "$STATE"/*.sock
 for d in "$STATE"/*/; do
   [[ -d ${d}root ]] && rm -rf "${d}root" "${d}buildkitd.sock"
 done

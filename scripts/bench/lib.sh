@@ -67,6 +67,10 @@ VERSITYGW_BIN="$CACHE/tools/versitygw-$VERSITYGW_VERSION/bin"
 # An npm prefix: node_modules/azurite plus node_modules/.bin/azurite-blob.
 AZURITE_DIR="$CACHE/tools/azurite-$AZURITE_VERSION"
 AZURITE_BLOB="$AZURITE_DIR/node_modules/.bin/azurite-blob"
+# The GitHub Actions cache service (scripts/bench/ghacache, a module of its
+# own pinning nektos/act): cached by the digest of its sources.
+GHACACHE_SRC="$BENCH_DIR/ghacache"
+GHACACHE_BIN="$CACHE/tools/ghacache-$(cat "$GHACACHE_SRC/go.mod" "$GHACACHE_SRC/go.sum" "$GHACACHE_SRC/main.go" | sha256sum | cut -c1-12)/bin"
 TAPLO_DIR="$CACHE/tools/taplo-$TAPLO_VERSION"
 TAPLO="$TAPLO_DIR/node_modules/.bin/taplo"
 STATICCHECK_BIN="$CACHE/tools/staticcheck-$STATICCHECK_VERSION/bin"

@@ -5,6 +5,7 @@
 #  - buildkitd + buildctl, the distribution registry and docker-buildx, built
 #    from source through the Go module proxy and cached by version under
 #    $TOMLFRONT_CACHE/tools/<name>-<version>/bin;
+#  - the GitHub Actions cache service, built from scripts/bench/ghacache;
 #  - Azurite and Taplo from npm, under $TOMLFRONT_CACHE/tools/<name>-<version>.
 # `tools.sh lint`: the static checkers of `scripts/test.sh unit`: Debian's
 # package of ShellCheck when missing, and staticcheck, built through the Go
@@ -161,6 +162,21 @@ install_versitygw() {
   mv "$tmpdest" "$VERSITYGW_BIN"
 }
 
+install_ghacache() {
+  if [[ -x $GHACACHE_BIN/ghacache ]]; then
+    log "ghacache cached: $GHACACHE_BIN"
+    return 0
+  fi
+  log "go build ghacache (the GitHub Actions cache service)"
+  local tmpdest="$GHACACHE_BIN.tmp.$$"
+  rm -rf "$tmpdest"
+  mkdir -p "$tmpdest"
+  (cd "$GHACACHE_SRC" && CGO_ENABLED=0 GOWORK=off GOFLAGS=-buildvcs=false GOTOOLCHAIN=local \
+    go build -trimpath -o "$tmpdest/ghacache" .) >&2
+  rm -rf "$GHACACHE_BIN"
+  mv "$tmpdest" "$GHACACHE_BIN"
+}
+
 # install_npm PACKAGE VERSION DIR BIN: PACKAGE@VERSION from the npm registry
 # npm is configured with, into the prefix DIR, for the machine's Node.js;
 # BIN is the command it must provide under DIR/node_modules/.bin.
@@ -219,6 +235,7 @@ main() {
       install_buildx
       if bench_all; then
         install_versitygw
+        install_ghacache
         # Azurite, the Azure Storage emulator; Taplo, the TOML toolkit
         # editors use, to check the spec's JSON Schema.
         install_npm azurite "$AZURITE_VERSION" "$AZURITE_DIR" azurite-blob

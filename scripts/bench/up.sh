@@ -7,8 +7,9 @@
 #   - a buildx builder "tomlfront-bench" (remote driver) in a private
 #     DOCKER_CONFIG;
 #   - versitygw (S3, posix backend) with one bucket, and azurite's blob
-#     service (Azure Blob Storage), for the s3 and azblob cache backends
-#     (not with TOMLFRONT_BENCH_PARTS=demo).
+#     service (Azure Blob Storage), and the GitHub Actions cache service
+#     (nektos/act's), for the s3, azblob and gha cache backends (not with
+#     TOMLFRONT_BENCH_PARTS=demo).
 # Every daemon binds port 0 and the address it got is read back by its pid.
 # Then writes $TOMLFRONT_BENCH_STATE/env.sh for tests and the Makefile.
 # The state directory is wiped and recreated on every start.
@@ -96,6 +97,11 @@ if bench_all; then
   AZURE_PID=$(start_daemon azurite "$STATE/azurite.log" \
     env -u AZURITE_ACCOUNTS "$AZURITE_BLOB" --blobHost 127.0.0.1 --blobPort 0 \
     --location "$STATE/azurite/data" --skipApiVersionCheck --loose --disableProductStyleUrl --disableTelemetry)
+  # The GitHub Actions cache service writes its URL and a runtime token
+  # (what ACTIONS_CACHE_URL and ACTIONS_RUNTIME_TOKEN hold on a runner).
+  mkdir -p "$STATE/gha"
+  GHA_PID=$(start_daemon ghacache "$STATE/ghacache.log" \
+    "$GHACACHE_BIN/ghacache" -dir "$STATE/gha/data" -url-file "$STATE/gha/url" -token-file "$STATE/gha/token")
 fi
 
 wait_for "registry on $REGISTRY_ADDR" 30 "$REGISTRY_PID" curl -fsS --noproxy '*' "http://$REGISTRY_ADDR/v2/"
@@ -217,6 +223,8 @@ if bench_all; then
   AZURE_ADDR=$(wait_listen azurite 60 "$AZURE_PID")
   wait_for "azurite on $AZURE_ADDR" 60 "$AZURE_PID" http_answers "http://$AZURE_ADDR/$AZURE_ACCOUNT_NAME?comp=list"
   log "azurite ready on $AZURE_ADDR (pid $AZURE_PID)"
+  wait_for "the GitHub Actions cache service" 30 "$GHA_PID" test -s "$STATE/gha/url"
+  log "GitHub Actions cache service ready on $(cat "$STATE/gha/url") (pid $GHA_PID)"
   cat >>"$STATE/env.sh" <<ENV
 export TOMLFRONT_S3_ENDPOINT='http://$S3_ADDR'
 export TOMLFRONT_S3_BUCKET='$S3_BUCKET'
@@ -226,6 +234,9 @@ export TOMLFRONT_S3_SECRET_KEY='$S3_SECRET_KEY'
 export TOMLFRONT_AZURE_ACCOUNT_URL='http://$AZURE_ADDR/$AZURE_ACCOUNT_NAME'
 export TOMLFRONT_AZURE_ACCOUNT_NAME='$AZURE_ACCOUNT_NAME'
 export TOMLFRONT_AZURE_ACCOUNT_KEY='$AZURE_ACCOUNT_KEY'
+export TOMLFRONT_GHA_URL='$(cat "$STATE/gha/url")'
+export TOMLFRONT_GHA_TOKEN='$(cat "$STATE/gha/token")'
+export TOMLFRONT_GHACACHE='$GHACACHE_BIN/ghacache'
 ENV
 fi
 
