@@ -56,8 +56,10 @@ seed() {
   elif [ -n "$(ls -A "$cache")" ]; then
     say "cache $TF_DIR already has content on this builder; the snapshot is not used"
   elif [ -f "$archive" ]; then
-    if [ ! -f "$archive.sha256" ]; then
-      say "the snapshot's $TF_DIR.tar is corrupt, truncated or without its .sha256: cache $TF_DIR starts empty; export a new snapshot"
+    # An export that did not finish (its builder or client killed) leaves
+    # the files it was writing, some of them empty.
+    if [ ! -s "$archive.sha256" ] || [ ! -s "$archive.info" ]; then
+      say "the snapshot's $TF_DIR.tar is incomplete (its .sha256 or .info is missing or empty, as an export that did not finish leaves it): cache $TF_DIR starts empty; export a new snapshot"
     elif [ "$(head -n 1 "$archive.info" 2>/dev/null)" != "$TF_IDENTITY" ]; then
       say "the snapshot's $TF_DIR.tar is of another platform or cache layout ($(head -n 1 "$archive.info" 2>/dev/null || echo 'no .info'); this build needs $TF_IDENTITY): cache $TF_DIR starts empty"
     else
@@ -79,7 +81,7 @@ seed() {
       else
         wait "$sum" || true
         empty_cache
-        say "the snapshot's $TF_DIR.tar is corrupt, truncated or without its .sha256: cache $TF_DIR starts empty; export a new snapshot"
+        say "the snapshot's $TF_DIR.tar is corrupt or truncated (its digest is not its .sha256's): cache $TF_DIR starts empty; export a new snapshot"
       fi
     fi
   elif [ -d "$snapshot/$TF_DIR" ]; then

@@ -146,10 +146,17 @@ func TestSnapshotScriptRefuses(t *testing.T) {
 				name, say string
 				spoil     func(snapshot string) error
 			}{
-				{"truncated", "deps.tar is corrupt, truncated or without its .sha256: cache deps starts empty", func(s string) error {
+				{"truncated", "deps.tar is corrupt or truncated (its digest is not its .sha256's): cache deps starts empty", func(s string) error {
 					return os.Truncate(filepath.Join(s, "deps.tar"), 3000)
 				}},
-				{"corrupt", "deps.tar is corrupt, truncated or without its .sha256", func(s string) error {
+				// What a killed export left: every file, the last ones empty.
+				{"unfinished export", "deps.tar is incomplete (its .sha256 or .info is missing or empty, as an export that did not finish leaves it): cache deps starts empty", func(s string) error {
+					return os.Truncate(filepath.Join(s, "deps.tar.info"), 0)
+				}},
+				{"no digest", "deps.tar is incomplete", func(s string) error {
+					return os.Remove(filepath.Join(s, "deps.tar.sha256"))
+				}},
+				{"corrupt", "deps.tar is corrupt or truncated (its digest is not its .sha256's)", func(s string) error {
 					f, err := os.OpenFile(filepath.Join(s, "deps.tar"), os.O_WRONLY, 0)
 					if err != nil {
 						return err
