@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,10 +79,15 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			GitAdvice: bc.GitAdvice,
 		}
 	}
+	timeout, err := fetchTimeout(bc.BuildArgs)
+	if err != nil {
+		return nil, err
+	}
+	given := givenContexts(c.BuildOpts().Opts)
 	inc := &includes{bc: bc, client: c, main: sm.Filename, platform: bc.BuildPlatforms[0],
-		opt: &llbgen.Options{Resolver: res, LLBCaps: &llbCaps}}
+		opt: &llbgen.Options{Resolver: res, LLBCaps: &llbCaps}, timeout: timeout, sources: given}
 	p, err := pipeline.Run(ctx, pipeline.Request{File: sm.Filename, Source: sm.Data, Read: inc.read,
-		Options: options(nil), Platforms: bc.TargetPlatforms, Contexts: givenContexts(c.BuildOpts().Opts)})
+		Options: options(nil), Platforms: bc.TargetPlatforms, Contexts: slices.Sorted(maps.Keys(given))})
 	if err != nil {
 		return nil, err
 	}

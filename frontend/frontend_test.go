@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
@@ -295,6 +296,26 @@ func TestCacheExportRequested(t *testing.T) {
 		got, err := CacheExportRequested(map[string]string{"TOMLFRONT_CACHE_EXPORT": c.value})
 		if got != c.want || (err != nil) != c.err {
 			t.Errorf("TOMLFRONT_CACHE_EXPORT=%q: %v, %v; want %v (error: %v)", c.value, got, err, c.want, c.err)
+		}
+	}
+}
+
+func TestFetchTimeout(t *testing.T) {
+	for _, c := range []struct {
+		args map[string]string
+		want time.Duration
+		err  bool
+	}{
+		{nil, DefaultFetchTimeout, false},
+		{map[string]string{"TOMLFRONT_FETCH_TIMEOUT": "90s"}, 90 * time.Second, false},
+		{map[string]string{"TOMLFRONT_FETCH_TIMEOUT": "5m"}, 5 * time.Minute, false},
+		{map[string]string{"TOMLFRONT_FETCH_TIMEOUT": "0s"}, 0, true},
+		{map[string]string{"TOMLFRONT_FETCH_TIMEOUT": "-1m"}, 0, true},
+		{map[string]string{"TOMLFRONT_FETCH_TIMEOUT": "soon"}, 0, true},
+	} {
+		got, err := fetchTimeout(c.args)
+		if got != c.want || (err != nil) != c.err {
+			t.Errorf("%v: %v, %v; want %v (error: %v)", c.args, got, err, c.want, c.err)
 		}
 	}
 }

@@ -14,6 +14,10 @@ const (
 	// ArgCheck overrides a spec's [lint] for one build, in the form of the
 	// Dockerfile's BUILDKIT_DOCKERFILE_CHECK: "skip=A,B;error=true".
 	ArgCheck = "TOMLFRONT_CHECK"
+	// ArgFetchTimeout bounds how long the context of an include may take to
+	// answer (a Go duration): an unreachable server fails the build at the
+	// include, not never.
+	ArgFetchTimeout = "TOMLFRONT_FETCH_TIMEOUT"
 	// ArgTestPanic is a test hook: the frontend panics where it says.
 	ArgTestPanic = "TOMLFRONT_TEST_PANIC"
 	// ArgDockerfileCheck is the Dockerfile frontend's check options; a spec
