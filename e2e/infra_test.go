@@ -254,61 +254,100 @@ func benchEnv(t *testing.T, names ...string) map[string]string {
 // binary die first.
 func extraBuilder(t *testing.T, name string) string {
 	t.Helper()
+	return startBuildkitd(t, name).addr
+}
+
+// buildkitd is a buildkitd a test started: it can kill it and start it
+// again on the same root and address.
+type buildkitd struct {
+	t       *testing.T
+	dir     string // its state: root/, buildkitd.sock, buildkitd.log
+	addr    string
+	cmd     *exec.Cmd
+	exited  chan error
+	stopped bool
+}
+
+// startBuildkitd is extraBuilder, returning the daemon.
+func startBuildkitd(t *testing.T, name string) *buildkitd {
+	t.Helper()
 	dir, err := os.MkdirTemp(bench.state, name+"-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	logFile, err := os.Create(filepath.Join(dir, "buildkitd.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	addr := "unix://" + filepath.Join(dir, "buildkitd.sock")
-	cmd := exec.Command(os.Getenv("TOMLFRONT_BUILDKITD"), "--config", os.Getenv("TOMLFRONT_BUILDKITD_CONFIG"),
-		"--root", filepath.Join(dir, "root"), "--addr", addr)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting a buildkitd: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	recordPid(t, cmd.Process.Pid, "buildkitd-"+filepath.Base(dir))
+	d := &buildkitd{t: t, dir: dir, addr: "unix://" + filepath.Join(dir, "buildkitd.sock")}
 	t.Cleanup(func() {
-		if t.Failed() {
-			showBuilder(t, addr, logFile.Name())
+		if t.Failed() && !d.stopped {
+			showBuilder(t, d.addr, d.logFile())
 		}
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			t.Logf("buildkitd %s did not stop in 30s: KILL", dir)
-			_ = cmd.Process.Kill()
-			<-exited
-		}
+		d.stop(syscall.SIGTERM)
 		unmountUnder(t, dir)
 		if err := os.RemoveAll(filepath.Join(dir, "root")); err != nil {
 			t.Logf("removing the extra buildkitd's root: %v", err)
 		}
 	})
+	d.start()
+	return d
+}
+
+func (d *buildkitd) logFile() string { return filepath.Join(d.dir, "buildkitd.log") }
+
+// start starts the daemon and waits until it answers.
+func (d *buildkitd) start() {
+	t := d.t
+	t.Helper()
+	logFile, err := os.OpenFile(d.logFile(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	d.cmd = exec.Command(os.Getenv("TOMLFRONT_BUILDKITD"), "--config", os.Getenv("TOMLFRONT_BUILDKITD_CONFIG"),
+		"--root", filepath.Join(d.dir, "root"), "--addr", d.addr)
+	d.cmd.Stdout, d.cmd.Stderr = logFile, logFile
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatalf("starting a buildkitd: %v", err)
+	}
+	d.stopped = false
+	exited := make(chan error, 1)
+	d.exited = exited
+	go func() { exited <- d.cmd.Wait() }()
+	recordPid(t, d.cmd.Process.Pid, "buildkitd-"+filepath.Base(d.dir))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for {
-		c, err := client.New(ctx, addr)
+		c, err := client.New(ctx, d.addr)
 		if err == nil {
 			_, err = c.ListWorkers(ctx)
 			c.Close()
 		}
 		if err == nil {
-			return addr
+			return
 		}
 		select {
 		case err := <-exited:
-			t.Fatalf("the extra buildkitd exited (%v); its log:\n%s", err, readFile(t, logFile.Name()))
+			t.Fatalf("the extra buildkitd exited (%v); its log:\n%s", err, readFile(t, d.logFile()))
 		case <-ctx.Done():
-			t.Fatalf("the extra buildkitd did not answer in 2 minutes: %v; its log:\n%s", err, readFile(t, logFile.Name()))
+			t.Fatalf("the extra buildkitd did not answer in 2 minutes: %v; its log:\n%s", err, readFile(t, d.logFile()))
 		case <-time.After(100 * time.Millisecond):
 		}
+	}
+}
+
+// stop sends the daemon sig (SIGKILL, after 30 s, if it is still running)
+// and waits for it to exit.
+func (d *buildkitd) stop(sig syscall.Signal) {
+	if d.stopped {
+		return
+	}
+	d.stopped = true
+	_ = d.cmd.Process.Signal(sig)
+	select {
+	case <-d.exited:
+	case <-time.After(30 * time.Second):
+		d.t.Logf("buildkitd %s did not stop in 30s: KILL", d.dir)
+		_ = d.cmd.Process.Kill()
+		<-d.exited
 	}
 }
 
