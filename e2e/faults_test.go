@@ -101,12 +101,10 @@ func TestFaultCacheImportUnreachable(t *testing.T) {
 // registryd is a registry of a test's own, which it can stop and start
 // again on the same address and storage.
 type registryd struct {
-	t       *testing.T
-	dir     string // config.yml, storage/, registry.log
-	addr    string
-	cmd     *exec.Cmd
-	exited  chan error
-	stopped bool
+	t    *testing.T
+	dir  string // config.yml, storage/, registry.log
+	addr string
+	*process
 }
 
 // startRegistry starts a registry (the bench's distribution binary) on a
@@ -121,6 +119,8 @@ func startRegistry(t *testing.T) *registryd {
 
 var listeningOn = regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`)
 
+// start starts the registry, on the address it had when it was started
+// before, and waits until it listens.
 func (r *registryd) start() {
 	t := r.t
 	t.Helper()
@@ -130,24 +130,10 @@ func (r *registryd) start() {
 		t.Fatal(err)
 	}
 	logPath := filepath.Join(r.dir, "registry.log")
-	_ = os.Remove(logPath)
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	r.cmd = exec.Command("registry", "serve", filepath.Join(r.dir, "config.yml"))
-	r.cmd.Env = append(os.Environ(), "OTEL_TRACES_EXPORTER=none", "OTEL_SDK_DISABLED=true")
-	r.cmd.Stdout, r.cmd.Stderr = logFile, logFile
-	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := r.cmd.Start(); err != nil {
-		t.Fatalf("starting a registry: %v", err)
-	}
-	r.stopped = false
-	exited := make(chan error, 1)
-	r.exited = exited
-	go func() { exited <- r.cmd.Wait() }()
-	recordPid(t, r.cmd.Process.Pid, "registry-"+filepath.Base(r.dir))
+	_ = os.Remove(logPath) // the address read below is this run's
+	cmd := exec.Command("registry", "serve", filepath.Join(r.dir, "config.yml"))
+	cmd.Env = append(os.Environ(), "OTEL_TRACES_EXPORTER=none", "OTEL_SDK_DISABLED=true")
+	r.process = startProcess(t, "registry-"+filepath.Base(r.dir), logPath, cmd)
 	deadline := time.After(time.Minute)
 	for {
 		if m := listeningOn.FindStringSubmatch(readFile(t, logPath)); m != nil {
@@ -155,26 +141,12 @@ func (r *registryd) start() {
 			return
 		}
 		select {
-		case err := <-exited:
+		case err := <-r.exited:
 			t.Fatalf("the registry exited (%v):\n%s", err, readFile(t, logPath))
 		case <-deadline:
 			t.Fatalf("the registry does not listen after a minute:\n%s", readFile(t, logPath))
 		case <-time.After(50 * time.Millisecond):
 		}
-	}
-}
-
-func (r *registryd) stop(sig syscall.Signal) {
-	if r.stopped {
-		return
-	}
-	r.stopped = true
-	_ = r.cmd.Process.Signal(sig)
-	select {
-	case <-r.exited:
-	case <-time.After(30 * time.Second):
-		_ = r.cmd.Process.Kill()
-		<-r.exited
 	}
 }
 

@@ -257,15 +257,61 @@ func extraBuilder(t *testing.T, name string) string {
 	return startBuildkitd(t, name).addr
 }
 
-// buildkitd is a buildkitd a test started: it can kill it and start it
-// again on the same root and address.
-type buildkitd struct {
+// process is a daemon a test starts, and may stop and start again: its
+// output goes to a log file, its pid to the bench's pids file (down.sh
+// stops it should the test binary die first).
+type process struct {
 	t       *testing.T
-	dir     string // its state: root/, buildkitd.sock, buildkitd.log
-	addr    string
+	name    string
 	cmd     *exec.Cmd
 	exited  chan error
 	stopped bool
+}
+
+// startProcess starts cmd in a session of its own, its output appended to
+// logPath.
+func startProcess(t *testing.T, name, logPath string, cmd *exec.Cmd) *process {
+	t.Helper()
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	p := &process{t: t, name: name, cmd: cmd, exited: make(chan error, 1)}
+	go func() { p.exited <- cmd.Wait() }()
+	recordPid(t, cmd.Process.Pid, name)
+	return p
+}
+
+// stop sends the process sig (SIGKILL, after 30 s, if it is still
+// running) and waits for it to exit. Stopping it again does nothing.
+func (p *process) stop(sig syscall.Signal) {
+	if p == nil || p.stopped {
+		return
+	}
+	p.stopped = true
+	_ = p.cmd.Process.Signal(sig)
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second):
+		p.t.Logf("%s did not stop in 30s: KILL", p.name)
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+// buildkitd is a buildkitd a test started: it can kill it and start it
+// again on the same root and address.
+type buildkitd struct {
+	t    *testing.T
+	dir  string // its state: root/, buildkitd.sock, buildkitd.log
+	addr string
+	*process
 }
 
 // startBuildkitd is extraBuilder, returning the daemon.
@@ -277,7 +323,7 @@ func startBuildkitd(t *testing.T, name string) *buildkitd {
 	}
 	d := &buildkitd{t: t, dir: dir, addr: "unix://" + filepath.Join(dir, "buildkitd.sock")}
 	t.Cleanup(func() {
-		if t.Failed() && !d.stopped {
+		if d.process != nil && t.Failed() && !d.stopped {
 			showBuilder(t, d.addr, d.logFile())
 		}
 		d.stop(syscall.SIGTERM)
@@ -296,23 +342,9 @@ func (d *buildkitd) logFile() string { return filepath.Join(d.dir, "buildkitd.lo
 func (d *buildkitd) start() {
 	t := d.t
 	t.Helper()
-	logFile, err := os.OpenFile(d.logFile(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	d.cmd = exec.Command(os.Getenv("TOMLFRONT_BUILDKITD"), "--config", os.Getenv("TOMLFRONT_BUILDKITD_CONFIG"),
-		"--root", filepath.Join(d.dir, "root"), "--addr", d.addr)
-	d.cmd.Stdout, d.cmd.Stderr = logFile, logFile
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := d.cmd.Start(); err != nil {
-		t.Fatalf("starting a buildkitd: %v", err)
-	}
-	d.stopped = false
-	exited := make(chan error, 1)
-	d.exited = exited
-	go func() { exited <- d.cmd.Wait() }()
-	recordPid(t, d.cmd.Process.Pid, "buildkitd-"+filepath.Base(d.dir))
+	d.process = startProcess(t, "buildkitd-"+filepath.Base(d.dir), d.logFile(),
+		exec.Command(os.Getenv("TOMLFRONT_BUILDKITD"), "--config", os.Getenv("TOMLFRONT_BUILDKITD_CONFIG"),
+			"--root", filepath.Join(d.dir, "root"), "--addr", d.addr))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for {
@@ -325,29 +357,12 @@ func (d *buildkitd) start() {
 			return
 		}
 		select {
-		case err := <-exited:
+		case err := <-d.exited:
 			t.Fatalf("the extra buildkitd exited (%v); its log:\n%s", err, readFile(t, d.logFile()))
 		case <-ctx.Done():
 			t.Fatalf("the extra buildkitd did not answer in 2 minutes: %v; its log:\n%s", err, readFile(t, d.logFile()))
 		case <-time.After(100 * time.Millisecond):
 		}
-	}
-}
-
-// stop sends the daemon sig (SIGKILL, after 30 s, if it is still running)
-// and waits for it to exit.
-func (d *buildkitd) stop(sig syscall.Signal) {
-	if d.stopped {
-		return
-	}
-	d.stopped = true
-	_ = d.cmd.Process.Signal(sig)
-	select {
-	case <-d.exited:
-	case <-time.After(30 * time.Second):
-		d.t.Logf("buildkitd %s did not stop in 30s: KILL", d.dir)
-		_ = d.cmd.Process.Kill()
-		<-d.exited
 	}
 }
 
