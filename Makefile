@@ -1,6 +1,6 @@
 # tomlfront: the two commands of the README, and the pieces they are made of.
 
-.PHONY: demo test unit fuzz e2e compat bench-up bench-down benchmark
+.PHONY: demo test unit fuzz e2e compat bench-up bench-down benchmark bench-ci
 
 # Builds examples/go-app through the frontend image (# syntax=), on the local
 # bench, which it starts when it is not running.
@@ -36,3 +36,12 @@ bench-down:
 # Go benchmarks of loading and converting a large spec.
 benchmark:
 	go test -run '^$$' -bench . -benchmem ./llbgen
+
+# CI runs with tomlfront against the Dockerfile (docs/performance.md), on a
+# fresh bench: appends to CIBENCH_RESULTS (resumable; CIBENCH_FLAGS picks
+# -projects, -contenders, -runs), then writes docs/performance-ci.md and its
+# charts from all of it.
+CIBENCH_RESULTS ?= /tmp/tomlfront-cibench.jsonl
+bench-ci:
+	. "$$(bash scripts/bench/up.sh)" && go run ./bench/ci -results $(CIBENCH_RESULTS) $(CIBENCH_FLAGS)
+	go run ./bench/ci -results $(CIBENCH_RESULTS) -report docs/performance

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	digest "github.com/opencontainers/go-digest"
+)
+
+// builder is a buildx builder of a new buildkitd with an empty root, as a
+// hosted runner has: the bench's buildkitd-extra.sh starts it, in place of
+// the one of the same name (stopped, its root removed); down.sh stops the
+// last.
+type builder struct {
+	name string
+}
+
+func newBuilder(ctx context.Context, name string) (*builder, error) {
+	out, err := exec.CommandContext(ctx, "bash", "scripts/bench/buildkitd-extra.sh", name).Output()
+	if err != nil {
+		return nil, fmt.Errorf("starting a buildkitd: %v", err)
+	}
+	lines := strings.Fields(string(out))
+	if len(lines) == 0 {
+		return nil, fmt.Errorf("buildkitd-extra.sh printed no address")
+	}
+	b := &builder{name: name}
+	_ = exec.Command("docker", "buildx", "rm", b.name).Run()
+	if out, err := exec.CommandContext(ctx, "docker", "buildx", "create", "--name", b.name, "--driver", "remote", lines[len(lines)-1]).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("docker buildx create: %v\n%s", err, out)
+	}
+	return b, nil
+}
+
+// remove removes the builder; the buildkitd it ran on is replaced by the
+// next of its name, and stopped by the bench's down.sh.
+func (b *builder) remove() { _ = exec.Command("docker", "buildx", "rm", b.name).Run() }
+
+// build is one buildx build's measure.
+type build struct {
+	Seconds float64 `json:"seconds"` // the command and a sync after it
+	Ran     int     `json:"ran"`     // steps (exec ops) that ran
+	Cached  int     `json:"cached"`  // steps that came from a cache
+	// Snapshot is the time of tomlfront's seed and export steps.
+	Snapshot float64 `json:"snapshot"`
+	// RanSteps names the steps that ran.
+	RanSteps []string `json:"ran_steps,omitempty"`
+}
+
+func (b build) add(o build) build {
+	return build{b.Seconds + o.Seconds, b.Ran + o.Ran, b.Cached + o.Cached, b.Snapshot + o.Snapshot, append(b.RanSteps, o.RanSteps...)}
+}
+
+// buildx runs `docker buildx build` on the builder, with BuildKit's status
+// as JSON, which it reads: the steps that ran and came from the cache.
+func (b *builder) buildx(ctx context.Context, dir string, env []string, args ...string) (build, error) {
+	args = append([]string{"buildx", "build", "--builder", b.name, "--progress", "rawjson", "--provenance=false"}, args...)
+	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	syncDisks()
+	start := time.Now()
+	err := cmd.Run()
+	syncDisks()
+	m := build{Seconds: time.Since(start).Seconds()}
+	vertexes := map[digest.Digest]*client.Vertex{}
+	var text strings.Builder
+	for _, line := range strings.Split(out.String(), "\n") {
+		var st client.SolveStatus
+		if !strings.HasPrefix(line, "{") || json.Unmarshal([]byte(line), &st) != nil {
+			text.WriteString(line + "\n")
+			continue
+		}
+		for _, v := range st.Vertexes {
+			if prev := vertexes[v.Digest]; prev == nil || prev.Started == nil || v.Started != nil {
+				vertexes[v.Digest] = v
+			}
+		}
+		for _, l := range st.Logs {
+			text.Write(l.Data)
+		}
+	}
+	if err != nil {
+		return m, fmt.Errorf("docker %s: %v\n%s", strings.Join(args, " "), err, tail(text.String(), 40))
+	}
+	for _, v := range vertexes {
+		switch {
+		case strings.HasPrefix(v.Name, "[tomlfront]"):
+			if v.Started != nil && v.Completed != nil {
+				m.Snapshot += v.Completed.Sub(*v.Started).Seconds()
+			}
+		case !isStep(v.Name):
+		case v.Cached:
+			m.Cached++
+		case v.Completed != nil:
+			m.Ran++
+			m.RanSteps = append(m.RanSteps, v.Name)
+		}
+	}
+	return m, nil
+}
+
+// isStep tells a build step's vertex ("[stage 2/4] run ...", "[build 2/3]
+// RUN ...") from the others (loading, exporting, internal).
+func isStep(name string) bool {
+	stage, rest, ok := strings.Cut(strings.TrimPrefix(name, "["), "] ")
+	if !ok || !strings.Contains(stage, "/") || strings.HasPrefix(stage, "internal") {
+		return false
+	}
+	verb, _, _ := strings.Cut(rest, " ")
+	return strings.EqualFold(verb, "run")
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// syncDisks flushes pending writes, so that a build pays for its own.
+func syncDisks() { _ = exec.Command("sync").Run() }
+
+// copyDir copies a directory's content into another (made if missing).
+func copyDir(from, to string) error {
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		return err
+	}
+	if out, err := exec.Command("cp", "-a", filepath.Clean(from)+"/.", to+"/").CombinedOutput(); err != nil {
+		return fmt.Errorf("cp -a %s %s: %v\n%s", from, to, err, out)
+	}
+	return nil
+}

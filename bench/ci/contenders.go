@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// sequence is what one CI keeps between its runs of one project, for one
+// contender: the repository's work copy, the gha cache's scope, the
+// directories actions/cache would save and restore.
+type sequence struct {
+	p         project
+	repo      string // the repository's root
+	src       string // the work copy of the project
+	work      string // scratch space
+	gha       []string
+	scope     string
+	snapshot  string // tomlfront's cache snapshot, as actions/cache keeps it
+	dance     string // the cache dance's directories, as actions/cache keeps them
+	warm      *builder
+	runNumber int
+}
+
+// contender runs the builds one CI run makes, on b.
+type contender struct {
+	name string
+	run  func(ctx context.Context, s *sequence, b *builder) (build, error)
+}
+
+var contenders = []contender{
+	{"dockerfile+gha", func(ctx context.Context, s *sequence, b *builder) (build, error) {
+		return b.buildx(ctx, s.src, s.gha, s.dockerfileArgs(true)...)
+	}},
+	{"dockerfile+gha+dance", runDance},
+	{"tomlfront+gha", func(ctx context.Context, s *sequence, b *builder) (build, error) {
+		return b.buildx(ctx, s.src, s.gha, s.specArgs(true)...)
+	}},
+	{"tomlfront+gha+snapshot", runSnapshot},
+	{"warm builder", func(ctx context.Context, s *sequence, b *builder) (build, error) {
+		return b.buildx(ctx, s.src, nil, s.specArgs(false)...)
+	}},
+}
+
+func contenderNamed(name string) (contender, error) {
+	var names []string
+	for _, c := range contenders {
+		if c.name == name {
+			return c, nil
+		}
+		names = append(names, c.name)
+	}
+	return contender{}, fmt.Errorf("unknown contender %q; contenders: %v", name, names)
+}
+
+func (s *sequence) output() []string {
+	return []string{"--output", "type=local,dest=" + filepath.Join(s.work, fmt.Sprintf("out-%d", s.runNumber))}
+}
+
+func (s *sequence) ghaCache(export bool) []string {
+	args := []string{"--cache-from", "type=gha,scope=" + s.scope}
+	if export {
+		args = append(args, "--cache-to", "type=gha,mode=max,scope="+s.scope)
+	}
+	return args
+}
+
+// dockerfileArgs builds the project's Dockerfile, with the gha cache or not.
+func (s *sequence) dockerfileArgs(gha bool) []string {
+	args := []string{"-f", filepath.Join(s.repo, "bench", "ci", "dockerfiles", s.p.dockerfile), "--target", s.p.target}
+	if gha {
+		args = append(args, s.ghaCache(true)...)
+	}
+	return append(append(args, s.output()...), ".")
+}
+
+// specArgs builds the project's spec, with the gha cache or not.
+func (s *sequence) specArgs(gha bool) []string {
+	args := []string{"-f", "build.toml", "--target", s.p.target}
+	if gha {
+		args = append(args, s.ghaCache(true)...)
+	}
+	return append(append(args, s.output()...), ".")
+}
+
+// runSnapshot is the workflow of docs/ci.md: the build seeded from the
+// restored snapshot, then the export of the caches that changed, merged
+// into the snapshot that is saved.
+func runSnapshot(ctx context.Context, s *sequence, b *builder) (build, error) {
+	if err := os.MkdirAll(s.snapshot, 0o755); err != nil {
+		return build{}, err
+	}
+	args := append([]string{"--build-context", "tomlfront-cache=" + s.snapshot}, s.specArgs(true)...)
+	m, err := b.buildx(ctx, s.src, s.gha, args...)
+	if err != nil {
+		return m, err
+	}
+	changed := filepath.Join(s.work, fmt.Sprintf("snapshot-new-%d", s.runNumber))
+	export, err := b.buildx(ctx, s.src, s.gha, "-f", "build.toml", "--target", s.p.target,
+		"--build-arg", "TOMLFRONT_CACHE_EXPORT=auto", "--build-context", "tomlfront-cache="+s.snapshot,
+		"--cache-from", "type=gha,scope="+s.scope, "--output", "type=local,dest="+changed, ".")
+	if err != nil {
+		return m, err
+	}
+	for i, step := range export.RanSteps {
+		export.RanSteps[i] = "(export) " + step
+	}
+	return m.add(export), copyDir(changed, s.snapshot)
+}
+
+// runDance is the Dockerfile with reproducible-containers/buildkit-cache-dance:
+// the saved directories copied into the cache mounts before the build, and
+// the cache mounts copied out after it, by two more builds.
+func runDance(ctx context.Context, s *sequence, b *builder) (build, error) {
+	dir := filepath.Join(s.work, fmt.Sprintf("dance-%d", s.runNumber))
+	if err := writeDanceFiles(dir, s.p.cacheTargets, s.runNumber); err != nil {
+		return build{}, err
+	}
+	if err := os.MkdirAll(s.dance, 0o755); err != nil {
+		return build{}, err
+	}
+	m, err := b.buildx(ctx, s.dance, nil, "-f", filepath.Join(dir, "inject.Dockerfile"), "--output", "type=cacheonly", ".")
+	if err != nil {
+		return m, err
+	}
+	main, err := b.buildx(ctx, s.src, s.gha, s.dockerfileArgs(true)...)
+	if err != nil {
+		return m, err
+	}
+	m = m.add(main)
+	extracted := filepath.Join(s.work, fmt.Sprintf("dance-out-%d", s.runNumber))
+	out, err := b.buildx(ctx, dir, nil, "-f", "extract.Dockerfile", "--output", "type=local,dest="+extracted, ".")
+	if err != nil {
+		return m, err
+	}
+	if err := os.RemoveAll(s.dance); err != nil {
+		return m, err
+	}
+	return m.add(out), os.Rename(extracted, s.dance)
+}
+
+// writeDanceFiles writes the cache dance's two Dockerfiles, as the action
+// makes them: inject copies the context's /<n>/ into cache mount n, extract
+// copies each cache mount out. stamp makes them run each time.
+func writeDanceFiles(dir string, targets []string, stamp int) error {
+	var mounts, in, out strings.Builder
+	for i, t := range targets {
+		fmt.Fprintf(&mounts, " --mount=type=cache,target=%s", t)
+		fmt.Fprintf(&in, " && mkdir -p /dance/%d && cp -p -R /dance/%d/. %s/", i, i, t)
+		fmt.Fprintf(&out, " && mkdir -p /out/%d && cp -p -R %s/. /out/%d/", i, t, i)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	inject := fmt.Sprintf("FROM busybox:1.36\nRUN --mount=type=bind,source=.,target=/dance,rw%s echo %d%s\n", mounts.String(), stamp, in.String())
+	extract := fmt.Sprintf("FROM busybox:1.36 AS dance\nRUN%s echo %d && mkdir -p /out%s\nFROM scratch\nCOPY --from=dance /out /\n", mounts.String(), stamp, out.String())
+	if err := os.WriteFile(filepath.Join(dir, "inject.Dockerfile"), []byte(inject), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "extract.Dockerfile"), []byte(extract), 0o644)
+}

@@ -1,0 +1,40 @@
+package main
+
+import "testing"
+
+func TestIsStep(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		want bool
+	}{
+		{"[build 4/4] run GOOS=$TARGETOS go build .", true},
+		{"[build 3/4] RUN --mount=type=cache,target=/go/pkg/mod go mod download", true},
+		{"[linux/arm64 build 2/4] run go mod download", true},
+		{"[build 1/4] copy go.mod /src/", false},
+		{"[runtime 1/1] COPY --from=build /out/app /usr/local/bin/app", false},
+		{"[internal] load build definition from build.toml", false},
+		{"[tomlfront] seed cache go/mod from the snapshot", false},
+		{"exporting to client directory", false},
+		{"importing cache manifest from gha:123", false},
+	} {
+		if got := isStep(c.name); got != c.want {
+			t.Errorf("isStep(%q) = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestStatsOf(t *testing.T) {
+	for _, c := range []struct {
+		in   []float64
+		want stats
+	}{
+		{nil, stats{}},
+		{[]float64{3}, stats{3, 3, 3, 1}},
+		{[]float64{5, 1, 3}, stats{3, 1, 5, 3}},
+		{[]float64{4, 1, 2, 8}, stats{3, 1, 8, 4}},
+	} {
+		if got := statsOf(c.in); got != c.want {
+			t.Errorf("statsOf(%v) = %+v, want %+v", c.in, got, c.want)
+		}
+	}
+}
