@@ -58,6 +58,9 @@ func contenderNamed(name string) (contender, error) {
 }
 
 func (s *sequence) output() []string {
+	if s.p.image {
+		return []string{"--output", "type=cacheonly"}
+	}
 	return []string{"--output", "type=local,dest=" + filepath.Join(s.work, fmt.Sprintf("out-%d", s.runNumber))}
 }
 
@@ -71,7 +74,7 @@ func (s *sequence) ghaCache(export bool) []string {
 
 // dockerfileArgs builds the project's Dockerfile, with the gha cache or not.
 func (s *sequence) dockerfileArgs(gha bool) []string {
-	args := []string{"-f", filepath.Join(s.repo, "bench", "ci", "dockerfiles", s.p.dockerfile), "--target", s.p.target}
+	args := []string{"-f", dockerfileName, "--target", s.p.target}
 	if gha {
 		args = append(args, s.ghaCache(true)...)
 	}
@@ -117,7 +120,7 @@ func runSnapshot(ctx context.Context, s *sequence, b *builder) (build, error) {
 // the cache mounts copied out after it, by two more builds.
 func runDance(ctx context.Context, s *sequence, b *builder) (build, error) {
 	dir := filepath.Join(s.work, fmt.Sprintf("dance-%d", s.runNumber))
-	if err := writeDanceFiles(dir, s.p.cacheTargets, s.runNumber); err != nil {
+	if err := writeDanceFiles(dir, s.p.cacheMounts, s.runNumber); err != nil {
 		return build{}, err
 	}
 	if err := os.MkdirAll(s.dance, 0o755); err != nil {
@@ -157,10 +160,11 @@ func runDance(ctx context.Context, s *sequence, b *builder) (build, error) {
 // writeDanceFiles writes the cache dance's two Dockerfiles, as the action
 // makes them: inject copies the context's /<n>/ into cache mount n, extract
 // copies each cache mount out. stamp makes them run each time.
-func writeDanceFiles(dir string, targets []string, stamp int) error {
+func writeDanceFiles(dir string, cacheMounts []string, stamp int) error {
 	var mounts, in, out strings.Builder
-	for i, t := range targets {
-		fmt.Fprintf(&mounts, " --mount=type=cache,target=%s", t)
+	for i, m := range cacheMounts {
+		_, t, _ := strings.Cut(strings.Split(m, ",")[0], "target=")
+		fmt.Fprintf(&mounts, " --mount=type=cache,%s", m)
 		fmt.Fprintf(&in, " && mkdir -p /dance/%d && cp -p -R /dance/%d/. %s/", i, i, t)
 		fmt.Fprintf(&out, " && mkdir -p /out/%d && cp -p -R %s/. /out/%d/", i, t, i)
 	}

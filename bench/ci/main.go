@@ -144,6 +144,15 @@ func runSequence(ctx context.Context, repo string, p project, c contender, seq i
 	if err := copyDir(filepath.Join(repo, p.dir), s.src); err != nil {
 		return nil, err
 	}
+	// The Dockerfile lives in the work copy, as in a repository: a
+	// dependency change edits it too.
+	dockerfile, err := os.ReadFile(filepath.Join(repo, "bench", "ci", "dockerfiles", p.dockerfile))
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(s.src, dockerfileName), dockerfile, 0o644); err != nil {
+		return nil, err
+	}
 	// A scope and a token of the sequence's own: nothing of another run's
 	// gha cache is in reach.
 	id := nonce()
