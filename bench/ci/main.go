@@ -79,7 +79,7 @@ func main() {
 	if _, err := os.Stat(filepath.Join(repo, "scripts", "bench", "up.sh")); err != nil {
 		log.Fatal("run it from the repository's root, with the bench up (source its env.sh)")
 	}
-	for _, v := range []string{"TOMLFRONT_GHA_URL", "TOMLFRONT_GHACACHE", "BUILDX_BUILDER"} {
+	for _, v := range []string{"TOMLFRONT_GHA_URL", "TOMLFRONT_GHACACHE", "TOMLFRONT_REGISTRY", "BUILDX_BUILDER"} {
 		if os.Getenv(v) == "" {
 			log.Fatalf("%s is not set: start the bench (scripts/bench/up.sh) and source its env.sh", v)
 		}
@@ -99,9 +99,12 @@ func main() {
 	if len(cs) == 0 {
 		cs = contenders
 	}
+	ctx := context.Background()
+	if err := pushFrontendImage(ctx); err != nil {
+		log.Fatal(err)
+	}
 	commit, _ := exec.Command("git", "describe", "--always", "--dirty").Output()
 	machine := describeMachine()
-	ctx := context.Background()
 	for _, name := range split(*projectsFlag) {
 		p, err := projectNamed(name)
 		if err != nil {
@@ -204,6 +207,22 @@ func runSequence(ctx context.Context, repo string, p project, c contender, seq i
 		s.warm.remove()
 	}
 	return rs, nil
+}
+
+// pushFrontendImage builds the frontend image of this checkout into the
+// bench's registry, where the specs' syntax line finds it (as ghcr.io).
+func pushFrontendImage(ctx context.Context) error {
+	gomodcache, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "docker", "buildx", "build", "--provenance=false",
+		"--build-context", "gomodcache="+filepath.Join(strings.TrimSpace(string(gomodcache)), "cache", "download"),
+		"--tag", os.Getenv("TOMLFRONT_REGISTRY")+"/tomlfront/tomlfront:1", "--push", ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building the frontend image: %v\n%s", err, tail(string(out), 30))
+	}
+	return nil
 }
 
 // pullBase pulls the project's base image into the builder, so that the
