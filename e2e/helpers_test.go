@@ -36,6 +36,7 @@ import (
 	"github.com/tonistiigi/fsutil"
 
 	"github.com/tomlfront/tomlfront/frontend"
+	"github.com/tomlfront/tomlfront/internal/progress"
 )
 
 // defaultTimeout bounds a docker or buildx command that is given no timeout
@@ -171,8 +172,8 @@ func solveLog(ctx context.Context, o solveOpt) (*buildLog, error) {
 		attrs["context:"+name] = "local:" + name
 	}
 	ch, shown := make(chan *client.SolveStatus), make(chan *client.SolveStatus)
-	var progress bytes.Buffer
-	display, err := progressui.NewDisplay(&progress, progressui.PlainMode)
+	var text bytes.Buffer
+	display, err := progressui.NewDisplay(&text, progressui.PlainMode)
 	if err != nil {
 		return log, err
 	}
@@ -181,16 +182,11 @@ func solveLog(ctx context.Context, o solveOpt) (*buildLog, error) {
 		defer close(done)
 		_, _ = display.UpdateFrom(context.Background(), shown)
 	}()
+	status := progress.New()
 	go func() {
 		defer close(shown)
 		for st := range ch {
-			for _, v := range st.Vertexes {
-				// A vertex sent again before it starts does not undo what
-				// an earlier status said, as progressui reads it too.
-				if prev := log.vertexes[v.Digest]; prev == nil || prev.Started == nil || v.Started != nil {
-					log.vertexes[v.Digest] = v
-				}
-			}
+			status.Add(st)
 			shown <- st
 		}
 	}()
@@ -202,7 +198,7 @@ func solveLog(ctx context.Context, o solveOpt) (*buildLog, error) {
 		CacheExports:  o.exportsC,
 	}, "tomlfront-e2e", frontend.Build, ch)
 	<-done
-	log.text = progress.String()
+	log.vertexes, log.text = status.Vertexes, text.String()
 	return log, err
 }
 

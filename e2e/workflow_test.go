@@ -18,9 +18,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moby/buildkit/client"
-	"github.com/opencontainers/go-digest"
 	"github.com/rhysd/actionlint"
+	"github.com/tomlfront/tomlfront/internal/progress"
 )
 
 // TestCIWorkflow runs the build job of examples/ci/github-actions.yml, the
@@ -399,33 +398,17 @@ func lines(s string) []string {
 	return out
 }
 
-// progressOf reads buildx's --progress=rawjson output: BuildKit's status
-// stream, one JSON object per line, into a buildLog (the last status of
-// each vertex, and the steps' output as text).
+// progressOf reads buildx's --progress=rawjson output into a buildLog: the
+// last status of each vertex, and as text each vertex's name and whether it
+// ran or came from the cache, then the steps' output.
 func progressOf(t *testing.T, out string) *buildLog {
 	t.Helper()
-	log := &buildLog{vertexes: map[digest.Digest]*client.Vertex{}}
-	var text strings.Builder
-	for line := range strings.Lines(out) {
-		if !strings.HasPrefix(line, "{") {
-			text.WriteString(line) // buildx's own messages
-			continue
-		}
-		var st client.SolveStatus
-		if err := json.Unmarshal([]byte(line), &st); err != nil {
-			t.Fatalf("progress: %v: %s", err, line)
-		}
-		for _, v := range st.Vertexes {
-			if prev := log.vertexes[v.Digest]; prev == nil || prev.Started == nil || v.Started != nil {
-				log.vertexes[v.Digest] = v
-			}
-		}
-		for _, l := range st.Logs {
-			text.Write(l.Data)
-		}
+	status, err := progress.ReadRawJSON(out)
+	if err != nil {
+		t.Fatal(err)
 	}
 	names := []string{}
-	for _, v := range log.vertexes {
+	for _, v := range status.Vertexes {
 		state := "ran"
 		if v.Cached {
 			state = "cached"
@@ -433,8 +416,7 @@ func progressOf(t *testing.T, out string) *buildLog {
 		names = append(names, v.Name+": "+state)
 	}
 	slices.Sort(names)
-	log.text = strings.Join(names, "\n") + "\n" + text.String()
-	return log
+	return &buildLog{vertexes: status.Vertexes, text: strings.Join(names, "\n") + "\n" + status.Output.String()}
 }
 
 // cacheStore stands for the repository's actions/cache entries: each a

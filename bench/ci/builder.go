@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,8 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/moby/buildkit/client"
-	digest "github.com/opencontainers/go-digest"
+	"github.com/tomlfront/tomlfront/internal/progress"
 )
 
 // builder is a buildx builder of a new buildkitd with an empty root, as a
@@ -73,27 +72,11 @@ func (b *builder) buildx(ctx context.Context, dir string, env []string, args ...
 	err := cmd.Run()
 	syncDisks()
 	m := build{Seconds: time.Since(start).Seconds()}
-	vertexes := map[digest.Digest]*client.Vertex{}
-	var text strings.Builder
-	for _, line := range strings.Split(out.String(), "\n") {
-		var st client.SolveStatus
-		if !strings.HasPrefix(line, "{") || json.Unmarshal([]byte(line), &st) != nil {
-			text.WriteString(line + "\n")
-			continue
-		}
-		for _, v := range st.Vertexes {
-			if prev := vertexes[v.Digest]; prev == nil || prev.Started == nil || v.Started != nil {
-				vertexes[v.Digest] = v
-			}
-		}
-		for _, l := range st.Logs {
-			text.Write(l.Data)
-		}
+	status, perr := progress.ReadRawJSON(out.String())
+	if err := errors.Join(err, perr); err != nil {
+		return m, fmt.Errorf("docker %s: %v\n%s", strings.Join(args, " "), err, tail(status.Output.String(), 40))
 	}
-	if err != nil {
-		return m, fmt.Errorf("docker %s: %v\n%s", strings.Join(args, " "), err, tail(text.String(), 40))
-	}
-	for _, v := range vertexes {
+	for _, v := range status.Vertexes {
 		switch {
 		case strings.HasPrefix(v.Name, "[tomlfront]"):
 			if v.Started != nil && v.Completed != nil {

@@ -18,8 +18,8 @@
 //	go run ./bench/ci -projects go-app -runs 3 -results /tmp/ci.jsonl
 //	go run ./bench/ci -results /tmp/ci.jsonl -report docs/performance
 //
-// A benchmark, not a test: it asserts nothing and imports no tomlfront
-// package.
+// A benchmark, not a test: it asserts nothing, and of tomlfront's packages
+// imports only internal/progress, which reads BuildKit's status.
 package main
 
 import (
