@@ -14,7 +14,8 @@ import (
 // (docs/compatibility.md): every example, --load and docker run, link =
 // true, cache mounts and their sharing modes, the inline, local and
 // registry cache backends and the GitHub Actions cache, secrets, ssh, named contexts, --call, every door
-// giving one answer, a failing step's TOML lines, cache snapshots. The
+// giving one answer, a failing step's TOML lines, cache snapshots and their seeding only
+// for steps that run. The
 // other tests run on the bench's buildkitd only. The set names the
 // functions themselves: a renamed or removed test fails to compile here
 // rather than silently leaving the set.
@@ -24,7 +25,7 @@ var coreTests = []any{
 	TestCacheMountPersists, TestCacheSharingLocked, TestCacheSharingShared, TestCacheSharingPrivate, TestCacheBackends, TestCacheBackendGHA,
 	TestBuildxSecrets, TestBuildxSSH, TestBuildxBuildContexts,
 	TestSubrequests, TestEveryDoor,
-	TestCacheSnapshots,
+	TestCacheSnapshots, TestSnapshotSeedsOnlyWhatRuns,
 }
 
 // coreOnly tells whether this run is of the core alone: on a Docker Engine,

@@ -7,6 +7,7 @@ import (
 	"debug/elf"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -98,7 +99,12 @@ func TestFleet(t *testing.T) {
 	fleet, nodes := fleetBuilder(t, "fleet", "linux/amd64", "linux/arm64")
 	app := filepath.Join(root, "examples", "go-app")
 	ns := nonce(t)
+	var buildIn func(t *testing.T, app, builder string, args ...string) *buildLog
 	build := func(t *testing.T, builder string, args ...string) *buildLog {
+		t.Helper()
+		return buildIn(t, app, builder, args...)
+	}
+	buildIn = func(t *testing.T, app, builder string, args ...string) *buildLog {
 		t.Helper()
 		// A cache mount namespace of the run's own: the nodes' caches are
 		// new, but the snapshot below must hold this run's content.
@@ -143,10 +149,19 @@ func TestFleet(t *testing.T) {
 		build(t, fleet, "--platform", "linux/amd64", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1",
 			"--output", "type=image,name="+snapshot+",push=true")
 		// The other node's steps all came from the registry's cache above:
-		// its cache mounts are empty, and the snapshot fills them.
-		seeded := build(t, other, "--platform", "linux/amd64", "--build-context", "tomlfront-cache=docker-image://"+snapshot,
-			"--output", "type=local,dest="+t.TempDir())
-		if !strings.Contains(seeded.text, "tomlfront: cache go/mod seeded from the snapshot") {
+		// its cache mounts are empty. While no step runs, nothing is seeded;
+		// a change makes the compile run, and the snapshot fills them.
+		given := []string{"--platform", "linux/amd64", "--build-context", "tomlfront-cache=docker-image://" + snapshot, "--output", "type=local,dest=" + t.TempDir()}
+		if cached := build(t, other, given...); strings.Contains(cached.text, "[tomlfront] seed cache") {
+			t.Errorf("the other node seeded a cache no step used:\n%s", cached.text)
+		}
+		changed := t.TempDir()
+		copyTree(t, app, changed)
+		if err := os.WriteFile(filepath.Join(changed, "fleet.go"), []byte("package main\n\nconst fleet = true\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		seeded := buildIn(t, changed, other, given...)
+		if !strings.Contains(seeded.text, "tomlfront: cache go/build seeded from the snapshot") {
 			t.Errorf("the other node's build was not seeded from the snapshot:\n%s", seeded.text)
 		}
 	})

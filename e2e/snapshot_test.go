@@ -578,3 +578,90 @@ func archiveMembers(t *testing.T, archive string) []string {
 	walkTarFile(t, archive, func(h *tar.Header, _ io.Reader) { names = append(names, h.Name) })
 	return names
 }
+
+// TestSnapshotSeedsOnlyWhatRuns: a snapshot is read only for a cache that a
+// running step mounts. On a fresh builder given the layer cache and a
+// snapshot, every step comes from the layer cache: the seed probe runs, in
+// the frontend's image, and nothing else: no step, no seed, no transfer of
+// the snapshot, and an auto export writes nothing. When a step that mounts
+// the cache runs, its guard asks for the cache and waits, the frontend
+// seeds it, and the step, started again, sees the snapshot's content.
+//
+// Not parallel: it starts buildkitds of its own and adds and removes buildx
+// builders in the bench's DOCKER_CONFIG.
+func TestSnapshotSeedsOnlyWhatRuns(t *testing.T) {
+	skipOn(t, builderKind.graphdriver, "buildx's docker driver exports no cache but inline on the graphdriver store")
+	buildFrontendImage(t)
+	dir := writeTree(t, map[string]string{"build.toml": snapshotSpec})
+	ns, layers, snapshot := nonce(t), t.TempDir(), t.TempDir()
+	build := func(t *testing.T, builder string, args ...string) (*buildLog, string) {
+		t.Helper()
+		out := t.TempDir()
+		a := append([]string{"build", "--builder", builder, "--progress", "rawjson", "-f", "build.toml", "--provenance=false",
+			"--build-arg", "BUILDKIT_CACHE_MOUNT_NS=" + ns, "--output", "type=local,dest=" + out}, args...)
+		log := progressOf(t, mustBuildx(t, dir, append(a, ".")...))
+		return log, out
+	}
+	// Vertices that ran, by name; none is cached or left out.
+	ran := func(log *buildLog) []string {
+		var names []string
+		for _, v := range log.vertexes {
+			if v.Started != nil && !v.Cached {
+				names = append(names, v.Name)
+			}
+		}
+		slices.Sort(names)
+		return names
+	}
+
+	// The first builder fills the cache twice (the second build sees the
+	// token), exports the layer cache and the snapshot.
+	a := freshBuilder(t, "seeds-a")
+	build(t, a, "--build-arg", "NONCE=1")
+	_, out := build(t, a, "--build-arg", "NONCE=2", "--cache-to", "type=local,mode=max,dest="+layers)
+	token := strings.TrimSpace(readFile(t, filepath.Join(out, "seen")))
+	if len(token) != 32 {
+		t.Fatalf("the second build saw %q, want a token", token)
+	}
+	build(t, a, "--build-arg", "NONCE=2", "--build-arg", "TOMLFRONT_CACHE_EXPORT=1", "--output", "type=local,dest="+snapshot)
+
+	b := freshBuilder(t, "seeds-b")
+	given := []string{"--build-arg", "NONCE=2", "--cache-from", "type=local,src=" + layers, "--build-context", "tomlfront-cache=" + snapshot}
+	log, out := build(t, b, given...)
+	if got := strings.TrimSpace(readFile(t, filepath.Join(out, "seen"))); got != token {
+		t.Errorf("the build from the layer cache saw %q, want %q", got, token)
+	}
+	probe := "[tomlfront] which persisted caches does this builder have?"
+	for _, name := range ran(log) {
+		// The snapshot's .dockerignore is all that dockerui reads of it.
+		snapshotRead := strings.HasPrefix(name, "[context tomlfront-cache]") && !strings.HasSuffix(name, "load .dockerignore")
+		// The watcher runs beside the build, and is cancelled at its end.
+		watcher := strings.HasPrefix(name, "[tomlfront] wait for a step that needs a cache seeded")
+		if snapshotRead || strings.Contains(name, "seed") && !watcher || strings.Contains(name, "] run ") {
+			t.Errorf("with every step in the layer cache, %q ran:\n%s", name, log.text)
+		}
+	}
+	if !slices.Contains(ran(log), probe) || !strings.Contains(log.text, "tomlfront: cache deps is empty on this builder: it is seeded from the snapshot if a step that mounts it runs") {
+		t.Errorf("the probe did not run, or does not say what it found:\n%s", log.text)
+	}
+	// Nothing used the cache: an auto export leaves it out, running no step.
+	log, out = build(t, b, append(given, "--build-arg", "TOMLFRONT_CACHE_EXPORT=auto")...)
+	if entries, _ := os.ReadDir(out); len(entries) != 0 || slices.ContainsFunc(ran(log), func(n string) bool { return strings.Contains(n, "export cache") }) {
+		t.Errorf("an auto export of an unused cache wrote %d files:\n%s", len(entries), log.text)
+	}
+
+	// A step that mounts the cache runs: its guard asks for the cache, it
+	// is seeded, and the step, started again, sees the snapshot's token.
+	log, out = build(t, b, slices.Concat(given[2:], []string{"--build-arg", "NONCE=3"})...)
+	if got := strings.TrimSpace(readFile(t, filepath.Join(out, "seen"))); got != token {
+		t.Errorf("the step that ran saw %q, want the snapshot's %q:\n%s", got, token, log.text)
+	}
+	for _, say := range []string{
+		"tomlfront: cache deps is empty on this builder and marked for a seed from the snapshot: this step waits for it, then starts again",
+		"tomlfront: cache deps seeded from the snapshot",
+	} {
+		if !strings.Contains(log.text, say) {
+			t.Errorf("the build does not say %q:\n%s", say, log.text)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/moby/buildkit/client/llb"
@@ -156,6 +157,8 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// Platforms build at once: the helper is resolved once, by the first.
+	helper := sync.OnceValues(func() (*llb.State, error) { return helperImage(ctx, c, bc.BuildPlatforms[0]) })
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (_ *dockerui.BuildResult, err error) {
 		defer crash.Recover(&err) // each platform builds in a goroutine of its own
 		injectPanic(c, "platform")
@@ -169,18 +172,20 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		if err != nil {
 			return nil, withSource(err, sm)
 		}
-		// With the daemon's caps, the definition asks for no more than
-		// that BuildKit has.
-		def, err := res.State.Marshal(ctx, llb.WithCaps(llbCaps))
-		if err != nil {
-			return nil, err
-		}
-		// Without CacheImports, --cache-from would be silently ignored.
-		r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports})
-		if err != nil {
-			return nil, err
-		}
-		ref, err := r.SingleRef()
+		ref, err := solveSeeding(ctx, res, opt, helper, func(ctx context.Context, st llb.State, evaluate bool) (client.Reference, error) {
+			// With the daemon's caps, the definition asks for no more than
+			// that BuildKit has.
+			def, err := st.Marshal(ctx, llb.WithCaps(llbCaps))
+			if err != nil {
+				return nil, err
+			}
+			// Without CacheImports, --cache-from would be silently ignored.
+			r, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports, Evaluate: evaluate})
+			if err != nil {
+				return nil, err
+			}
+			return r.SingleRef()
+		})
 		if err != nil {
 			return nil, err
 		}

@@ -166,6 +166,9 @@ type Result struct {
 	// SBOMExtras are the states an SBOM scan covers beside State, by the
 	// name of their SBOM (sbom-NAME): stages and the build context.
 	SBOMExtras map[string]llb.State
+	// Snapshot seeds and exports the persisted caches; nil without any, or
+	// without Options.RunID.
+	Snapshot *Snapshot
 }
 
 // TargetPlatforms are a build's target platforms as Options.TargetPlatform
@@ -206,7 +209,7 @@ func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 	applyLabels(img, opt.Labels)
 	state := st.state
 	if opt.CacheExport != NoCacheExport {
-		if state, err = c.exportCaches(st); err != nil {
+		if state, err = c.exportCaches(st, nil); err != nil {
 			return nil, err
 		}
 		img = newImage(nil, st.platform)
@@ -219,8 +222,12 @@ func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Stage: target, State: state, Image: img, Platform: st.platform,
-		Uses: c.uses.result(), Args: args, SBOMExtras: extras}, nil
+	res := &Result{Stage: target, State: state, Image: img, Platform: st.platform,
+		Uses: c.uses.result(), Args: args, SBOMExtras: extras}
+	if opt.RunID != "" && len(c.persisted) > 0 {
+		res.Snapshot = &Snapshot{c: c, target: st}
+	}
+	return res, nil
 }
 
 // converter holds the state of one conversion.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"reflect"
@@ -810,9 +811,10 @@ mounts = [{ type = "secret", id = "netrc", required = true }, { type = "cache", 
 	}
 }
 
-// TestCacheSnapshotLLB checks the steps that carry persisted caches: a seed
-// before the first step that mounts one, an export after the target, and
-// neither marked ignore-cache (BuildKit would prune the cache first).
+// TestCacheSnapshotLLB checks the steps that carry persisted caches: a
+// guard in each step that mounts one, a seed and a probe apart (the
+// frontend solves them), an export after the target, and none marked
+// ignore-cache (BuildKit would prune the cache first).
 func TestCacheSnapshotLLB(t *testing.T) {
 	src := `
 [caches.deps]
@@ -830,32 +832,61 @@ caches = ["deps", "tools", "tmp"]
 [[stages.a.steps]]
 run = "make"
 `
-	snapshot := llb.Local("tomlfront-cache")
+	snapshot, helper := llb.Local("tomlfront-cache"), llb.Image("example.com/tomlfront:1")
 	res, g := convert(t, src, Options{CacheExport: ExportAll, CacheSnapshot: &snapshot, RunID: "run1", CacheNamespace: "ns"})
 	if res.Image.Config.Entrypoint != nil || len(res.Image.Config.Env) != 1 {
 		t.Errorf("an export's config is the empty image's: %+v", res.Image.Config)
 	}
-	for _, dir := range []string{"deps", "tools/mod", "tools/build"} {
-		seed, seedDigest := g.op("[tomlfront] seed cache " + dir + " from the snapshot")
+	dirs := []string{"deps", "tools/mod", "tools/build"}
+	if got := res.Snapshot.Dirs(); !slices.Equal(got, dirs) {
+		t.Errorf("persisted caches %q, want %q", got, dirs)
+	}
+	probeOp, _ := graphOf(t, *res.Snapshot.Probe(&helper)).op("[tomlfront] which persisted caches does this builder have?")
+	if args := probeOp.GetExec().Meta.Args; !slices.Equal(args, append([]string{"/bin/tomlfront", "seed-probe"}, dirs...)) {
+		t.Errorf("probe runs %q", args)
+	}
+	watch, _ := graphOf(t, *res.Snapshot.Watch(&helper, 2)).op("[tomlfront] wait for a step that needs a cache seeded (cancelled at the end)")
+	if args := watch.GetExec().Meta.Args; !slices.Equal(args, append([]string{"/bin/tomlfront", "seed-probe", "-wait"}, dirs...)) || !hasEnv(watch.GetExec().Meta.Env, "TOMLFRONT_ATTEMPT=2") {
+		t.Errorf("watcher %s", mustJSON(t, watch.GetExec()))
+	}
+	step, _ := g.op("run make")
+	if args := step.GetExec().Meta.Args; len(args) != 7 || !slices.Equal(args[3:], []string{"tomlfront-guard", "/bin/sh", "-c", "make"}) || !strings.Contains(args[2], "'tools/mod'") {
+		t.Errorf("the guard does not run the step's command after it: %q", args)
+	}
+	for i, dir := range dirs {
+		pending := "tomlfront-seed-pending/ns/" + dir
 		export, exportDigest := g.op("[tomlfront] export cache " + dir)
-		for _, d := range []string{string(seedDigest), string(exportDigest)} {
-			if g.def.Metadata[d].IgnoreCache {
-				t.Errorf("%s: ignore-cache would prune the cache", dir)
-			}
+		seedState, ok := res.Snapshot.Seed(dir)
+		if !ok {
+			t.Fatalf("no seed of %s", dir)
+		}
+		seed, _ := graphOf(t, seedState).op("[tomlfront] seed cache " + dir + " from the snapshot")
+		if g.def.Metadata[string(exportDigest)].IgnoreCache {
+			t.Errorf("%s: ignore-cache would prune the cache", dir)
 		}
 		for _, op := range []*pb.Op{seed, export} {
 			if m := mount(t, op.GetExec(), "/.tomlfront/cache"); m.CacheOpt.ID != "ns/"+dir || !hasEnv(op.GetExec().Meta.Env, "TOMLFRONT_RUN=run1") {
 				t.Errorf("%s: %s", dir, mustJSON(t, op.GetExec()))
 			}
 		}
-		step, _ := g.op("run make")
-		marker := mount(t, step.GetExec(), "/.tomlfront/seeded/"+dir)
-		if !marker.Readonly || g.input(step, marker.Input) != seed {
-			t.Errorf("%s: the step does not wait for the seed", dir)
+		if mount(t, seed.GetExec(), "/.tomlfront/pending").CacheOpt.ID != pending ||
+			mount(t, step.GetExec(), "/.tomlfront/pending/"+dir).CacheOpt.ID != pending ||
+			mount(t, probeOp.GetExec(), fmt.Sprintf("/.tomlfront/probe/%d/pending", i)).CacheOpt.ID != pending ||
+			mount(t, watch.GetExec(), fmt.Sprintf("/.tomlfront/probe/%d/pending", i)).CacheOpt.ID != pending ||
+			mount(t, probeOp.GetExec(), fmt.Sprintf("/.tomlfront/probe/%d/cache", i)).CacheOpt.ID != "ns/"+dir {
+			t.Errorf("%s: the probe, the step and the seed do not share the cache's mark", dir)
 		}
 	}
 	if merge, _ := g.op("[tomlfront] cache snapshot"); len(merge.Inputs) != 3 {
 		t.Errorf("the snapshot merges %d caches, want 3", len(merge.Inputs))
+	}
+	// An auto export leaves out the caches no step used.
+	some, err := res.Snapshot.Export(func(dir string) bool { return dir != "deps" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := graphOf(t, some).allNames(); slices.Contains(names, "[tomlfront] export cache tools/mod") || !slices.Contains(names, "[tomlfront] export cache deps") {
+		t.Errorf("export without tools/*: %q", names)
 	}
 
 	s, err := spec.Load("build.toml", []byte("[stages.a]\nfrom = \"busybox:1.36\"\n"))
@@ -867,21 +898,27 @@ run = "make"
 	}
 }
 
-// TestCacheSnapshotSameKeys: a build given a snapshot and one that is not
-// run the same step, with the same mounts, so BuildKit gives the step the
-// same cache key (it keys an exec by its op and by the content of its
-// read-only inputs, and the seed's output is always empty): both share the
-// step's layers.
+// TestCacheSnapshotSameKeys: builds given a snapshot or not, with different
+// RunIDs, have the same definition, guards included: BuildKit gives each
+// step the same cache key, so all share its layers. Without a snapshot
+// there is no probe.
 func TestCacheSnapshotSameKeys(t *testing.T) {
-	snapshot := llb.Local("tomlfront-cache")
+	snapshot, helper := llb.Local("tomlfront-cache"), llb.Image("example.com/tomlfront:1")
 	_, with := convert(t, snapshotSpec, Options{CacheSnapshot: &snapshot, RunID: "run1"})
-	_, without := convert(t, snapshotSpec, Options{RunID: "run2"})
+	res, without := convert(t, snapshotSpec, Options{RunID: "run2"})
 	a, _ := with.op("run make")
 	b, _ := without.op("run make")
 	if x, y := mustJSON(t, a.GetExec()), mustJSON(t, b.GetExec()); x != y {
 		t.Errorf("the step differs with a snapshot:\n%s\nwithout:\n%s", x, y)
 	}
-	seed, _ := without.op("[tomlfront] cache deps: no snapshot to seed it from")
+	if !slices.EqualFunc(with.def.Def, without.def.Def, bytes.Equal) {
+		t.Errorf("the definitions differ with a snapshot")
+	}
+	if res.Snapshot.Probe(&helper) != nil || res.Snapshot.Watch(nil, 0) != nil {
+		t.Errorf("a probe without a snapshot, or a watcher without a helper")
+	}
+	seedState, _ := res.Snapshot.Seed("deps")
+	seed, _ := graphOf(t, seedState).op("[tomlfront] cache deps: no snapshot to seed it from")
 	for _, m := range seed.GetExec().Mounts {
 		if m.Dest == "/.tomlfront/snapshot" {
 			t.Errorf("a seed without a snapshot mounts one: %s", mustJSON(t, seed.GetExec()))

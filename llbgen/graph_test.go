@@ -50,6 +50,16 @@ func convert(t *testing.T, src string, opt Options) (*Result, *graph) {
 	return res, newGraph(t, def.ToPB())
 }
 
+// graphOf is the graph of a state that is not a Result's.
+func graphOf(t *testing.T, st llb.State) *graph {
+	t.Helper()
+	def, err := st.Marshal(context.Background(), llb.Platform(amd64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newGraph(t, def.ToPB())
+}
+
 func newGraph(t *testing.T, def *pb.Definition) *graph {
 	g := &graph{t: t, def: def, ops: map[digest.Digest]*pb.Op{}, names: map[digest.Digest]string{}}
 	for _, dt := range def.Def {

@@ -111,6 +111,9 @@ func (c *converter) run(ctx context.Context, s *stageState, step *spec.Step) err
 		opts = append(opts, llb.WithProxy(*c.proxy))
 	}
 	opts = append(opts, c.opt.Run.options(&c.opt)...)
+	if len(caches.guarded) > 0 {
+		args = guard(caches.guarded, args)
+	}
 	opts = append(opts, llb.Args(args))
 	for _, o := range c.constraints(s, s.step, "run "+oneLine(display), step.Range) {
 		opts = append(opts, o)
@@ -160,6 +163,7 @@ type cacheOpts struct {
 	mounts  []llb.RunOption
 	mounted []mounted // where the mounts go, and the caches they are
 	env     []spec.KeyValue
+	guarded []string // the persisted caches whose marks the step's guard reads
 }
 
 // mounted is where a run step mounts something, and which cache it is.
@@ -195,6 +199,7 @@ func (c *converter) caches(ctx context.Context, s *stageState, names []spec.Stri
 		out.mounts = append(out.mounts, nc.mounts...)
 		out.mounted = append(out.mounted, nc.mounted...)
 		out.env = append(out.env, nc.env...)
+		out.guarded = append(out.guarded, nc.guarded...)
 	}
 	return out, nil
 }
@@ -219,7 +224,11 @@ func (c *converter) namedCache(ctx context.Context, s *stageState, n spec.String
 		nc.mounted = append(nc.mounted, at)
 		resolved[m.Target.Value] = at.target
 		if m.Persist.Value {
-			nc.mounts = append(nc.mounts, c.persist(s, m, at)...)
+			dir, mark := c.persist(s, m, at)
+			if mark != nil {
+				nc.mounts = append(nc.mounts, mark...)
+				nc.guarded = append(nc.guarded, dir)
+			}
 		}
 	}
 	for _, e := range rc.Env { // a preset's env names its directories as mounted

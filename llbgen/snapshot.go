@@ -4,11 +4,14 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"path"
 	"strconv"
+	"strings"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/tomlfront/tomlfront/internal/seedprobe"
 	"github.com/tomlfront/tomlfront/spec"
 )
 
@@ -55,16 +58,53 @@ type persisted struct {
 	// identity says what the archive holds, in its .info file: a seed
 	// refuses an archive of another platform or cache layout.
 	identity string
-	// seeded is the output of the step that seeds the cache from the
-	// snapshot, nil without one. Steps that mount the cache mount it too,
-	// so they run after it.
-	seeded *llb.State
+}
+
+// guard wraps the command of a run step that mounts the persisted caches
+// dirs. At a cache the seed probe marked (internal/seedprobe: the builder
+// has no content for it, the build has a snapshot of it), it asks for the
+// cache and waits; the frontend's watcher answers, the frontend cancels the
+// build, seeds the cache and solves again: what ran before is cached by
+// then, and the step starts again. A step that the layer cache has does not
+// run, nor its guard: a build whose steps all come from it seeds no cache
+// and reads no archive. With no answer in ten seconds, the mark is one a
+// build that is over left: the guard clears it and the step runs on the
+// empty cache; once answered, it waits at most ten minutes.
+//
+// The guard is in the step's command, not a step of its own, which BuildKit
+// could take from a cache backend instead of running it; the step waits to
+// be cancelled rather than failing, since BuildKit remembers a failed step
+// for the rest of the build. It carries nothing of the build or of the
+// snapshot, and the marks are in cache mounts, which cache keys leave out:
+// the step's cache key is the same with a snapshot and without. It needs
+// /bin/sh in the step's image, as the seed does.
+func guard(dirs, args []string) []string {
+	quoted := make([]string, len(dirs))
+	for i, d := range dirs {
+		quoted[i] = "'" + strings.ReplaceAll(d, "'", `'\''`) + "'"
+	}
+	script := `wait_while() { i=0; while [ $i -lt "$1" ] && eval "$2"; do sleep 0.1 2>/dev/null || sleep 1; i=$((i + 1)); done; }
+for d in ` + strings.Join(quoted, " ") + `; do
+  m="` + seedprobe.PendingDir + `/$d"
+  [ -e "$m/` + seedprobe.Mark + `" ] || continue
+  echo "tomlfront: cache $d is empty on this builder and marked for a seed from the snapshot: this step waits for it, then starts again"
+  : >"$m/` + seedprobe.Wanted + `"
+  wait_while 100 '[ ! -e "$m/` + seedprobe.Heard + `" ] && [ -e "$m/` + seedprobe.Mark + `" ]'
+  if [ -e "$m/` + seedprobe.Heard + `" ]; then
+    wait_while 6000 '[ -e "$m/` + seedprobe.Mark + `" ]'
+  elif [ -e "$m/` + seedprobe.Mark + `" ]; then
+    rm -f "$m/` + seedprobe.Mark + `" "$m/` + seedprobe.Wanted + `"
+    echo "tomlfront: cache $d was marked for a seed by a build that is over: mark cleared"
+  fi
+done
+exec "$@"`
+	return append([]string{"/bin/sh", "-c", script, "tomlfront-guard"}, args...)
 }
 
 // persist records a persisted cache directory when a stage mounts it, and
-// returns what its steps mount besides: the seed's output, in builds that
-// have a RunID.
-func (c *converter) persist(s *stageState, m spec.CacheMount, at mounted) []llb.RunOption {
+// returns it (as snapshots name it) with what its steps mount besides: its
+// mark, in builds that have a RunID, which guard.
+func (c *converter) persist(s *stageState, m spec.CacheMount, at mounted) (string, []llb.RunOption) {
 	dir := m.Cache
 	if m.Part != "" {
 		dir += "/" + m.Part
@@ -78,19 +118,21 @@ func (c *converter) persist(s *stageState, m spec.CacheMount, at mounted) []llb.
 	if p == nil {
 		p = &persisted{dir: dir, mount: m, cache: at.cache, stage: s,
 			identity: fmt.Sprintf("tomlfront cache snapshot 1, platform %s, target %s", platforms.Format(s.platform), at.target)}
-		// The seed runs with or without a snapshot, so that the steps after
-		// it mount the same and have the same cache keys either way: a build
-		// given a snapshot shares its layers with one that is not.
-		if c.opt.RunID != "" {
-			seeded := c.seed(p)
-			p.seeded = &seeded
-		}
 		c.persisted = append(c.persisted, p)
 	}
-	if p.seeded == nil {
-		return nil
+	if c.opt.RunID == "" {
+		return dir, nil
 	}
-	return []llb.RunOption{llb.AddMount("/.tomlfront/seeded/"+dir, *p.seeded, llb.Readonly)}
+	return dir, []llb.RunOption{p.pendingMount(seedprobe.PendingDir + "/" + dir)}
+}
+
+// pendingMount mounts at target the small cache that holds p's mark (see
+// internal/seedprobe): one for each cache id. Its root is made writable by
+// all, since a step's guard, which asks for the cache there, runs as the
+// step's user.
+func (p *persisted) pendingMount(target string) llb.RunOption {
+	root := llb.Scratch().File(llb.Mkdir("/pending", 0o777), llb.WithCustomName("[internal] setting cache mount permissions"))
+	return llb.AddMount(target, root, llb.SourcePath("/pending"), llb.AsPersistentCacheDir("tomlfront-seed-pending/"+p.cache.id, llb.CacheMountShared))
 }
 
 // snapshotStep runs snapshot.sh's step (seed or export) on the cache of p.
@@ -115,16 +157,40 @@ func (c *converter) snapshotStep(p *persisted, step, name string, opts ...llb.Ru
 
 // seed copies the snapshot's directory into the cache, if the build has a
 // snapshot, unless the builder already has content for it: a snapshot never
-// replaces what may be newer.
-// It runs in every build, since the builder's cache may have been pruned
-// since the last; its output is an empty directory, so the steps after it
-// stay cached.
+// replaces what may be newer. With or without a snapshot, it clears the
+// cache's mark, so that the guards let the steps run.
 func (c *converter) seed(p *persisted) llb.State {
 	name := "[tomlfront] seed cache " + p.dir + " from the snapshot"
-	if c.opt.CacheSnapshot == nil { // a progress name is not part of the step's cache key
+	if c.opt.CacheSnapshot == nil {
 		name = "[tomlfront] cache " + p.dir + ": no snapshot to seed it from"
 	}
-	return c.snapshotStep(p, "seed", name).AddMount(outDir, llb.Scratch())
+	return c.snapshotStep(p, "seed", name, p.pendingMount(seedprobe.PendingDir)).AddMount(outDir, llb.Scratch())
+}
+
+// helperStep runs the tomlfront binary of the helper image (the frontend's
+// own, so that no base image is pulled for it) on the pending mounts of
+// every persisted cache (internal/seedprobe), with the caches themselves
+// for the probe; nil without a helper.
+func (c *converter) helperStep(helper *llb.State, name string, withCaches bool, env []string, args ...string) *llb.State {
+	if helper == nil || c.opt.RunID == "" || len(c.persisted) == 0 {
+		return nil
+	}
+	args = append([]string{"/bin/tomlfront", seedprobe.Command}, args...)
+	opts := []llb.RunOption{llb.AddEnv("TOMLFRONT_RUN", c.opt.RunID), llb.WithCustomName(name)}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		opts = append(opts, llb.AddEnv(k, v))
+	}
+	for i, p := range c.persisted {
+		at := path.Join(seedprobe.Root, strconv.Itoa(i))
+		args = append(args, p.dir)
+		opts = append(opts, p.pendingMount(path.Join(at, "pending")))
+		if withCaches {
+			opts = append(opts, llb.AddMount(path.Join(at, "cache"), p.cache.source, p.cache.opts...))
+		}
+	}
+	st := helper.Run(append(opts, llb.Args(args))...).AddMount(seedprobe.Out, llb.Scratch())
+	return &st
 }
 
 // exportEnv is what an export of p is told besides what every step is: its
@@ -147,8 +213,9 @@ func (c *converter) exportEnv(p *persisted) []llb.RunOption {
 }
 
 // exportCaches returns the snapshot of the persisted caches the target
-// mounts, taken after the target is built.
-func (c *converter) exportCaches(target *stageState) (llb.State, error) {
+// mounts, taken after the target is built, but those skip leaves out: with
+// none left, an empty directory.
+func (c *converter) exportCaches(target *stageState, skip func(dir string) bool) (llb.State, error) {
 	if c.opt.RunID == "" {
 		return llb.State{}, errors.New("cache export needs Options.RunID, a value unique to the build")
 	}
@@ -162,6 +229,9 @@ func (c *converter) exportCaches(target *stageState) (llb.State, error) {
 	outs := make([]llb.State, 0, len(c.persisted))
 	chained := llb.Scratch()
 	for _, p := range c.persisted {
+		if skip != nil && skip(p.dir) {
+			continue
+		}
 		opts := append(c.exportEnv(p),
 			// Mounting the target makes the export wait for the whole build;
 			// the stage's root is what a trim reads (apt: what is installed).
@@ -174,11 +244,77 @@ func (c *converter) exportCaches(target *stageState) (llb.State, error) {
 		}
 		outs = append(outs, run.AddMount(outDir, llb.Scratch()))
 	}
-	if !merge {
+	switch {
+	case !merge:
 		return chained, nil
-	}
-	if len(outs) == 1 {
+	case len(outs) == 0:
+		return llb.Scratch(), nil
+	case len(outs) == 1:
 		return outs[0], nil
 	}
 	return llb.Merge(outs, llb.WithCustomName("[tomlfront] cache snapshot")), nil
+}
+
+// Snapshot is what the frontend solves, besides a build's State, for the
+// persisted caches of a build that has a RunID: the seed probe, and each
+// cache's seed and export, so that a cache is seeded only when a step that
+// mounts it runs (see guardScript).
+type Snapshot struct {
+	c      *converter
+	target *stageState
+}
+
+// Dirs are the persisted caches, as snapshots name them (deps, go/mod).
+func (s *Snapshot) Dirs() []string {
+	dirs := make([]string, len(s.c.persisted))
+	for i, p := range s.c.persisted {
+		dirs[i] = p.dir
+	}
+	return dirs
+}
+
+// Probe marks the caches the builder has no content for and lists them
+// (internal/seedprobe); it runs in helper, the frontend's image. Nil
+// without a snapshot or a helper.
+func (s *Snapshot) Probe(helper *llb.State) *llb.State {
+	if s.c.opt.CacheSnapshot == nil {
+		return nil
+	}
+	return s.c.helperStep(helper, "[tomlfront] which persisted caches does this builder have?", true, nil)
+}
+
+// Watch ends when a step asks for a cache to be seeded, and lists those
+// asked for (internal/seedprobe); it runs in helper. Each attempt of the
+// build has a watcher of its own. Nil without a helper.
+func (s *Snapshot) Watch(helper *llb.State, attempt int) *llb.State {
+	return s.c.helperStep(helper, "[tomlfront] wait for a step that needs a cache seeded (cancelled at the end)", false,
+		[]string{"TOMLFRONT_ATTEMPT=" + strconv.Itoa(attempt)}, seedprobe.WaitFlag)
+}
+
+// Shared tells whether the cache dir is mounted with sharing "shared": a
+// seed can then fill it while a step that mounts it waits.
+func (s *Snapshot) Shared(dir string) bool {
+	for _, p := range s.c.persisted {
+		if p.dir == dir {
+			return p.cache.sharing == spec.SharingShared
+		}
+	}
+	return false
+}
+
+// Seed seeds the cache dir from the snapshot, unless the builder has
+// content for it, and clears its mark.
+func (s *Snapshot) Seed(dir string) (llb.State, bool) {
+	for _, p := range s.c.persisted {
+		if p.dir == dir {
+			return s.c.seed(p), true
+		}
+	}
+	return llb.State{}, false
+}
+
+// Export is the build's State for a cache export (Options.CacheExport)
+// without the caches skip leaves out.
+func (s *Snapshot) Export(skip func(dir string) bool) (llb.State, error) {
+	return s.c.exportCaches(s.target, skip)
 }

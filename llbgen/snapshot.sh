@@ -13,12 +13,15 @@
 #   TF_AUTO      with export: 1 to skip a cache whose content is the
 #                snapshot's (TOMLFRONT_CACHE_EXPORT=auto)
 # and, mounted: the cache at $cache, the snapshot given to the build at
-# $snapshot, the stage's root at $stage, the export's output at $out.
+# $snapshot, the stage's root at $stage, the export's output at $out, and,
+# with seed, the cache's pending mount at $pending, whose mark (see
+# internal/seedprobe) the seed clears.
 set -eu
 cache=${TF_CACHE:-/.tomlfront/cache}
 snapshot=${TF_SNAPSHOT:-/.tomlfront/snapshot}
 stage=${TF_STAGE:-/.tomlfront/stage}
 out=${TF_OUT:-/.tomlfront/out}
+pending=${TF_PENDING:-/.tomlfront/pending}
 work=$(mktemp -d)
 export TF_WORK="$work" TF_STAGE="$stage"
 archive=$snapshot/$TF_DIR.tar
@@ -177,7 +180,10 @@ export_cache() {
 }
 
 case "${1:-}" in
-seed) seed ;;
+seed)
+  seed
+  rm -f "$pending/seed" "$pending/wanted" "$pending/heard"
+  ;;
 export) export_cache ;;
 *) echo "usage: $0 seed|export" >&2; exit 2 ;;
 esac

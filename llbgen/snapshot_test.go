@@ -1,6 +1,7 @@
 package llbgen
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tomlfront/tomlfront/internal/seedprobe"
 	"github.com/tomlfront/tomlfront/spec"
 )
 
@@ -37,17 +39,30 @@ func snapshotTools(t *testing.T) map[string]string {
 
 // snapshotRun is one run of the script: its paths and environment.
 type snapshotRun struct {
-	path                        string // PATH
-	cache, snapshot, stage, out string
-	env                         []string
+	path                                 string // PATH
+	cache, snapshot, stage, out, pending string
+	env                                  []string
 }
 
 func newSnapshotRun(t *testing.T, path string) *snapshotRun {
 	r := &snapshotRun{path: path}
-	for _, d := range []*string{&r.cache, &r.snapshot, &r.stage, &r.out} {
+	for _, d := range []*string{&r.cache, &r.snapshot, &r.stage, &r.out, &r.pending} {
 		*d = t.TempDir()
 	}
 	return r
+}
+
+// mark marks the cache as the seed probe does; marked tells whether it is.
+func (r *snapshotRun) mark(t *testing.T) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(r.pending, "seed"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (r *snapshotRun) marked() bool {
+	_, err := os.Stat(filepath.Join(r.pending, "seed"))
+	return err == nil
 }
 
 // run runs the step (seed or export) for the cache directory dir.
@@ -55,7 +70,7 @@ func (r *snapshotRun) run(t *testing.T, step, dir string, env ...string) (string
 	t.Helper()
 	cmd := exec.Command("sh", "-c", snapshotScript, "tomlfront", step)
 	cmd.Env = append([]string{"PATH=" + r.path, "TF_DIR=" + dir, "TF_IDENTITY=tomlfront cache snapshot 1, platform linux/amd64, target /c",
-		"TF_CACHE=" + r.cache, "TF_SNAPSHOT=" + r.snapshot, "TF_STAGE=" + r.stage, "TF_OUT=" + r.out}, r.env...)
+		"TF_CACHE=" + r.cache, "TF_SNAPSHOT=" + r.snapshot, "TF_STAGE=" + r.stage, "TF_OUT=" + r.out, "TF_PENDING=" + r.pending}, r.env...)
 	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
@@ -123,8 +138,9 @@ func TestSnapshotScriptRoundTrip(t *testing.T) {
 				t.Errorf("the export does not say what it archived:\n%s", out)
 			}
 			r.useOutput(t)
-			if out := r.mustRun(t, "seed", "deps"); !strings.Contains(out, "tomlfront: cache deps seeded from the snapshot") {
-				t.Errorf("seed:\n%s", out)
+			r.mark(t)
+			if out := r.mustRun(t, "seed", "deps"); !strings.Contains(out, "tomlfront: cache deps seeded from the snapshot") || r.marked() {
+				t.Errorf("seed (mark cleared: %v):\n%s", !r.marked(), out)
 			}
 			if got := describe(t, r.cache); got != want {
 				t.Errorf("the round trip changed the cache:\n%s\nwant\n%s", got, want)
@@ -179,8 +195,9 @@ func TestSnapshotScriptRefuses(t *testing.T) {
 				if err := c.spoil(r.snapshot); err != nil {
 					t.Fatal(err)
 				}
-				if out := r.mustRun(t, "seed", "deps"); !strings.Contains(out, c.say) {
-					t.Errorf("%s: the seed says\n%s\nwant %q", c.name, out, c.say)
+				r.mark(t)
+				if out := r.mustRun(t, "seed", "deps"); !strings.Contains(out, c.say) || r.marked() {
+					t.Errorf("%s: the seed says\n%s\nwant %q; the mark is cleared: %v", c.name, out, c.say, !r.marked())
 				}
 				if entries, _ := os.ReadDir(r.cache); len(entries) != 0 {
 					t.Errorf("%s: the cache holds %d entries, want none", c.name, len(entries))
@@ -445,5 +462,69 @@ func TestSnapshotScriptEmpty(t *testing.T) {
 	writeFiles(t, r.cache, map[string]string{"f": "x"})
 	if out := r.mustRun(t, "export", "deps"); strings.Contains(out, "is empty on this builder") {
 		t.Errorf("export of a cache with a file:\n%s", out)
+	}
+}
+
+// TestGuard runs a step's guard, as BuildKit would, on a pending mount of
+// the test's: without a mark the command runs at once; at a mark it asks
+// for the cache and waits until the mark is gone; a mark nobody answers is
+// cleared after ten seconds (GNU tools only: the wait is long).
+func TestGuard(t *testing.T) {
+	for name, path := range snapshotTools(t) {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			args := guard([]string{"deps"}, []string{"sh", "-c", `echo "ran $0"`, "step"})
+			script := strings.ReplaceAll(args[2], seedprobe.PendingDir, root)
+			pending := filepath.Join(root, "deps")
+			if err := os.MkdirAll(pending, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			run := func() (string, error) {
+				cmd := exec.Command("sh", append([]string{"-c", script}, args[3:]...)...)
+				cmd.Env = []string{"PATH=" + path}
+				out, err := cmd.CombinedOutput()
+				return string(out), err
+			}
+			if out, err := run(); err != nil || out != "ran step\n" {
+				t.Fatalf("no mark: %v\n%s", err, out)
+			}
+			mark := filepath.Join(pending, seedprobe.Mark)
+			if err := os.WriteFile(mark, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// The watcher: answers the ask, then the seed clears the mark.
+			done := make(chan error, 1)
+			go func() {
+				for range 500 {
+					if _, err := os.Stat(filepath.Join(pending, seedprobe.Wanted)); err == nil {
+						if err := os.WriteFile(filepath.Join(pending, seedprobe.Heard), nil, 0o644); err != nil {
+							done <- err
+							return
+						}
+						time.Sleep(300 * time.Millisecond)
+						done <- os.Remove(mark)
+						return
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				done <- errors.New("the guard did not ask for the cache")
+			}()
+			out, err := run()
+			if werr := <-done; werr != nil || err != nil || !strings.HasSuffix(out, "ran step\n") ||
+				!strings.Contains(out, "tomlfront: cache deps is empty on this builder and marked for a seed from the snapshot") {
+				t.Fatalf("answered: %v, %v\n%s", werr, err, out)
+			}
+			if name != "GNU" {
+				return
+			}
+			if err := os.WriteFile(mark, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			os.Remove(filepath.Join(pending, seedprobe.Heard))
+			out, err = run()
+			if _, statErr := os.Stat(mark); err != nil || statErr == nil || !strings.Contains(out, "mark cleared") || !strings.HasSuffix(out, "ran step\n") {
+				t.Fatalf("unanswered: %v, mark left: %v\n%s", err, statErr == nil, out)
+			}
+		})
 	}
 }

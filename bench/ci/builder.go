@@ -50,12 +50,14 @@ type build struct {
 	Cached  int     `json:"cached"`  // steps that came from a cache
 	// Snapshot is the time of tomlfront's seed and export steps.
 	Snapshot float64 `json:"snapshot"`
+	// Seeds counts the caches seeded from the snapshot.
+	Seeds int `json:"seeds"`
 	// RanSteps names the steps that ran.
 	RanSteps []string `json:"ran_steps,omitempty"`
 }
 
 func (b build) add(o build) build {
-	return build{b.Seconds + o.Seconds, b.Ran + o.Ran, b.Cached + o.Cached, b.Snapshot + o.Snapshot, append(b.RanSteps, o.RanSteps...)}
+	return build{b.Seconds + o.Seconds, b.Ran + o.Ran, b.Cached + o.Cached, b.Snapshot + o.Snapshot, b.Seeds + o.Seeds, append(b.RanSteps, o.RanSteps...)}
 }
 
 // buildx runs `docker buildx build` on the builder, with BuildKit's status
@@ -78,9 +80,14 @@ func (b *builder) buildx(ctx context.Context, dir string, env []string, args ...
 	}
 	for _, v := range status.Vertexes {
 		switch {
+		case strings.HasPrefix(v.Name, "[tomlfront] wait for"):
+			// The seed's watcher, which waits beside the whole build.
 		case strings.HasPrefix(v.Name, "[tomlfront]"):
 			if v.Started != nil && v.Completed != nil {
 				m.Snapshot += v.Completed.Sub(*v.Started).Seconds()
+				if strings.HasPrefix(v.Name, "[tomlfront] seed cache") && !v.Cached {
+					m.Seeds++
+				}
 			}
 		case !isStep(v.Name):
 		case v.Cached:

@@ -16,11 +16,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/moby/buildkit/frontend/gateway/grpcclient"
 	"github.com/moby/buildkit/util/appcontext"
 	"github.com/tomlfront/tomlfront/frontend"
 	"github.com/tomlfront/tomlfront/internal/crash"
+	"github.com/tomlfront/tomlfront/internal/seedprobe"
 )
 
 const usage = `tomlfront: a BuildKit frontend for TOML build specs
@@ -81,6 +83,18 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		return runConvert(ctx, args[1:], stdout, stderr)
 	case "schema":
 		return runSchema(args[1:], stdout, stderr)
+	case seedprobe.Command: // not for people: steps of builds with persisted caches
+		var err error
+		if len(args) > 1 && args[1] == seedprobe.WaitFlag {
+			err = seedprobe.Wait(args[2:], seedprobe.Root, seedprobe.Out, 100*time.Millisecond)
+		} else {
+			err = seedprobe.Main(args[1:], seedprobe.Root, seedprobe.Out, stdout)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "tomlfront %s: %v\n", seedprobe.Command, err)
+			return 1
+		}
+		return 0
 	case "help", "-h", "--help":
 		if len(args) > 1 {
 			return run([]string{args[1], "--help"}, stdout, stderr)

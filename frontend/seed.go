@@ -1,0 +1,189 @@
+package frontend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/distribution/reference"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tomlfront/tomlfront/internal/seedprobe"
+	"github.com/tomlfront/tomlfront/llbgen"
+)
+
+// helperImage is the frontend's own image, pinned by digest, for the seed
+// probe (llbgen.Options.Helper): BuildKit names the image it runs the
+// frontend from in the "source" option (# syntax=, --opt source=). Nil when
+// the frontend runs another way (in-process, or from a named context).
+func helperImage(ctx context.Context, c client.Client, platform ocispecs.Platform) (*llb.State, error) {
+	named, err := reference.ParseNormalizedNamed(c.BuildOpts().Opts["source"])
+	if err != nil {
+		return nil, nil
+	}
+	ref := reference.TagNameOnly(named).String()
+	_, dgst, _, err := c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{
+		LogName:  "[internal] load metadata for the frontend image " + ref,
+		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &platform},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("the frontend's own image, for the seed probe: %w", err)
+	}
+	if dgst != "" {
+		if d, err := reference.WithDigest(reference.TrimNamed(named), dgst); err == nil {
+			ref = d.String()
+		}
+	}
+	st := llb.Image(ref, llb.Platform(platform), llb.WithCustomName("[internal] load the frontend image "+named.String()))
+	return &st, nil
+}
+
+// solveFunc solves a state: evaluated, or left for the export to solve.
+type solveFunc func(ctx context.Context, st llb.State, evaluate bool) (client.Reference, error)
+
+// solveSeeding solves one platform's build, res, with solve. With persisted
+// caches, a cache is seeded from the snapshot only when a step that mounts
+// it runs: the probe marks the caches the builder has no content for, a
+// step that mounts a marked cache asks for it and waits (llbgen's guard),
+// the watcher beside the build answers, and solveSeeding seeds the cache,
+// while the step waits if the cache is shared, else after it cancels the
+// build, which it then solves again (the steps that ran are cached by
+// then). A build whose steps all come from the layer cache seeds nothing
+// and reads no archive.
+func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, helper func() (*llb.State, error), solve solveFunc) (client.Reference, error) {
+	snap := res.Snapshot
+	if snap == nil {
+		return solve(ctx, res.State, false)
+	}
+	image, err := helper()
+	if err != nil {
+		return nil, err
+	}
+	var pending []string // marked, not seeded
+	seeded := map[string]bool{}
+	seedAll := func(dirs []string) error {
+		for _, dir := range dirs {
+			if seeded[dir] {
+				continue
+			}
+			seeded[dir] = true
+			st, _ := snap.Seed(dir)
+			if _, err := solve(ctx, st, true); err != nil {
+				return err
+			}
+			pending = slices.DeleteFunc(pending, func(d string) bool { return d == dir })
+		}
+		return nil
+	}
+	if opt.CacheSnapshot != nil {
+		pending = snap.Dirs()
+		if probe := snap.Probe(image); probe != nil {
+			ref, err := solve(ctx, *probe, true)
+			if err != nil {
+				return nil, err
+			}
+			list, err := ref.ReadFile(ctx, client.ReadRequest{Filename: seedprobe.List})
+			if err != nil {
+				return nil, err
+			}
+			pending = seedprobe.ReadList(list)
+		}
+	}
+	// An export of every cache needs their content; a build without the
+	// frontend's image has no probe and no watcher: each cache is seeded
+	// first.
+	if opt.CacheExport == llbgen.ExportAll || image == nil {
+		if err := seedAll(slices.Clone(pending)); err != nil {
+			return nil, err
+		}
+	}
+	if len(pending) == 0 { // no guard will wait
+		return solve(ctx, res.State, false)
+	}
+	for attempt := 0; ; {
+		state := res.State
+		if opt.CacheExport == llbgen.ExportChanged && len(pending) > 0 {
+			// A cache still marked was neither seeded nor used by a step:
+			// unchanged since the snapshot, it is left out.
+			var err error
+			if state, err = snap.Export(func(dir string) bool { return slices.Contains(pending, dir) }); err != nil {
+				return nil, err
+			}
+		}
+		ref, wanted, err := solveWatched(ctx, state, solve, func() llb.State {
+			attempt++
+			return *snap.Watch(image, attempt)
+		}, func(wanted []string) (bool, error) {
+			// A shared cache is seeded while its step waits: the step goes on
+			// when the seed clears its mark. Another is seeded once the build
+			// is cancelled, since the waiting step holds it.
+			if !slices.ContainsFunc(wanted, func(d string) bool { return !snap.Shared(d) }) {
+				return true, seedAll(wanted)
+			}
+			return false, nil
+		})
+		if err != nil || len(wanted) == 0 {
+			return ref, err
+		}
+		if err := seedAll(wanted); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// solveWatched solves state with a watcher beside it (watcher makes a new
+// one each time). When a watcher ends first, steps wait for the caches it
+// lists: if seedWaiting seeds them while they wait, a new watcher starts;
+// else the solve is cancelled, and they are returned, to be seeded before
+// the build is solved again.
+func solveWatched(ctx context.Context, state llb.State, solve solveFunc, watcher func() llb.State,
+	seedWaiting func(wanted []string) (bool, error)) (client.Reference, []string, error) {
+	type solved struct {
+		ref client.Reference
+		err error
+	}
+	buildCtx, cancelBuild := context.WithCancelCause(ctx)
+	defer cancelBuild(nil)
+	built := make(chan solved, 1)
+	go func() {
+		ref, err := solve(buildCtx, state, true)
+		built <- solved{ref, err}
+	}()
+	for {
+		watchCtx, cancelWatch := context.WithCancelCause(ctx)
+		watched := make(chan solved, 1)
+		go func(w llb.State) {
+			ref, err := solve(watchCtx, w, true)
+			watched <- solved{ref, err}
+		}(watcher())
+		select {
+		case b := <-built:
+			cancelWatch(errors.New("the build is over"))
+			<-watched
+			return b.ref, nil, b.err
+		case w := <-watched:
+			cancelWatch(nil)
+			if w.err != nil { // the watcher failed: the build goes on without it
+				b := <-built
+				return b.ref, nil, b.err
+			}
+			list, err := w.ref.ReadFile(ctx, client.ReadRequest{Filename: seedprobe.List})
+			if err != nil {
+				return nil, nil, err
+			}
+			wanted := seedprobe.ReadList(list)
+			if done, err := seedWaiting(wanted); err != nil || done {
+				if err != nil {
+					return nil, nil, err
+				}
+				continue
+			}
+			cancelBuild(errors.New("a step waits for a cache to be seeded"))
+			<-built
+			return nil, wanted, nil
+		}
+	}
+}

@@ -1,0 +1,140 @@
+// Package seedprobe holds the steps that let a build seed a persisted cache
+// from its snapshot only when a step that mounts the cache runs. They run
+// in the frontend's own image (one static binary: no base image is pulled
+// for them), on each cache's pending mount, a small cache of its own:
+//
+//   - the probe, first in a build given a snapshot, marks each cache the
+//     builder has no content for (Main);
+//   - a step that mounts a marked cache asks for it (the file Wanted) and
+//     waits, in the guard llbgen puts before its command;
+//   - the watcher, beside the build, answers (Heard) and ends (Wait); the
+//     frontend then cancels the build, seeds the cache (the seed clears the
+//     mark) and solves again, the steps that ran being cached by then.
+//
+// A build whose steps all come from the layer cache meets no guard: it
+// seeds nothing and moves no archive.
+//
+// It runs inside a build container: it must not import BuildKit, nor any
+// package of tomlfront's.
+package seedprobe
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	// Command is the probe's subcommand: tomlfront seed-probe DIR..., one
+	// snapshot directory name (deps, go/mod) per cache, in mount order; the
+	// watcher's is tomlfront seed-probe -wait DIR...
+	Command  = "seed-probe"
+	WaitFlag = "-wait"
+	// Root is where the probe's mounts are: cache i at Root/i/cache, its
+	// pending mount at Root/i/pending.
+	Root = "/.tomlfront/probe"
+	// PendingDir is where the guard and the seed mount a cache's pending
+	// mount; Mark is the file in it that asks for the cache to be seeded,
+	// Wanted the one a waiting guard writes.
+	PendingDir = "/.tomlfront/pending"
+	Mark       = "seed"
+	Wanted     = "wanted"
+	// Heard is the watcher's answer to Wanted: without it, the guard takes
+	// the mark for one a build that is over left, clears it and goes on.
+	Heard = "heard"
+	// Out is the probe's output; List, in it, names the caches marked, one
+	// per line.
+	Out  = "/.tomlfront/out"
+	List = "pending"
+)
+
+// Main runs the probe over the caches named by dirs, mounted under root
+// (Root), and writes the list of those it marked into out (Out).
+func Main(dirs []string, root, out string, stdout io.Writer) error {
+	var marked []string
+	for i, dir := range dirs {
+		at := filepath.Join(root, strconv.Itoa(i))
+		empty, err := isEmpty(filepath.Join(at, "cache"))
+		if err != nil {
+			return fmt.Errorf("cache %s: %w", dir, err)
+		}
+		mark := filepath.Join(at, "pending", Mark)
+		if !empty {
+			// A mark a build left when no step used the cache.
+			if err := os.Remove(mark); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			fmt.Fprintf(stdout, "tomlfront: cache %s already has content on this builder; the snapshot is not used\n", dir)
+			continue
+		}
+		for _, f := range []string{Wanted, Heard} { // of a build that is over
+			if err := os.Remove(filepath.Join(at, "pending", f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+		if err := os.WriteFile(mark, nil, 0o644); err != nil {
+			return err
+		}
+		marked = append(marked, dir)
+		fmt.Fprintf(stdout, "tomlfront: cache %s is empty on this builder: it is seeded from the snapshot if a step that mounts it runs\n", dir)
+	}
+	list := strings.Join(marked, "\n")
+	if list != "" {
+		list += "\n"
+	}
+	return os.WriteFile(filepath.Join(out, List), []byte(list), 0o644)
+}
+
+// Wait polls, every interval, the pending mounts of the caches dirs (under
+// root, as Main's) until a guard asks for one, and writes the list of those
+// asked for into out. The frontend cancels it when the build ends first.
+func Wait(dirs []string, root, out string, interval time.Duration) error {
+	for {
+		var wanted []string
+		for i, dir := range dirs {
+			pending := filepath.Join(root, strconv.Itoa(i), "pending")
+			if _, err := os.Stat(filepath.Join(pending, Wanted)); err != nil {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(pending, Mark)); err != nil {
+				// Asked for as the seed cleared the mark: the step goes on.
+				if err := os.Remove(filepath.Join(pending, Wanted)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return err
+				}
+				continue
+			}
+			if err := os.WriteFile(filepath.Join(pending, Heard), nil, 0o644); err != nil {
+				return err
+			}
+			wanted = append(wanted, dir)
+		}
+		if len(wanted) > 0 {
+			return os.WriteFile(filepath.Join(out, List), []byte(strings.Join(wanted, "\n")+"\n"), 0o644)
+		}
+		time.Sleep(interval)
+	}
+}
+
+// ReadList reads the list Main or Wait wrote.
+func ReadList(data []byte) []string {
+	return strings.Fields(string(data))
+}
+
+func isEmpty(dir string) (bool, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	_, err = f.Readdirnames(1)
+	if errors.Is(err, io.EOF) {
+		return true, nil
+	}
+	return false, err
+}
