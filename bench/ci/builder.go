@@ -62,8 +62,14 @@ func (b build) add(o build) build {
 
 // buildx runs `docker buildx build` on the builder, with BuildKit's status
 // as JSON, which it reads: the steps that ran and came from the cache.
+// A build that takes longer is stuck: it fails the sequence, which a later
+// invocation runs again.
+var buildTimeout = 20 * time.Minute
+
 func (b *builder) buildx(ctx context.Context, dir string, env []string, args ...string) (build, error) {
 	args = append([]string{"buildx", "build", "--builder", b.name, "--progress", "rawjson", "--provenance=false"}, args...)
+	ctx, cancel := context.WithTimeout(ctx, buildTimeout)
+	defer cancel()
 	cmd := exec.CommandContext(ctx, "docker", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)

@@ -62,6 +62,7 @@ func main() {
 	runs := flag.Int("runs", 3, "sequences of each contender of each project")
 	results := flag.String("results", "", "the JSON-lines file the results are appended to (required)")
 	report := flag.String("report", "", "write PREFIX-ci.md and PREFIX-ci-PROJECT.svg from the results, and run nothing")
+	flag.DurationVar(&buildTimeout, "build-timeout", buildTimeout, "the longest a build may take before it counts as stuck")
 	flag.Parse()
 	if *results == "" {
 		log.Fatal("-results is required")
