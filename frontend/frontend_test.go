@@ -27,9 +27,10 @@ import (
 // memory. It answers no solve but that of the context, so the tests cover
 // what the frontend decides before BuildKit runs anything.
 type fakeClient struct {
-	opts  map[string]string
-	files map[string]string
-	read  []string // the files the frontend read
+	opts   map[string]string
+	files  map[string]string
+	read   []string         // the files the frontend read
+	solved []*pb.Definition // the definitions it solved
 }
 
 func (c *fakeClient) BuildOpts() client.BuildOpts {
@@ -39,6 +40,9 @@ func (c *fakeClient) BuildOpts() client.BuildOpts {
 }
 
 func (c *fakeClient) Solve(ctx context.Context, req client.SolveRequest) (*client.Result, error) {
+	if req.Definition != nil {
+		c.solved = append(c.solved, req.Definition)
+	}
 	res := client.NewResult()
 	res.SetRef(&fakeRef{c: c})
 	return res, nil
@@ -316,6 +320,39 @@ func TestFetchTimeout(t *testing.T) {
 		got, err := fetchTimeout(c.args)
 		if got != c.want || (err != nil) != c.err {
 			t.Errorf("%v: %v, %v; want %v (error: %v)", c.args, got, err, c.want, c.err)
+		}
+	}
+}
+
+// TestPull: --pull (the frontend option image-resolve-mode=pull) makes every
+// base image of the build resolved from its registry again, as the
+// Dockerfile frontend's do; without it, BuildKit's default.
+func TestPull(t *testing.T) {
+	for _, c := range []struct {
+		opts map[string]string
+		want string
+	}{
+		{map[string]string{"image-resolve-mode": "pull"}, "pull"},
+		{map[string]string{}, ""}, // BuildKit's default: no attribute
+	} {
+		fc := &fakeClient{opts: c.opts, files: map[string]string{DefaultFilename: validSpec}}
+		if _, err := Build(context.Background(), fc); err != nil {
+			t.Fatal(err)
+		}
+		var modes []string
+		for _, def := range fc.solved {
+			for _, dt := range def.Def {
+				var op pb.Op
+				if err := op.UnmarshalVT(dt); err != nil {
+					t.Fatal(err)
+				}
+				if src := op.GetSource(); src != nil && strings.HasPrefix(src.Identifier, "docker-image://") {
+					modes = append(modes, src.Attrs[pb.AttrImageResolveMode])
+				}
+			}
+		}
+		if len(modes) == 0 || slices.ContainsFunc(modes, func(m string) bool { return m != c.want }) {
+			t.Errorf("opts %v: base images resolved with %q, want %q", c.opts, modes, c.want)
 		}
 	}
 }

@@ -58,9 +58,12 @@ func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, h
 	if snap == nil {
 		return solve(ctx, res.State, false)
 	}
-	image, err := helper()
-	if err != nil {
-		return nil, err
+	var image *llb.State // for the probe and the watcher: only with a snapshot
+	if opt.CacheSnapshot != nil {
+		var err error
+		if image, err = helper(); err != nil {
+			return nil, err
+		}
 	}
 	var pending []string // marked, not seeded
 	seeded := map[string]bool{}

@@ -1,0 +1,181 @@
+package frontend
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/tomlfront/tomlfront/internal/seedprobe"
+	"github.com/tomlfront/tomlfront/llbgen"
+	"github.com/tomlfront/tomlfront/spec"
+)
+
+// seedBuilder stands for BuildKit in solveSeeding's tests: it tells the
+// states solved apart by their steps' names, answers the probe's and the
+// watcher's lists, and makes the build wait, as a guard does, until it is
+// cancelled, while a cache the probe marked is not seeded.
+type seedBuilder struct {
+	mu       sync.Mutex
+	marked   []string // the probe's list
+	wants    []string // what a running step's guard asks for
+	seeded   []string
+	building bool     // a build was solved
+	solved   []string // what was solved, in order
+}
+
+func (b *seedBuilder) solve(ctx context.Context, st llb.State, _ bool) (client.Reference, error) {
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, m := range def.Metadata {
+		names = append(names, m.Description["llb.customname"])
+	}
+	has := func(prefix string) string {
+		for _, n := range names {
+			if strings.HasPrefix(n, prefix) {
+				return n
+			}
+		}
+		return ""
+	}
+	b.mu.Lock()
+	switch {
+	case has("[tomlfront] which persisted caches") != "":
+		b.solved = append(b.solved, "probe")
+		b.mu.Unlock()
+		return &listRef{list: strings.Join(b.marked, "\n")}, nil
+	case has("[tomlfront] wait for a step") != "":
+		b.solved = append(b.solved, "watcher")
+		b.mu.Unlock()
+		// Steps ask once the build runs them.
+		for {
+			b.mu.Lock()
+			var asked []string
+			for _, w := range b.wants {
+				if b.building && slices.Contains(b.marked, w) && !slices.Contains(b.seeded, w) {
+					asked = append(asked, w)
+				}
+			}
+			b.mu.Unlock()
+			if len(asked) > 0 {
+				return &listRef{list: strings.Join(asked, "\n")}, nil
+			}
+			select {
+			case <-ctx.Done():
+				return nil, context.Cause(ctx)
+			case <-time.After(time.Millisecond):
+			}
+		}
+	case has("[tomlfront] seed cache ") != "":
+		dir := strings.TrimSuffix(strings.TrimPrefix(has("[tomlfront] seed cache "), "[tomlfront] seed cache "), " from the snapshot")
+		b.solved = append(b.solved, "seed "+dir)
+		b.seeded = append(b.seeded, dir)
+		b.mu.Unlock()
+		return &listRef{}, nil
+	}
+	b.solved = append(b.solved, "build")
+	b.building = true
+	b.mu.Unlock()
+	// The guards wait until the caches they ask for are seeded, or the
+	// build is cancelled.
+	for b.waiting() {
+		select {
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return &listRef{}, nil
+}
+
+func (b *seedBuilder) waiting() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.ContainsFunc(b.wants, func(w string) bool { return slices.Contains(b.marked, w) && !slices.Contains(b.seeded, w) })
+}
+
+type listRef struct {
+	fakeRef
+	list string
+}
+
+func (r *listRef) ReadFile(_ context.Context, req client.ReadRequest) ([]byte, error) {
+	if req.Filename != seedprobe.List {
+		return nil, errors.New("not found: " + req.Filename)
+	}
+	return []byte(r.list), nil
+}
+
+// TestSolveSeeding: a cache is seeded only when a running step asks for it;
+// a shared one while the step waits, a locked one after the build is
+// cancelled, and solved again.
+func TestSolveSeeding(t *testing.T) {
+	const src = `
+[caches.deps]
+target = "/deps"
+persist = true
+sharing = "locked"
+[caches.go]
+preset = "go"
+persist = true
+[stages.a]
+from = "golang:1.26"
+caches = ["deps", "go"]
+[[stages.a.steps]]
+run = "make"
+`
+	s, err := spec.Load("build.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapshot, helper := llb.Local("tomlfront-cache"), llb.Image("example.com/tomlfront:1")
+	for _, c := range []struct {
+		name          string
+		snapshot      bool
+		export        llbgen.CacheExport
+		marked, wants []string
+		want          []string
+	}{
+		{"no snapshot", false, llbgen.NoCacheExport, nil, nil, []string{"build"}},
+		{"every step cached", true, llbgen.NoCacheExport, []string{"deps", "go/mod"}, nil, []string{"probe", "build", "watcher"}},
+		{"a shared cache, seeded while its step waits", true, llbgen.NoCacheExport, []string{"go/mod", "go/build"}, []string{"go/mod", "go/build"},
+			[]string{"probe", "build", "watcher", "seed go/mod", "seed go/build", "watcher"}},
+		{"a locked cache: cancelled, seeded, solved again", true, llbgen.NoCacheExport, []string{"deps"}, []string{"deps"},
+			[]string{"probe", "build", "watcher", "seed deps", "build", "watcher"}},
+		{"an export of every cache seeds first", true, llbgen.ExportAll, []string{"deps"}, nil, []string{"probe", "seed deps", "build"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opt := llbgen.Options{RunID: "run", CacheExport: c.export}
+			if c.snapshot {
+				opt.CacheSnapshot = &snapshot
+			}
+			res, err := llbgen.Convert(context.Background(), s, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := &seedBuilder{marked: c.marked, wants: c.wants}
+			if _, err := solveSeeding(context.Background(), res, opt, func() (*llb.State, error) { return &helper, nil }, b.solve); err != nil {
+				t.Fatal(err)
+			}
+			// The build and its watcher start at once: their order is the
+			// scheduler's. So is the last watcher's, cancelled at the end.
+			got := slices.Clone(b.solved)
+			for i := 0; i+1 < len(got); i++ {
+				if got[i] == "watcher" && got[i+1] == "build" {
+					got[i], got[i+1] = got[i+1], got[i]
+				}
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("solved %q, want %q", b.solved, c.want)
+			}
+		})
+	}
+}
