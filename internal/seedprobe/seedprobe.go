@@ -81,6 +81,12 @@ func Main(dirs []string, root, out string, stdout io.Writer) error {
 		if err := os.WriteFile(mark, nil, 0o644); err != nil {
 			return err
 		}
+		// A guard runs as its step's user, and asks for the cache here:
+		// whatever mode the pending mount was made with (BuildKit releases
+		// differ in whether a umask applies).
+		if err := os.Chmod(filepath.Join(at, "pending"), 0o777); err != nil {
+			return err
+		}
 		marked = append(marked, dir)
 		fmt.Fprintf(stdout, "tomlfront: cache %s is empty on this builder: it is seeded from the snapshot if a step that mounts it runs\n", dir)
 	}

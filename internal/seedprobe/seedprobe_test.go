@@ -52,6 +52,9 @@ func TestMainMarks(t *testing.T) {
 	if err := Main(dirs, root, out, &log); err != nil {
 		t.Fatal(err)
 	}
+	if fi, err := os.Stat(filepath.Join(root, "0", "pending")); err != nil || fi.Mode().Perm() != 0o777 {
+		t.Errorf("a marked cache's pending mount is not writable by every user: %v", fi.Mode())
+	}
 	var want []string
 	for i, c := range caches {
 		_, err := os.Stat(filepath.Join(root, string(rune('0'+i)), "pending", Mark))
