@@ -850,8 +850,15 @@ run = "make"
 		t.Errorf("watcher %s", mustJSON(t, watch.GetExec()))
 	}
 	step, _ := g.op("run make")
-	if args := step.GetExec().Meta.Args; len(args) != 7 || !slices.Equal(args[3:], []string{"tomlfront-guard", "/bin/sh", "-c", "make"}) || !strings.Contains(args[2], "'tools/mod'") {
+	if args := step.GetExec().Meta.Args; !slices.Equal(args, []string{guardPath, "/bin/sh", "-c", "make"}) {
 		t.Errorf("the guard does not run the step's command after it: %q", args)
+	}
+	if m := mount(t, step.GetExec(), guardPath); m.Selector != "/guard" || !m.Readonly {
+		t.Errorf("the guard is mounted as %s", mustJSON(t, m))
+	}
+	guardOp, _ := g.op("[internal] tomlfront's guard of the persisted caches " + strings.Join(dirs, ", "))
+	if mk := guardOp.GetFile().Actions[0].GetMkfile(); mk == nil || mk.Mode != 0o755 || string(mk.Data) != guardScript(dirs) {
+		t.Errorf("the guard's script is made by %s", mustJSON(t, guardOp))
 	}
 	for i, dir := range dirs {
 		pending := "tomlfront-seed-pending/ns/" + dir

@@ -112,7 +112,9 @@ func (c *converter) run(ctx context.Context, s *stageState, step *spec.Step) err
 	}
 	opts = append(opts, c.opt.Run.options(&c.opt)...)
 	if len(caches.guarded) > 0 {
-		args = guard(caches.guarded, args)
+		var script llb.RunOption
+		args, script = guard(caches.guarded, args)
+		opts = append(opts, script)
 	}
 	opts = append(opts, llb.Args(args))
 	for _, o := range c.constraints(s, s.step, "run "+oneLine(display), step.Range) {

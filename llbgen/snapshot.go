@@ -76,14 +76,29 @@ type persisted struct {
 // be cancelled rather than failing, since BuildKit remembers a failed step
 // for the rest of the build. It carries nothing of the build or of the
 // snapshot, and the marks are in cache mounts, which cache keys leave out:
-// the step's cache key is the same with a snapshot and without. It needs
-// /bin/sh in the step's image, as the seed does.
-func guard(dirs, args []string) []string {
+// the step's cache key is the same with a snapshot and without. It is a
+// script mounted at guardPath, so that a step that fails is reported as
+// `process "/.tomlfront/guard /bin/sh -c ..."`, its own command after a
+// word, not after the guard's lines. It needs /bin/sh in the step's image,
+// as the seed does.
+func guard(dirs, args []string) ([]string, llb.RunOption) {
+	script := llb.Scratch().File(llb.Mkfile("/guard", 0o755, []byte(guardScript(dirs))),
+		llb.WithCustomName("[internal] tomlfront's guard of the persisted caches "+strings.Join(dirs, ", ")))
+	return append([]string{guardPath}, args...), llb.AddMount(guardPath, script, llb.SourcePath("/guard"), llb.Readonly)
+}
+
+// guardPath is where a guarded step's guard is mounted.
+const guardPath = "/.tomlfront/guard"
+
+// guardScript is the guard of dirs (see guard): a shell script that runs
+// its arguments once the caches are ready.
+func guardScript(dirs []string) string {
 	quoted := make([]string, len(dirs))
 	for i, d := range dirs {
 		quoted[i] = "'" + strings.ReplaceAll(d, "'", `'\''`) + "'"
 	}
-	script := `wait_while() { i=0; while [ $i -lt "$1" ] && eval "$2"; do sleep 0.1 2>/dev/null || sleep 1; i=$((i + 1)); done; }
+	return `#!/bin/sh
+wait_while() { i=0; while [ $i -lt "$1" ] && eval "$2"; do sleep 0.1 2>/dev/null || sleep 1; i=$((i + 1)); done; }
 for d in ` + strings.Join(quoted, " ") + `; do
   m="` + seedprobe.PendingDir + `/$d"
   [ -e "$m/` + seedprobe.Mark + `" ] || continue
@@ -97,8 +112,8 @@ for d in ` + strings.Join(quoted, " ") + `; do
     echo "tomlfront: cache $d was marked for a seed by a build that is over: mark cleared"
   fi
 done
-exec "$@"`
-	return append([]string{"/bin/sh", "-c", script, "tomlfront-guard"}, args...)
+exec "$@"
+`
 }
 
 // persist records a persisted cache directory when a stage mounts it, and

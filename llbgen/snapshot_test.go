@@ -473,14 +473,16 @@ func TestGuard(t *testing.T) {
 	for name, path := range snapshotTools(t) {
 		t.Run(name, func(t *testing.T) {
 			root := t.TempDir()
-			args := guard([]string{"deps"}, []string{"sh", "-c", `echo "ran $0"`, "step"})
-			script := strings.ReplaceAll(args[2], seedprobe.PendingDir, root)
+			script := filepath.Join(root, "guard")
+			if err := os.WriteFile(script, []byte(strings.ReplaceAll(guardScript([]string{"deps"}), seedprobe.PendingDir, root)), 0o755); err != nil {
+				t.Fatal(err)
+			}
 			pending := filepath.Join(root, "deps")
 			if err := os.MkdirAll(pending, 0o755); err != nil {
 				t.Fatal(err)
 			}
 			run := func() (string, error) {
-				cmd := exec.Command("sh", append([]string{"-c", script}, args[3:]...)...)
+				cmd := exec.Command("sh", script, "sh", "-c", `echo "ran $0"`, "step")
 				cmd.Env = []string{"PATH=" + path}
 				out, err := cmd.CombinedOutput()
 				return string(out), err
