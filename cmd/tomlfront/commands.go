@@ -273,22 +273,25 @@ func runCaches(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		for j, st := range c.Steps {
 			steps[j] = fmt.Sprintf("%s %d (%s:%d)", st.Stage, st.Step, s.Files[st.Range.File].Name, st.Range.Start.Line)
 		}
-		filter := pruneFilter(c)
-		fmt.Fprintf(stdout, "%s\n  id:      %s\n  target:  %s\n  sharing: %s\n  steps:   %s\n  drop:    buildctl prune --filter %s\n           docker buildx prune --filter %s\n",
-			name, c.ID, c.Target, c.Sharing, strings.Join(steps, ", "), filter, filter)
+		desc := descriptionFilter(c)
+		fmt.Fprintf(stdout, "%s\n  id:      %s\n  target:  %s\n  sharing: %s\n  steps:   %s\n  drop:    buildctl prune --filter 'type==exec.cachemount,%s'\n           docker buildx prune --filter type=exec.cachemount --filter '%s'\n",
+			name, c.ID, c.Target, c.Sharing, strings.Join(steps, ", "), desc, desc)
 	}
 	return 0
 }
 
-// pruneFilter is the prune filter that selects a cache mount: BuildKit
-// describes it as `cached mount TARGET from exec CMD with id "ID"`, without
-// the id when it equals the target.
-func pruneFilter(c llbgen.CacheUse) string {
+// descriptionFilter is the prune filter on descriptions that selects a
+// cache mount: BuildKit describes it as `cached mount TARGET from exec CMD
+// with id "ID"`, without the id when it equals the target. buildctl takes
+// it after `type==exec.cachemount,` in one --filter; buildx takes each
+// filter in a --filter of its own, as Docker's KEY=VALUE or KEY~=VALUE,
+// and joins them.
+func descriptionFilter(c llbgen.CacheUse) string {
 	desc := `with id \"` + c.ID + `\"`
 	if c.ID == c.Target {
 		desc = `^cached mount ` + c.Target + ` from `
 	}
-	return `'type==exec.cachemount,description~="` + desc + `"'`
+	return `description~="` + desc + `"`
 }
 
 const lintSynopsis = `Checks a spec and prints every problem as FILE:LINE:COL: message, one a line.

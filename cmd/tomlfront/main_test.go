@@ -147,7 +147,7 @@ mounts = [{ type = "cache", target = "/tmp/x" }]
   sharing: shared
   steps:   a 2 (FILE:10)
   drop:    buildctl prune --filter 'type==exec.cachemount,description~="with id \"ns//tmp/x\""'
-           docker buildx prune --filter 'type==exec.cachemount,description~="with id \"ns//tmp/x\""'
+           docker buildx prune --filter type=exec.cachemount --filter 'description~="with id \"ns//tmp/x\""'
 
 gomod
   id:      ns/gomod
@@ -155,7 +155,7 @@ gomod
   sharing: locked
   steps:   a 1 (FILE:8), a 2 (FILE:10)
   drop:    buildctl prune --filter 'type==exec.cachemount,description~="with id \"ns/gomod\""'
-           docker buildx prune --filter 'type==exec.cachemount,description~="with id \"ns/gomod\""'
+           docker buildx prune --filter type=exec.cachemount --filter 'description~="with id \"ns/gomod\""'
 `
 	if got := strings.ReplaceAll(stdout.String(), file, "FILE"); got != want {
 		t.Errorf("output:\n%s\nwant:\n%s", got, want)
