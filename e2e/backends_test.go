@@ -16,6 +16,7 @@ import (
 // Not parallel: it starts buildkitds of its own and adds and removes buildx
 // builders in the bench's DOCKER_CONFIG.
 func TestCacheBackendS3(t *testing.T) {
+	needs(t, s3Azblob)
 	env := benchEnv(t, "TOMLFRONT_S3_ENDPOINT", "TOMLFRONT_S3_BUCKET", "TOMLFRONT_S3_REGION",
 		"TOMLFRONT_S3_ACCESS_KEY", "TOMLFRONT_S3_SECRET_KEY")
 	name := "e2e-" + nonce(t)
@@ -39,6 +40,7 @@ func TestCacheBackendS3(t *testing.T) {
 // Not parallel: it starts buildkitds of its own and adds and removes buildx
 // builders in the bench's DOCKER_CONFIG.
 func TestCacheBackendAzblob(t *testing.T) {
+	needs(t, s3Azblob)
 	env := benchEnv(t, "TOMLFRONT_AZURE_ACCOUNT_URL", "TOMLFRONT_AZURE_ACCOUNT_NAME", "TOMLFRONT_AZURE_ACCOUNT_KEY")
 	name := "e2e-" + nonce(t)
 	cache := strings.Join([]string{
@@ -61,7 +63,7 @@ func TestCacheBackendAzblob(t *testing.T) {
 // builders in the bench's DOCKER_CONFIG.
 func TestCacheBackendGHA(t *testing.T) {
 	env := benchEnv(t, "TOMLFRONT_GHA_URL", "TOMLFRONT_GHA_TOKEN")
-	skipOn(t, builderKind.graphdriver, "buildx's docker driver exports no cache but inline on the graphdriver store")
+	needs(t, cacheExport)
 	t.Run("attributes", func(t *testing.T) {
 		// act keeps cache keys in lower case: a scope must be.
 		cache := "type=gha,version=1,url=" + env["TOMLFRONT_GHA_URL"] + ",token=" + env["TOMLFRONT_GHA_TOKEN"] + ",scope=e2e-" + nonce(t)
@@ -99,7 +101,7 @@ func TestCacheBackends(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.name != "inline" {
-				skipOn(t, builderKind.graphdriver, "buildx's docker driver exports no cache but inline on the graphdriver store")
+				needs(t, cacheExport)
 			}
 			testCacheBackend(t, cmdOpt{}, tc.name, tc.to, tc.from, tc.push)
 		})

@@ -32,7 +32,7 @@ func TestBuildxBuildContexts(t *testing.T) {
 	// Engine on the graphdriver store has no oci-layout source (nor an OCI
 	// exporter): there, it is an image in the registry like img.
 	var ociCases []struct{ name, oci string }
-	if bench.kind.graphdriver() {
+	if !bench.kind.has(ociExporter) {
 		t.Logf("no oci-layout context on %s: its BuildKit has no oci-layout source; ocictx is a docker-image:// there", bench.kind)
 		ociImage := bench.registry + "/ctx/oci:" + nonce(t)
 		mustBuildx(t, ctxDir, "build", "-f", "build.toml", "--build-arg", "VALUE="+ociValue, "--provenance=false",
@@ -280,7 +280,7 @@ func TestGitContext(t *testing.T) {
 			}
 			out := t.TempDir()
 			fsTar, ociTar := filepath.Join(out, "fs.tar"), filepath.Join(out, "image.tar")
-			buildxOutputs(t, cmdOpt{context: url}, t.TempDir(), engineNetwork(args...), "type=tar,dest="+fsTar, "type=oci,dest="+ociTar)
+			buildxOutputs(t, cmdOpt{context: url}, t.TempDir(), args, "type=tar,dest="+fsTar, "type=oci,dest="+ociTar)
 			files := tarIndex(t, fsTar)
 			if _, ok := files["/src/app.txt"]; !ok {
 				t.Errorf("%s: the image lacks the repository's app.txt: %v", file, slices.Sorted(maps.Keys(files)))

@@ -163,7 +163,7 @@ func buildBoth(t *testing.T, c convertCase, file string) built {
 	out := t.TempDir()
 	fsTar, ociTar := filepath.Join(out, "fs.tar"), filepath.Join(out, "image.tar")
 	args := append([]string{"build", "-f", file, "--provenance=false"}, c.flags...)
-	buildxOutputs(t, cmdOpt{env: c.env, timeout: defaultTimeout}, c.dir, engineNetwork(args...), "type=tar,dest="+fsTar, "type=oci,dest="+ociTar)
+	buildxOutputs(t, cmdOpt{env: c.env, timeout: defaultTimeout}, c.dir, args, "type=tar,dest="+fsTar, "type=oci,dest="+ociTar)
 	layout := readOCITar(t, ociTar)
 	m, _ := layout.image(t)
 	var img dockerspec.DockerOCIImage

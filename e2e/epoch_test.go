@@ -52,7 +52,7 @@ run = "echo built > /built"
 			for _, file := range []string{"Dockerfile", "build.toml"} {
 				oci := filepath.Join(t.TempDir(), "image.tar")
 				args := append([]string{"build", "-f", file, "--provenance=false"}, tc.flags...)
-				buildxOutputs(t, cmdOpt{}, dir, engineNetwork(args...), "type=oci,dest="+oci)
+				buildxOutputs(t, cmdOpt{}, dir, args, "type=oci,dest="+oci)
 				if _, img := readOCITar(t, oci).image(t); img.Created == nil || !img.Created.Equal(want) {
 					t.Errorf("%s: the image was created at %v, want %v (SOURCE_DATE_EPOCH %s)", file, img.Created, want, tc.flags)
 				}

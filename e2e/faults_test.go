@@ -78,14 +78,17 @@ func TestFaultCacheImportUnreachable(t *testing.T) {
 	buildFrontendImage(t)
 	token := benchEnv(t, "TOMLFRONT_GHA_TOKEN")["TOMLFRONT_GHA_TOKEN"]
 	down := closedAddr(t)
-	for _, c := range []struct{ name, from string }{
-		{"registry", "type=registry,ref=" + down + "/cache:e2e"},
-		{"s3", "type=s3,endpoint_url=http://" + down + ",bucket=b,region=us-east-1,access_key_id=a,secret_access_key=b,use_path_style=true,name=e2e"},
-		{"gha", "type=gha,url=http://" + down + "/,token=" + token + ",version=1,scope=e2e"},
+	for _, c := range []struct {
+		name, from string
+		needs      []feature
+	}{
+		{"registry", "type=registry,ref=" + down + "/cache:e2e", []feature{cacheExport}},
+		{"s3", "type=s3,endpoint_url=http://" + down + ",bucket=b,region=us-east-1,access_key_id=a,secret_access_key=b,use_path_style=true,name=e2e", []feature{cacheExport, s3Azblob}},
+		{"gha", "type=gha,url=http://" + down + "/,token=" + token + ",version=1,scope=e2e", []feature{cacheExport}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			skipOn(t, builderKind.graphdriver, "buildx's docker driver imports no cache but inline on the graphdriver store")
+			needs(t, c.needs...)
 			dir := writeTree(t, map[string]string{"build.toml": faultSpec})
 			out := t.TempDir()
 			log := mustBuildx(t, dir, "build", "-f", "build.toml", "--provenance=false", "--build-arg", "NONCE="+nonce(t),
@@ -186,7 +189,7 @@ func waitFor(t *testing.T, what string, limit time.Duration, done <-chan struct{
 // BuildKit pushes the cache's manifest last, so what the registry kept is a
 // complete cache or none.
 func TestFaultRegistryStopsDuringCacheExport(t *testing.T) {
-	skipOn(t, builderKind.engine, "it starts buildkitds of its own")
+	needs(t, ownDaemons)
 	buildFrontendImage(t)
 	reg := startRegistry(t)
 	ref := reg.addr + "/cache/fault:e2e"
@@ -269,7 +272,7 @@ from = "s"
 // refused by the next build's seed, which says so and builds with an empty
 // cache; never a half-seeded one.
 func TestFaultBuildkitdKilledDuringSnapshotExport(t *testing.T) {
-	skipOn(t, builderKind.engine, "it kills a buildkitd of its own")
+	needs(t, ownDaemons)
 	buildFrontendImage(t)
 	dir := writeTree(t, map[string]string{"build.toml": snapshotFaultSpec})
 	d := startBuildkitd(t, "fault-export")
@@ -388,7 +391,7 @@ func processesWith(marker string) []int {
 // step holds a locked cache, and started again on the same root. The next
 // builds run, and the cache works: what one writes, the next reads.
 func TestFaultBuildkitdKilledHoldingLockedCache(t *testing.T) {
-	skipOn(t, builderKind.engine, "it kills a buildkitd of its own")
+	needs(t, ownDaemons)
 	buildFrontendImage(t)
 	dir := writeTree(t, map[string]string{"build.toml": lockedFaultSpec})
 	d := startBuildkitd(t, "fault-locked")
@@ -500,7 +503,7 @@ from = "work%[1]d"
 // snapshot. Every output is exact, no increment is lost, and every archive
 // verifies and holds a consistent counter.
 func TestFaultConcurrentBuilds(t *testing.T) {
-	skipOn(t, builderKind.engine, "it starts a buildkitd of its own")
+	needs(t, ownDaemons)
 	buildFrontendImage(t)
 	builder := freshBuilder(t, "concurrent")
 	ns := nonce(t)
@@ -627,7 +630,7 @@ func TestFaultIncludeSourceUnreachable(t *testing.T) {
 			// The command's own bound (two minutes) is the test's: a build
 			// that waits forever fails it.
 			out, err := docker(cmdOpt{timeout: 2 * time.Minute, env: []string{"BUILDKIT_PROGRESS=plain"}}, dir,
-				engineNetwork("buildx", "build", "-f", "build.toml", "--provenance=false", "--build-arg", "TOMLFRONT_FETCH_TIMEOUT=5s", ".")...)
+				"buildx", "build", "-f", "build.toml", "--provenance=false", "--build-arg", "TOMLFRONT_FETCH_TIMEOUT=5s", ".")
 			if err == nil {
 				t.Fatalf("the build passed:\n%s", out)
 			}

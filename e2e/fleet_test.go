@@ -94,7 +94,7 @@ func builtPlatforms(t *testing.T, addr string) []string {
 // Not parallel: it starts buildkitds of its own and adds and removes buildx
 // builders in the bench's DOCKER_CONFIG.
 func TestFleet(t *testing.T) {
-	skipOn(t, builderKind.engine, "a builder of several nodes is made of buildkitds (the remote driver); a Docker Engine's builder has one node")
+	needs(t, ownDaemons)
 	buildFrontendImage(t)
 	fleet, nodes := fleetBuilder(t, "fleet", "linux/amd64", "linux/arm64")
 	app := filepath.Join(root, "examples", "go-app")

@@ -136,7 +136,7 @@ func TestExamples(t *testing.T) {
 			if strings.HasPrefix(name, "service-") { // the services of the template in examples/templates
 				args = append(args, "--build-context", "templates="+templatesDir)
 			}
-			buildxOutputs(t, cmdOpt{}, filepath.Dir(file), engineNetwork(args...),
+			buildxOutputs(t, cmdOpt{}, filepath.Dir(file), args,
 				"type=local,dest="+out, "type=image,name="+image+",push=true")
 			cfg := imageConfig(t, "examples/"+name, "e2e").Config
 			if cfg.Labels["built-by"] != "e2e" {
@@ -151,7 +151,7 @@ func TestExamples(t *testing.T) {
 // store and runs the images with docker run, as a user of the docker driver
 // does.
 func TestLoadAndRun(t *testing.T) {
-	skipOn(t, func(k builderKind) bool { return !k.engine() }, "buildx's remote driver has no image store to load into, and the bench has no engine beside it")
+	needs(t, dockerLoad)
 	t.Parallel()
 	buildFrontendImage(t)
 	for name, want := range map[string]string{
@@ -161,7 +161,7 @@ func TestLoadAndRun(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			image := "tomlfront-e2e/" + name + ":" + nonce(t)
 			dir := filepath.Join(root, "examples", name)
-			mustBuildx(t, dir, engineNetwork("build", "-f", "build.toml", "--load", "--tag", image, ".")...)
+			mustBuildx(t, dir, "build", "-f", "build.toml", "--load", "--tag", image, ".")
 			t.Cleanup(func() { _, _ = docker(cmdOpt{timeout: time.Minute}, "", "rmi", image) })
 			if got := mustDocker(t, "run", "--rm", "--network=none", image); got != want {
 				t.Errorf("docker run %s printed %q, want %q", image, got, want)

@@ -75,7 +75,7 @@ func docker(o cmdOpt, dir string, args ...string) (string, error) {
 // output.
 func buildxWith(o cmdOpt, dir string, args ...string) (string, error) {
 	o.env = append([]string{"BUILDKIT_PROGRESS=plain"}, o.env...)
-	return docker(o, dir, append([]string{"buildx", "--builder", os.Getenv("BUILDX_BUILDER")}, args...)...)
+	return docker(o, dir, append([]string{"buildx", "--builder", os.Getenv("BUILDX_BUILDER")}, engineNetwork(args)...)...)
 }
 
 // buildx is buildxWith with the default options.
@@ -160,6 +160,11 @@ func solveLog(ctx context.Context, o solveOpt) (*buildLog, error) {
 		mounts[name] = fs
 	}
 	attrs := map[string]string{}
+	var entitlements []string
+	if bench.kind.engine() { // as buildxWith does: see engineNetwork
+		attrs["force-network-mode"] = "host"
+		entitlements = append(entitlements, "network.host")
+	}
 	for k, v := range o.attrs {
 		attrs[k] = v
 	}
@@ -191,11 +196,12 @@ func solveLog(ctx context.Context, o solveOpt) (*buildLog, error) {
 		}
 	}()
 	_, err = c.Build(ctx, client.SolveOpt{
-		LocalMounts:   mounts,
-		FrontendAttrs: attrs,
-		Exports:       o.exports,
-		CacheImports:  o.imports,
-		CacheExports:  o.exportsC,
+		LocalMounts:         mounts,
+		FrontendAttrs:       attrs,
+		Exports:             o.exports,
+		CacheImports:        o.imports,
+		CacheExports:        o.exportsC,
+		AllowedEntitlements: entitlements,
 	}, "tomlfront-e2e", frontend.Build, ch)
 	<-done
 	log.vertexes, log.text = status.Vertexes, text.String()

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -62,14 +63,15 @@ func startAgent(t *testing.T) (sock, comment string) {
 	return sock, comment
 }
 
-// engineNetwork adds --network=host to buildx args on a Docker Engine: the
-// bench's engines run with --iptables=false, so the default bridge network
-// has no NAT and a step that downloads (apt, go, npm) reaches nothing.
-func engineNetwork(args ...string) []string {
-	if bench.kind.engine() {
-		return append(args, "--network=host")
+// engineNetwork adds --network=host to the args of a buildx build on a
+// Docker Engine (buildxWith does, for every build): the bench's engines run
+// with --iptables=false, so the default bridge network has no NAT and a
+// step that downloads (apt, go, npm) reaches nothing.
+func engineNetwork(args []string) []string {
+	if !bench.kind.engine() || len(args) == 0 || args[0] != "build" || slices.Contains(args, "--network=host") {
+		return args
 	}
-	return args
+	return append([]string{"build", "--network=host"}, args[1:]...)
 }
 
 // gitIn returns a runner of git commands in the work tree dir, as a fixed

@@ -4,8 +4,9 @@ package e2e
 
 // Builder kinds: the e2e tests run on buildkitd through buildx's remote
 // driver (the bench's own, kind "buildkitd"), and their core runs again on
-// Docker Engine through buildx's docker driver (scripts/bench/engine.sh,
-// which sets TOMLFRONT_BUILDER_KIND and DOCKER_HOST).
+// Docker Engines through buildx's docker driver (scripts/bench/engine.sh,
+// which sets TOMLFRONT_BUILDER_KIND and DOCKER_HOST), each test where its
+// builder has what it needs (needs).
 
 import (
 	"bufio"
@@ -69,12 +70,76 @@ func (k builderKind) engine() bool { return kinds[k].engine != "-" }
 // merge layers.
 func (k builderKind) graphdriver() bool { return kinds[k].store == "graphdriver" }
 
-// skipOn skips the test on the builder kinds for which cannot holds, with
-// the reason: what the kind lacks.
-func skipOn(t *testing.T, cannot func(builderKind) bool, reason string) {
+// A feature is something a test needs of its builder beyond building a
+// spec. What each kind has is declared here, once (has), from what
+// scripts/bench/kinds says of it; a test states what it needs (needs) and
+// is skipped, saying why, on a kind that lacks it, as BuildKit's
+// integration tests gate on worker features. (Which tests run on the
+// Engines at all is the core, core_test.go.)
+type feature int
+
+const (
+	// ownDaemons: the test starts buildkitds of its own (a fleet, a daemon
+	// it kills) or tests the bench itself: it runs once, with the bench's
+	// buildkitd as the builder, not again beside each Engine.
+	ownDaemons feature = iota
+	// dockerLoad: --load into the builder's Docker Engine, and docker run.
+	dockerLoad
+	// cacheExport: cache backends other than inline (local, registry, gha)
+	// to export to and import from.
+	cacheExport
+	// s3Azblob: the s3 and azblob cache backends.
+	s3Azblob
+	// attestations: provenance and SBOM attestations.
+	attestations
+	// ociExporter: -o type=oci and type=docker, and oci-layout:// contexts.
+	ociExporter
+	// mergeOp: BuildKit's MergeOp, which `link = true` copies are made of.
+	mergeOp
+	// gitSources: several git sources of one repository in a build. The
+	// BuildKit of Docker Engine 29.8.0 (v0.33.0) can crash on them, taking
+	// dockerd down: a resolution that fails leaves a typed nil in its
+	// resolver cache, which the next one of the same repository
+	// dereferences (source/git/source.go; fixed in v0.34).
+	gitSources
+)
+
+// features says what each feature is, as a skipped test reports it.
+var features = map[feature]string{
+	ownDaemons:   "buildkitds of its own, the bench's, as the builder (a fleet of them, a daemon it kills)",
+	dockerLoad:   "an image store to --load into: a Docker Engine's",
+	cacheExport:  "cache export and import beyond inline (buildx's docker driver has only inline on the graphdriver store)",
+	s3Azblob:     "the s3 and azblob cache backends (a Docker Engine's BuildKit is built without them)",
+	attestations: "attestations (the graphdriver store has none)",
+	ociExporter:  "the OCI exporter and oci-layout contexts (the graphdriver store has neither)",
+	mergeOp:      "MergeOp (the graphdriver store cannot merge layers)",
+	gitSources:   "several git sources of one repository in a build (BuildKit v0.33.0, Docker Engine 29.8.0's, can crash on them)",
+}
+
+// has tells whether builders of kind k have f.
+func (k builderKind) has(f feature) bool {
+	switch f {
+	case ownDaemons:
+		return k == kindBuildkitd
+	case dockerLoad:
+		return k.engine()
+	case s3Azblob:
+		return !k.engine()
+	case cacheExport, attestations, ociExporter, mergeOp:
+		return !k.graphdriver()
+	case gitSources:
+		return kinds[k].engine != "29"
+	}
+	panic(fmt.Sprintf("feature %d has no entry in has", f))
+}
+
+// needs skips the test on a builder kind that lacks one of fs, saying which.
+func needs(t *testing.T, fs ...feature) {
 	t.Helper()
-	if cannot(bench.kind) {
-		t.Skipf("not on %s: %s", bench.kind, reason)
+	for _, f := range fs {
+		if !bench.kind.has(f) {
+			t.Skipf("needs %s, which %s has not", features[f], bench.kind)
+		}
 	}
 }
 

@@ -129,7 +129,7 @@ func TestMultiPlatformIndex(t *testing.T) {
 				args = append(args, "--build-arg", "BUILDKIT_MULTI_PLATFORM=1")
 			}
 			oci := filepath.Join(t.TempDir(), "image.tar")
-			buildxOutputs(t, cmdOpt{}, dir, engineNetwork(args...), "type=oci,dest="+oci)
+			buildxOutputs(t, cmdOpt{}, dir, args, "type=oci,dest="+oci)
 			top := readOCITar(t, oci).index.Manifests
 			index := len(top) == 1 && top[0].MediaType == ocispecs.MediaTypeImageIndex
 			if index != multi {

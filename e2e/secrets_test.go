@@ -60,7 +60,7 @@ labels = { "org.example.nonce" = "${NONCE}" }
 	outputs := []string{"type=tar,dest=" + plainTar, "type=image,name=" + image + ",push=true"}
 	// The docker driver on the graphdriver store has neither attestations
 	// nor the OCI exporter: there, the image and its tar are searched.
-	withProvenance := !bench.kind.graphdriver()
+	withProvenance := bench.kind.has(attestations) && bench.kind.has(ociExporter)
 	if withProvenance {
 		args = append(args, "--provenance=mode=max")
 		outputs = append(outputs, "type=oci,dest="+ociTar+",compression=uncompressed")

@@ -249,7 +249,7 @@ func TestSharedTemplateErrors(t *testing.T) {
 			if !c.declared {
 				args = append(args, "--build-context", "templates="+writeTree(t, map[string]string{"go-service.toml": tmpl}))
 			}
-			out, err := buildx(dir, engineNetwork(append(args, ".")...)...)
+			out, err := buildx(dir, append(args, ".")...)
 			if err == nil {
 				t.Fatalf("the build passed:\n%s", out)
 			}

@@ -90,8 +90,10 @@ cat >"$dir/daemon.json" <<JSON
   "registry-mirrors": ["http://$TOMLFRONT_REGISTRY"],
   "insecure-registries": ["$TOMLFRONT_REGISTRY"],
   "storage-driver": "$storage",
-  "features": {"containerd-snapshotter": $snapshotter_store, "time-namespaces": false},
-  "builder": {"gc": {"enabled": true, "defaultReservedSpace": "$BENCH_GC_RESERVED", "defaultMaxUsedSpace": "$BENCH_GC_MAX_USED", "defaultMinFreeSpace": "$BENCH_GC_MIN_FREE"}},
+  "features": {"containerd-snapshotter": $snapshotter_store, "time-namespaces": false, "cdi": true},
+  "cdi-spec-dirs": ["$STATE/cdi"],
+  "builder": {"gc": {"enabled": true, "defaultReservedSpace": "$BENCH_GC_RESERVED", "defaultMaxUsedSpace": "$BENCH_GC_MAX_USED", "defaultMinFreeSpace": "$BENCH_GC_MIN_FREE"},
+    "entitlements": {"network-host": true, "security-insecure": true}},
   "log-level": "info"
 }
 JSON

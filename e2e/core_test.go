@@ -12,7 +12,7 @@ import (
 
 // coreTests are the end-to-end core: what must hold on every builder kind
 // (docs/compatibility.md): every example, --load and docker run, link =
-// true, cache mounts and their sharing modes, the inline, local and
+// true, cache mounts, the line that drops one, and their sharing modes, the inline, local and
 // registry cache backends and the GitHub Actions cache, secrets, ssh, named contexts, --call, every door
 // giving one answer, a failing step's TOML lines, cache snapshots and their seeding only
 // for steps that run. The
@@ -22,7 +22,7 @@ import (
 var coreTests = []any{
 	TestFrontendImage, TestExamples, TestLoadAndRun, TestErrorsShowTOML,
 	TestSourcesCopyLink,
-	TestCacheMountPersists, TestCacheSharingLocked, TestCacheSharingShared, TestCacheSharingPrivate, TestCacheBackends, TestCacheBackendGHA,
+	TestCacheMountPersists, TestCachesPruneFilter, TestCacheSharingLocked, TestCacheSharingShared, TestCacheSharingPrivate, TestCacheBackends, TestCacheBackendGHA,
 	TestBuildxSecrets, TestBuildxSSH, TestBuildxBuildContexts,
 	TestSubrequests, TestEveryDoor,
 	TestCacheSnapshots, TestSnapshotSeedsOnlyWhatRuns,
