@@ -31,8 +31,8 @@ import (
 func Extract(r io.Reader, root string) (Summary, error) {
 	var sum Summary
 	h := sha256.New()
-	cr := &countReader{r: io.TeeReader(r, h)}
-	br := bufio.NewReaderSize(cr, bufSize)
+	var read counter
+	br := bufio.NewReaderSize(io.TeeReader(r, io.MultiWriter(h, &read)), bufSize)
 	top, err := os.OpenRoot(root)
 	if err != nil {
 		return sum, err
@@ -55,7 +55,7 @@ func Extract(r io.Reader, root string) (Summary, error) {
 		// The padding after the end-of-archive marker: hashed as read.
 		_, err = io.Copy(io.Discard, br)
 	}
-	sum.ArchiveBytes = cr.n
+	sum.ArchiveBytes = int64(read)
 	if err != nil {
 		return sum, err
 	}
@@ -84,16 +84,16 @@ type dirAttr struct {
 
 // run extracts the entries of the archive br.
 func (x *extractor) run(br *bufio.Reader) error {
-	pr := &countReader{r: br}
-	tr := tar.NewReader(pr)
+	var read counter
+	tr := tar.NewReader(io.TeeReader(br, &read))
 	for {
-		before := pr.n
+		before := read
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			// Next reads the padding of the previous entry (< 512 bytes)
 			// and the marker, two zero blocks; an archive cut at an entry's
 			// end has no marker, which Next takes for its end too.
-			if pr.n-before < 2*512 {
+			if read-before < 2*512 {
 				return errors.New("the archive is truncated: it ends before its end-of-archive marker")
 			}
 			return nil
@@ -101,7 +101,7 @@ func (x *extractor) run(br *bufio.Reader) error {
 		// An archive/tar that refuses names out of the directory
 		// (GODEBUG=tarinsecurepath=0) leaves them to entry, as without.
 		if err != nil && !(hdr != nil && errors.Is(err, tar.ErrInsecurePath)) {
-			return fmt.Errorf("reading the archive (truncated or corrupt?) after %d bytes: %w", pr.n, err)
+			return fmt.Errorf("reading the archive (truncated or corrupt?) after %d bytes: %w", int64(read), err)
 		}
 		if err := x.entry(hdr, tr); err != nil {
 			return fmt.Errorf("entry %q: %w", hdr.Name, err)
@@ -331,16 +331,4 @@ func openDir(parent *os.Root, name string) (*os.Root, error) {
 		return nil, errors.New("not a directory")
 	}
 	return parent.OpenRoot(name)
-}
-
-// countReader counts the bytes read through it.
-type countReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }

@@ -49,6 +49,15 @@ type Summary struct {
 	Special int
 }
 
+// counter counts the bytes written to it: those of an archive, as a
+// MultiWriter's or TeeReader's second writer.
+type counter int64
+
+func (c *counter) Write(p []byte) (int, error) {
+	*c += counter(len(p))
+	return len(p), nil
+}
+
 // bufSize is the size of the copy buffers and of the buffered writer and
 // reader around the archive.
 const bufSize = 1 << 20

@@ -23,8 +23,8 @@ import (
 func Write(w io.Writer, root string, skip func(rel string) bool) (Summary, error) {
 	var sum Summary
 	h := sha256.New()
-	cw := &countWriter{w: io.MultiWriter(w, h)}
-	bw := bufio.NewWriterSize(cw, bufSize)
+	var written counter
+	bw := bufio.NewWriterSize(io.MultiWriter(w, h, &written), bufSize)
 	a := &archiver{
 		tw:    tar.NewWriter(bw),
 		root:  root,
@@ -40,7 +40,7 @@ func Write(w io.Writer, root string, skip func(rel string) bool) (Summary, error
 	if err == nil {
 		err = bw.Flush()
 	}
-	sum.ArchiveBytes = cw.n
+	sum.ArchiveBytes = int64(written)
 	if err != nil {
 		return sum, err
 	}
@@ -159,16 +159,4 @@ func (a *archiver) file(full string, hdr *tar.Header, size int64) error {
 	a.sum.Files++
 	a.sum.ContentBytes += size
 	return nil
-}
-
-// countWriter counts the bytes written through it.
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
