@@ -102,6 +102,10 @@ const (
 	// resolver cache, which the next one of the same repository
 	// dereferences (source/git/source.go; fixed in v0.34).
 	gitSources
+	// twoBuilders: a fresh builder beside the one the test built on, both
+	// kept. An Engine here has one builder: its fresh builder is itself,
+	// emptied (freshBuilder).
+	twoBuilders
 )
 
 // features says what each feature is, as a skipped test reports it.
@@ -114,12 +118,13 @@ var features = map[feature]string{
 	ociExporter:  "the OCI exporter and oci-layout contexts (the graphdriver store has neither)",
 	mergeOp:      "MergeOp (the graphdriver store cannot merge layers)",
 	gitSources:   "several git sources of one repository in a build (BuildKit v0.33.0, Docker Engine 29.8.0's, can crash on them)",
+	twoBuilders:  "a fresh builder beside the one it built on (an Engine here has one builder, emptied to make it fresh)",
 }
 
 // has tells whether builders of kind k have f.
 func (k builderKind) has(f feature) bool {
 	switch f {
-	case ownDaemons:
+	case ownDaemons, twoBuilders:
 		return k == kindBuildkitd
 	case dockerLoad:
 		return k.engine()

@@ -379,6 +379,7 @@ from = "build"
 // (and its garbage collection, on a busy machine) decided what the caches
 // held.
 func TestSnapshotGoService(t *testing.T) {
+	needs(t, twoBuilders)
 	buildFrontendImage(t)
 	own := freshBuilder(t, "snap-go-service-own")
 	src := filepath.Join("testdata", "projects", "go-service")
