@@ -59,12 +59,6 @@ func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, h
 		return solve(ctx, res.State, false)
 	}
 	var image *llb.State // for the probe and the watcher: only with a snapshot
-	if opt.CacheSnapshot != nil {
-		var err error
-		if image, err = helper(); err != nil {
-			return nil, err
-		}
-	}
 	var pending []string // marked, not seeded
 	seeded := map[string]bool{}
 	seedAll := func(dirs []string) error {
@@ -82,6 +76,10 @@ func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, h
 		return nil
 	}
 	if opt.CacheSnapshot != nil {
+		var err error
+		if image, err = helper(); err != nil {
+			return nil, err
+		}
 		pending = snap.Dirs()
 		if probe := snap.Probe(image); probe != nil {
 			ref, err := solve(ctx, *probe, true)
