@@ -36,6 +36,12 @@ type Summary struct {
 	// of all the bytes read, the padding after the end-of-archive marker
 	// included, so that it is the archive file's. Empty after an error.
 	Digest string
+	// ContentDigest, from Write only, is a sha256 of what the archive
+	// holds with times left out: each entry's name, type, mode, owner,
+	// size and link target, and each file's content. Tools change times on
+	// every use (Go touches each build cache entry it reads): two
+	// archives of a cache that did not change have the same ContentDigest.
+	ContentDigest string
 	// ArchiveBytes is the archive's size (with Extract, all bytes read).
 	ArchiveBytes int64
 	// Files counts regular files, ContentBytes their content; a second

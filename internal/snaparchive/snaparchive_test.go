@@ -249,7 +249,7 @@ func TestRoundTrip(t *testing.T) {
 			tt.build(t, src)
 			archive, wsum := write(t, src, tt.skip)
 			dst, xsum := extract(t, archive)
-			counts := func(s Summary) Summary { s.Digest, s.ArchiveBytes = "", 0; return s }
+			counts := func(s Summary) Summary { s.Digest, s.ContentDigest, s.ArchiveBytes = "", "", 0; return s }
 			if got := counts(wsum); got != tt.want {
 				t.Errorf("Write's summary %+v, want %+v", got, tt.want)
 			}
@@ -274,6 +274,46 @@ func TestRoundTrip(t *testing.T) {
 }
 
 // TestNames checks that entries are named as tar -cf - -C root . names them.
+// TestContentDigest: Write's ContentDigest leaves times out and nothing
+// else: touching a file keeps it (and changes Digest), a change of content
+// of the same size, of mode or of a link's target does not.
+func TestContentDigest(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(t *testing.T, root string)
+		same   bool
+	}{
+		{"times", func(t *testing.T, root string) {
+			must(t, os.Chtimes(filepath.Join(root, "f"), time.Unix(2e9, 0), time.Unix(2e9, 0)))
+		}, true},
+		{"content of the same size", func(t *testing.T, root string) {
+			must(t, os.WriteFile(filepath.Join(root, "f"), []byte("two"), 0o644))
+		}, false},
+		{"mode", func(t *testing.T, root string) { must(t, os.Chmod(filepath.Join(root, "f"), 0o600)) }, false},
+		{"link target", func(t *testing.T, root string) {
+			must(t, os.Remove(filepath.Join(root, "l")))
+			must(t, os.Symlink("g", filepath.Join(root, "l")))
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := tempDir(t)
+			must(t, os.WriteFile(filepath.Join(root, "f"), []byte("one"), 0o644))
+			must(t, os.Symlink("f", filepath.Join(root, "l")))
+			must(t, os.Chtimes(filepath.Join(root, "f"), time.Unix(1e9, 0), time.Unix(1e9, 0)))
+			_, before := write(t, root, nil)
+			tt.change(t, root)
+			_, after := write(t, root, nil)
+			if same := before.ContentDigest == after.ContentDigest; same != tt.same {
+				t.Errorf("content digest %s, then %s: same = %v, want %v", before.ContentDigest, after.ContentDigest, same, tt.same)
+			}
+			if before.Digest == after.Digest {
+				t.Errorf("the archive's digest did not change: %s", before.Digest)
+			}
+		})
+	}
+}
+
 func TestNames(t *testing.T) {
 	src := tempDir(t)
 	buildAll(t, src)

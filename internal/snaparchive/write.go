@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -26,12 +27,13 @@ func Write(w io.Writer, root string, skip func(rel string) bool) (Summary, error
 	var written counter
 	bw := bufio.NewWriterSize(io.MultiWriter(w, h, &written), bufSize)
 	a := &archiver{
-		tw:    tar.NewWriter(bw),
-		root:  root,
-		skip:  skip,
-		buf:   make([]byte, bufSize),
-		links: map[fileID]string{},
-		sum:   &sum,
+		tw:      tar.NewWriter(bw),
+		content: sha256.New(),
+		root:    root,
+		skip:    skip,
+		buf:     make([]byte, bufSize),
+		links:   map[fileID]string{},
+		sum:     &sum,
 	}
 	err := a.add(".")
 	if err == nil {
@@ -45,6 +47,7 @@ func Write(w io.Writer, root string, skip func(rel string) bool) (Summary, error
 		return sum, err
 	}
 	sum.Digest = hex.EncodeToString(h.Sum(nil))
+	sum.ContentDigest = hex.EncodeToString(a.content.Sum(nil))
 	return sum, nil
 }
 
@@ -52,12 +55,13 @@ func Write(w io.Writer, root string, skip func(rel string) bool) (Summary, error
 type fileID struct{ dev, ino uint64 }
 
 type archiver struct {
-	tw    *tar.Writer
-	root  string
-	skip  func(string) bool
-	buf   []byte
-	links map[fileID]string // names in the archive of the inodes of several names
-	sum   *Summary
+	tw      *tar.Writer
+	content hash.Hash // Summary.ContentDigest's
+	root    string
+	skip    func(string) bool
+	buf     []byte
+	links   map[fileID]string // names in the archive of the inodes of several names
+	sum     *Summary
 }
 
 // add archives rel ("." for the root), and what is below it.
@@ -92,7 +96,7 @@ func (a *archiver) add(rel string) error {
 		if first, ok := a.links[id]; ok {
 			hdr.Typeflag, hdr.Linkname = tar.TypeLink, first
 			a.sum.HardLinks++
-			return a.tw.WriteHeader(hdr)
+			return a.header(hdr)
 		}
 		a.links[id] = hdr.Name
 	}
@@ -104,7 +108,7 @@ func (a *archiver) add(rel string) error {
 		if rel != "." {
 			hdr.Name += "/"
 		}
-		if err := a.tw.WriteHeader(hdr); err != nil {
+		if err := a.header(hdr); err != nil {
 			return err
 		}
 		a.sum.Dirs++
@@ -129,7 +133,7 @@ func (a *archiver) add(rel string) error {
 		}
 		hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, target
 		a.sum.Symlinks++
-		return a.tw.WriteHeader(hdr)
+		return a.header(hdr)
 	default: // fifo, device, socket
 		a.sum.Special++
 		return nil
@@ -144,12 +148,12 @@ func (a *archiver) file(full string, hdr *tar.Header, size int64) error {
 	}
 	defer f.Close()
 	hdr.Typeflag, hdr.Size = tar.TypeReg, size
-	if err := a.tw.WriteHeader(hdr); err != nil {
+	if err := a.header(hdr); err != nil {
 		return err
 	}
 	// A LimitedReader hides os.File's WriteTo, whose copy would use a
 	// small buffer of its own.
-	n, err := io.CopyBuffer(a.tw, io.LimitReader(f, size), a.buf)
+	n, err := io.CopyBuffer(io.MultiWriter(a.tw, a.content), io.LimitReader(f, size), a.buf)
 	if err != nil {
 		return fmt.Errorf("%s: %w", full, err)
 	}
@@ -159,4 +163,11 @@ func (a *archiver) file(full string, hdr *tar.Header, size int64) error {
 	a.sum.Files++
 	a.sum.ContentBytes += size
 	return nil
+}
+
+// header writes hdr to the archive, and all of it but its time to the
+// content digest.
+func (a *archiver) header(hdr *tar.Header) error {
+	fmt.Fprintf(a.content, "%q %c %o %d:%d %d %q\n", hdr.Name, hdr.Typeflag, hdr.Mode, hdr.Uid, hdr.Gid, hdr.Size, hdr.Linkname)
+	return a.tw.WriteHeader(hdr)
 }
