@@ -168,11 +168,16 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			return nil, err
 		}
 		opt.CacheSnapshot = snapshot
+		if snapshot != nil || opt.CacheExport != llbgen.NoCacheExport {
+			if opt.Helper, err = helper(); err != nil {
+				return nil, err
+			}
+		}
 		res, err := p.Convert(ctx, opt)
 		if err != nil {
 			return nil, withSource(err, sm)
 		}
-		ref, err := solveSeeding(ctx, res, opt, helper, func(ctx context.Context, st llb.State, evaluate bool) (client.Reference, error) {
+		ref, err := solveSeeding(ctx, res, opt, func(ctx context.Context, st llb.State, evaluate bool) (client.Reference, error) {
 			// With the daemon's caps, the definition asks for no more than
 			// that BuildKit has.
 			def, err := st.Marshal(ctx, llb.WithCaps(llbCaps))

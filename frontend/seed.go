@@ -15,10 +15,11 @@ import (
 	"github.com/tomlfront/tomlfront/llbgen"
 )
 
-// helperImage is the frontend's own image, pinned by digest, for the seed
-// probe (llbgen.Options.Helper): BuildKit names the image it runs the
-// frontend from in the "source" option (# syntax=, --opt source=). Nil when
-// the frontend runs another way (in-process, or from a named context).
+// helperImage is the frontend's own image, pinned by digest, for the steps
+// of cache snapshots (llbgen.Options.Helper): BuildKit names the image it
+// runs the frontend from in the "source" option (# syntax=, --opt
+// source=). Nil when the frontend runs another way (in-process, or from a
+// named context).
 func helperImage(ctx context.Context, c client.Client, platform ocispecs.Platform) (*llb.State, error) {
 	named, err := reference.ParseNormalizedNamed(c.BuildOpts().Opts["source"])
 	if err != nil {
@@ -45,21 +46,28 @@ func helperImage(ctx context.Context, c client.Client, platform ocispecs.Platfor
 type solveFunc func(ctx context.Context, st llb.State, evaluate bool) (client.Reference, error)
 
 // solveSeeding solves one platform's build, res, with solve. With persisted
-// caches, a cache is seeded from the snapshot only when a step that mounts
-// it runs: the probe marks the caches the builder has no content for, a
-// step that mounts a marked cache asks for it and waits (llbgen's guard),
-// the watcher beside the build answers, and solveSeeding seeds the cache,
-// while the step waits if the cache is shared, else after it cancels the
-// build, which it then solves again (the steps that ran are cached by
-// then). A build whose steps all come from the layer cache seeds nothing
-// and reads no archive.
-func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, helper func() (*llb.State, error), solve solveFunc) (client.Reference, error) {
+// caches and a snapshot, a cache is seeded from the snapshot only when a
+// step that mounts it runs: the probe marks the caches the builder has no
+// content for, a step that mounts a marked cache asks for it and waits
+// (llbgen's guard), the watcher beside the build answers, and solveSeeding
+// seeds the cache, while the step waits if the cache is shared, else after
+// it cancels the build, which it then solves again (the steps that ran are
+// cached by then). A build whose steps all come from the layer cache seeds
+// nothing and reads no archive.
+func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, solve solveFunc) (client.Reference, error) {
 	snap := res.Snapshot
-	if snap == nil {
+	if snap == nil || opt.CacheSnapshot == nil {
 		return solve(ctx, res.State, false)
 	}
-	var image *llb.State // for the probe and the watcher: only with a snapshot
-	var pending []string // marked, not seeded
+	ref, err := solve(ctx, snap.Probe(), true)
+	if err != nil {
+		return nil, err
+	}
+	list, err := ref.ReadFile(ctx, client.ReadRequest{Filename: seedprobe.List})
+	if err != nil {
+		return nil, err
+	}
+	pending := seedprobe.ReadList(list) // marked, not seeded
 	seeded := map[string]bool{}
 	seedAll := func(dirs []string) error {
 		for _, dir := range dirs {
@@ -75,28 +83,8 @@ func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, h
 		}
 		return nil
 	}
-	if opt.CacheSnapshot != nil {
-		var err error
-		if image, err = helper(); err != nil {
-			return nil, err
-		}
-		pending = snap.Dirs()
-		if probe := snap.Probe(image); probe != nil {
-			ref, err := solve(ctx, *probe, true)
-			if err != nil {
-				return nil, err
-			}
-			list, err := ref.ReadFile(ctx, client.ReadRequest{Filename: seedprobe.List})
-			if err != nil {
-				return nil, err
-			}
-			pending = seedprobe.ReadList(list)
-		}
-	}
-	// An export of every cache needs their content; a build without the
-	// frontend's image has no probe and no watcher: each cache is seeded
-	// first.
-	if opt.CacheExport == llbgen.ExportAll || image == nil {
+	// An export of every cache needs their content: each is seeded first.
+	if opt.CacheExport == llbgen.ExportAll {
 		if err := seedAll(slices.Clone(pending)); err != nil {
 			return nil, err
 		}
@@ -116,7 +104,7 @@ func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, h
 		}
 		ref, wanted, err := solveWatched(ctx, state, solve, func() llb.State {
 			attempt++
-			return *snap.Watch(image, attempt)
+			return snap.Watch(attempt)
 		}, func(wanted []string) (bool, error) {
 			// A shared cache is seeded while its step waits: the step goes on
 			// when the seed clears its mark. Another is seeded once the build

@@ -153,7 +153,7 @@ run = "make"
 		{"an export of every cache seeds first", true, llbgen.ExportAll, []string{"deps"}, nil, []string{"probe", "seed deps", "build"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			opt := llbgen.Options{RunID: "run", CacheExport: c.export}
+			opt := llbgen.Options{RunID: "run", CacheExport: c.export, Helper: &helper}
 			if c.snapshot {
 				opt.CacheSnapshot = &snapshot
 			}
@@ -162,7 +162,7 @@ run = "make"
 				t.Fatal(err)
 			}
 			b := &seedBuilder{marked: c.marked, wants: c.wants}
-			if _, err := solveSeeding(context.Background(), res, opt, func() (*llb.State, error) { return &helper, nil }, b.solve); err != nil {
+			if _, err := solveSeeding(context.Background(), res, opt, b.solve); err != nil {
 				t.Fatal(err)
 			}
 			// The build and its watcher start at once: their order is the

@@ -6,6 +6,7 @@ package llbgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -56,6 +57,11 @@ type Options struct {
 	// in every build, carry it. Needed with CacheExport or CacheSnapshot;
 	// without it, there are no seeds.
 	RunID string
+	// Helper is the frontend's own image: its /bin/tomlfront runs the seed
+	// probe (internal/seedprobe) and archives and extracts the caches of a
+	// snapshot (internal/snapstep), so that no base image's tar is needed.
+	// Needed with CacheExport or CacheSnapshot.
+	Helper *llb.State
 	// Started is when the build started: an export's trims leave out what
 	// the build did not use. Zero: nothing is left out for not being used.
 	Started time.Time
@@ -208,6 +214,9 @@ func Convert(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 	img := st.image
 	applyLabels(img, opt.Labels)
 	state := st.state
+	if len(c.persisted) > 0 && (opt.CacheExport != NoCacheExport || opt.CacheSnapshot != nil) && opt.Helper == nil {
+		return nil, errors.New("cache snapshots (TOMLFRONT_CACHE_EXPORT, the tomlfront-cache context) need the frontend's own image, whose binary runs their steps: build the spec through its # syntax= line")
+	}
 	if opt.CacheExport != NoCacheExport {
 		if state, err = c.exportCaches(st, nil); err != nil {
 			return nil, err

@@ -23,8 +23,10 @@ import (
 // One file per cache, not a tree of thousands, is what the local exporter
 // moves without stalling (moby/buildkit#2950). The seed still reads the
 // older layout, a tree /<cache name>/.... The steps that copy caches in and
-// out run snapshot.sh in the base of the first stage that mounts the cache:
-// it has the sh, tar and coreutils its own steps use.
+// out run snapshot.sh in the base of the first stage that mounts the cache,
+// whose tools a preset's trim uses (uv, ccache); the script then runs the
+// step itself (internal/snapstep) with the frontend's binary, mounted from
+// Options.Helper, which reads and writes each archive in one pass.
 
 // CacheExport says whether a build's result is its persisted caches.
 type CacheExport int
@@ -40,14 +42,18 @@ const (
 //go:embed snapshot.sh
 var snapshotScript string
 
-// The paths the snapshot steps mount at (snapshot.sh's defaults); BuildKit
-// removes the mount points after.
+// The paths the snapshot steps mount at (snapshot.sh's and snapstep's
+// defaults); BuildKit removes the mount points after.
 const (
 	cacheDir    = "/.tomlfront/cache"
 	snapshotDir = "/.tomlfront/snapshot"
 	stageDir    = "/.tomlfront/stage"
 	outDir      = "/.tomlfront/out"
+	toolPath    = "/.tomlfront/bin/tomlfront"
 )
+
+// helperBinary is the frontend's binary in its image (Options.Helper).
+const helperBinary = "/bin/tomlfront"
 
 // persisted is one directory of a persisted cache.
 type persisted struct {
@@ -158,6 +164,7 @@ func (p *persisted) pendingMount(target string) llb.RunOption {
 func (c *converter) snapshotStep(p *persisted, step, name string, opts ...llb.RunOption) llb.ExecState {
 	opts = append([]llb.RunOption{
 		llb.Args([]string{"/bin/sh", "-c", snapshotScript, "tomlfront", step}),
+		llb.AddMount(toolPath, *c.opt.Helper, llb.SourcePath(helperBinary), llb.Readonly),
 		llb.AddMount(cacheDir, p.cache.source, p.cache.opts...),
 		llb.AddEnv("TF_DIR", p.dir),
 		llb.AddEnv("TF_IDENTITY", p.identity),
@@ -170,27 +177,20 @@ func (c *converter) snapshotStep(p *persisted, step, name string, opts ...llb.Ru
 	return p.stage.base.Run(opts...)
 }
 
-// seed copies the snapshot's directory into the cache, if the build has a
-// snapshot, unless the builder already has content for it: a snapshot never
-// replaces what may be newer. With or without a snapshot, it clears the
-// cache's mark, so that the guards let the steps run.
+// seed copies the snapshot's directory into the cache, unless the builder
+// already has content for it: a snapshot never replaces what may be newer.
+// Either way, it clears the cache's mark, so that the guards let the steps
+// run.
 func (c *converter) seed(p *persisted) llb.State {
-	name := "[tomlfront] seed cache " + p.dir + " from the snapshot"
-	if c.opt.CacheSnapshot == nil {
-		name = "[tomlfront] cache " + p.dir + ": no snapshot to seed it from"
-	}
-	return c.snapshotStep(p, "seed", name, p.pendingMount(seedprobe.PendingDir)).AddMount(outDir, llb.Scratch())
+	return c.snapshotStep(p, "seed", "[tomlfront] seed cache "+p.dir+" from the snapshot", p.pendingMount(seedprobe.PendingDir)).AddMount(outDir, llb.Scratch())
 }
 
 // helperStep runs the tomlfront binary of the helper image (the frontend's
 // own, so that no base image is pulled for it) on the pending mounts of
 // every persisted cache (internal/seedprobe), with the caches themselves
-// for the probe; nil without a helper.
-func (c *converter) helperStep(helper *llb.State, name string, withCaches bool, env []string, args ...string) *llb.State {
-	if helper == nil || c.opt.RunID == "" || len(c.persisted) == 0 {
-		return nil
-	}
-	args = append([]string{"/bin/tomlfront", seedprobe.Command}, args...)
+// for the probe.
+func (c *converter) helperStep(name string, withCaches bool, env []string, args ...string) llb.State {
+	args = append([]string{helperBinary, seedprobe.Command}, args...)
 	opts := []llb.RunOption{llb.AddEnv("TOMLFRONT_RUN", c.opt.RunID), llb.WithCustomName(name)}
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -204,8 +204,7 @@ func (c *converter) helperStep(helper *llb.State, name string, withCaches bool, 
 			opts = append(opts, llb.AddMount(path.Join(at, "cache"), p.cache.source, p.cache.opts...))
 		}
 	}
-	st := helper.Run(append(opts, llb.Args(args))...).AddMount(seedprobe.Out, llb.Scratch())
-	return &st
+	return c.opt.Helper.Run(append(opts, llb.Args(args))...).AddMount(seedprobe.Out, llb.Scratch())
 }
 
 // exportEnv is what an export of p is told besides what every step is: its
@@ -289,20 +288,17 @@ func (s *Snapshot) Dirs() []string {
 }
 
 // Probe marks the caches the builder has no content for and lists them
-// (internal/seedprobe); it runs in helper, the frontend's image. Nil
-// without a snapshot or a helper.
-func (s *Snapshot) Probe(helper *llb.State) *llb.State {
-	if s.c.opt.CacheSnapshot == nil {
-		return nil
-	}
-	return s.c.helperStep(helper, "[tomlfront] which persisted caches does this builder have?", true, nil)
+// (internal/seedprobe); it runs in Options.Helper, the frontend's image.
+// A build given a snapshot solves it first.
+func (s *Snapshot) Probe() llb.State {
+	return s.c.helperStep("[tomlfront] which persisted caches does this builder have?", true, nil)
 }
 
 // Watch ends when a step asks for a cache to be seeded, and lists those
-// asked for (internal/seedprobe); it runs in helper. Each attempt of the
-// build has a watcher of its own. Nil without a helper.
-func (s *Snapshot) Watch(helper *llb.State, attempt int) *llb.State {
-	return s.c.helperStep(helper, "[tomlfront] wait for a step that needs a cache seeded (cancelled at the end)", false,
+// asked for (internal/seedprobe); it runs in Options.Helper. Each attempt
+// of the build has a watcher of its own.
+func (s *Snapshot) Watch(attempt int) llb.State {
+	return s.c.helperStep("[tomlfront] wait for a step that needs a cache seeded (cancelled at the end)", false,
 		[]string{"TOMLFRONT_ATTEMPT=" + strconv.Itoa(attempt)}, seedprobe.WaitFlag)
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/identity"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -176,6 +177,14 @@ func (f convertFlags) convert(ctx context.Context, cmd string, stderr io.Writer)
 	}
 	if opt.CacheExport != llbgen.NoCacheExport { // an export must run every time: its output changes
 		opt.RunID, opt.Started = identity.NewID(), time.Now()
+		// The export's steps run the binary of the frontend image the spec
+		// names, as a build through its # syntax= line does.
+		if dt, err := os.ReadFile(*f.file); err == nil {
+			if ref, _, _, ok := parser.DetectSyntax(dt); ok {
+				helper := llb.Image(ref)
+				opt.Helper = &helper
+			}
+		}
 	}
 	var targets []ocispecs.Platform
 	if *f.platform != "" {

@@ -23,6 +23,7 @@ import (
 	"github.com/tomlfront/tomlfront/frontend"
 	"github.com/tomlfront/tomlfront/internal/crash"
 	"github.com/tomlfront/tomlfront/internal/seedprobe"
+	"github.com/tomlfront/tomlfront/internal/snapstep"
 )
 
 const usage = `tomlfront: a BuildKit frontend for TOML build specs
@@ -92,6 +93,12 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "tomlfront %s: %v\n", seedprobe.Command, err)
+			return 1
+		}
+		return 0
+	case snapstep.Command: // not for people: the seed and export of a cache snapshot
+		if err := snapstep.Main(args[1:], stdout); err != nil {
+			fmt.Fprintf(stderr, "tomlfront: %v\n", err)
 			return 1
 		}
 		return 0
