@@ -2,10 +2,14 @@
 // internal/snaparchive, against a copy of the same tree by tar:
 //
 //   - baseline: tar -cf - -C tree . | tar -xpf - -C dest, two processes;
-//   - export: snaparchive.Write of the tree to a file;
-//   - seed: snaparchive.Extract of that file into an empty directory;
-//   - and, for reference, what llbgen/snapshot.sh does today: tar | tee
-//     file | sha256sum (export), tee <file | tar -x with sha256sum (seed).
+//   - export: internal/snapstep's export of the tree, as a build's export
+//     step runs it: its archive, digests, .sha256 and .info;
+//   - seed: snapstep's seed of that archive into an empty directory;
+//   - an auto export of the unchanged tree, which reads it and writes
+//     nothing;
+//   - and, for reference, what llbgen/snapshot.sh did before snapstep:
+//     tar | tee file | sha256sum (export), tee <file | tar -x with
+//     sha256sum (seed).
 //
 // Each is run -runs times, in turn, each time with a sync(2) after it, the
 // page cache left as it is; what a case writes is removed (and synced)
@@ -23,6 +27,7 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"math/rand/v2"
 	"os"
@@ -35,6 +40,7 @@ import (
 	"time"
 
 	"github.com/tomlfront/tomlfront/internal/snaparchive"
+	"github.com/tomlfront/tomlfront/internal/snapstep"
 )
 
 func main() {
@@ -79,7 +85,7 @@ func run(tree string, files, mib, runs int, work string) error {
 		}
 	}
 	dest := filepath.Join(work, "dest")
-	archive := filepath.Join(work, "snaparchive.tar")
+	out := filepath.Join(work, "out")
 	shellArchive := filepath.Join(work, "tar.tar")
 	emptyDest := func() error {
 		if err := os.RemoveAll(dest); err != nil {
@@ -90,39 +96,34 @@ func run(tree string, files, mib, runs int, work string) error {
 	remove := func(name string) func() error {
 		return func() error { return os.RemoveAll(name) }
 	}
-	var written, extracted snaparchive.Summary
+	// The steps as a build runs them, on the tree (export) and into dest
+	// (seed), with the snapshot the export wrote.
+	step := snapstep.Step{Dir: "deps", Identity: "bench", Cache: tree, Snapshot: filepath.Join(work, "none"), Out: out,
+		Pending: work, Progress: time.Hour, Log: io.Discard}
+	seed := step
+	seed.Cache, seed.Snapshot = dest, out
+	auto := step
+	auto.Auto, auto.Snapshot, auto.Out = true, out, filepath.Join(work, "unused")
 	cases := []benchCase{
 		{"baseline: `tar -c \\| tar -x`", emptyDest, func() error {
 			return sh(`tar -cf - -C "$1" . | tar -xpf - -C "$2"`, tree, dest)
 		}},
-		{"export: snaparchive.Write", remove(archive), func() error {
-			f, err := os.Create(archive)
-			if err != nil {
+		{"export (snapstep: archive, digests)", remove(out), step.Export},
+		{"seed (snapstep: extract, digest checked)", emptyDest, func() error {
+			if err := seed.Seed(); err != nil {
 				return err
 			}
-			written, err = snaparchive.Write(f, tree, nil)
-			if cerr := f.Close(); err == nil {
-				err = cerr
+			if empty, err := os.ReadDir(dest); err != nil || len(empty) == 0 {
+				return fmt.Errorf("the seed left the cache empty (%v)", err)
 			}
-			return err
+			return nil
 		}},
-		{"seed: snaparchive.Extract", emptyDest, func() error {
-			f, err := os.Open(archive)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			extracted, err = snaparchive.Extract(f, dest)
-			if err == nil && extracted.Digest != written.Digest {
-				err = fmt.Errorf("the digest of the extraction, %s, is not the export's, %s", extracted.Digest, written.Digest)
-			}
-			return err
-		}},
-		{"export today: `tar -c \\| tee \\| sha256sum`", remove(shellArchive), func() error {
+		{"auto export of an unchanged cache", func() error { return nil }, auto.Export},
+		{"export before: `tar -c \\| tee \\| sha256sum`", remove(shellArchive), func() error {
 			return sh(`tar -cf - -C "$1" . | tee "$2" | sha256sum >/dev/null`, tree, shellArchive)
 		}},
-		{"seed today: `tee \\| tar -x`, `sha256sum`", emptyDest, func() error {
-			// As snapshot.sh's seed: one read of the archive, through a fifo.
+		{"seed before: `tee \\| tar -x`, `sha256sum`", emptyDest, func() error {
+			// As snapshot.sh's seed was: one read of the archive, through a fifo.
 			return sh(`fifo=$3/fifo; rm -f "$fifo"; mkfifo "$fifo"
 (tee "$fifo" <"$1" | sha256sum >/dev/null) & sum=$!
 (tar -xpf - -C "$2" && cat >/dev/null) <"$fifo"
@@ -148,6 +149,10 @@ wait $sum`, shellArchive, dest, work)
 
 	fmt.Printf("Machine: %d CPUs, %s, %s memory; load %s; %s; %s\n\n",
 		runtime.NumCPU(), firstField("/proc/cpuinfo", "model name"), memory(), loadavg(), runtime.Version(), tarVersion())
+	written, err := snaparchive.Write(io.Discard, tree, nil)
+	if err != nil {
+		return err
+	}
 	fmt.Printf("Date: %s. Tree: %d files, %d directories, %d symlinks, %.1f MiB of content (archive %.1f MiB). %d runs, each ending with a sync.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), written.Files+written.HardLinks, written.Dirs, written.Symlinks,
 		float64(written.ContentBytes)/(1<<20), float64(written.ArchiveBytes)/(1<<20), runs)
