@@ -42,8 +42,8 @@ const (
 //go:embed snapshot.sh
 var snapshotScript string
 
-// The paths the snapshot steps mount at (snapshot.sh's and snapstep's
-// defaults); BuildKit removes the mount points after.
+// The paths the snapshot steps mount at, which snapshot.sh and snapstep
+// are told in their environment; BuildKit removes the mount points after.
 const (
 	cacheDir    = "/.tomlfront/cache"
 	snapshotDir = "/.tomlfront/snapshot"
@@ -166,6 +166,12 @@ func (c *converter) snapshotStep(p *persisted, step, name string, opts ...llb.Ru
 		llb.Args([]string{"/bin/sh", "-c", snapshotScript, "tomlfront", step}),
 		llb.AddMount(toolPath, *c.opt.Helper, llb.SourcePath(helperBinary), llb.Readonly),
 		llb.AddMount(cacheDir, p.cache.source, p.cache.opts...),
+		llb.AddEnv("TF_TOOL", toolPath),
+		llb.AddEnv("TF_CACHE", cacheDir),
+		llb.AddEnv("TF_SNAPSHOT", snapshotDir),
+		llb.AddEnv("TF_STAGE", stageDir),
+		llb.AddEnv("TF_OUT", outDir),
+		llb.AddEnv("TF_PENDING", seedprobe.PendingDir),
 		llb.AddEnv("TF_DIR", p.dir),
 		llb.AddEnv("TF_IDENTITY", p.identity),
 		llb.AddEnv("TOMLFRONT_RUN", c.opt.RunID),

@@ -5,29 +5,26 @@
 # archive and its checks, is the frontend's binary's (internal/snapstep),
 # mounted at $TF_TOOL.
 #
-# Its input is the environment, snapstep's (TF_DIR, TF_IDENTITY, TF_AUTO,
-# TF_MAX_KIB ...) and, with export:
-#   TF_TRIM      the preset's trim, run in the cache; it prints the paths
-#                (./...) to leave out of the snapshot
+# Its input is the environment, snapstep's (TF_DIR, TF_CACHE, TF_AUTO ...)
+# and, with export:
+#   TF_TRIM      the preset's trim, run in the cache ($TF_CACHE); it prints
+#                the paths (./...) to leave out of the snapshot, and may
+#                read the stage's root, $TF_STAGE
 #   TF_STARTED   when the build started (Unix seconds)
-# and, mounted: the cache at $TF_CACHE, the stage's root at $TF_STAGE.
 set -eu
-tool=${TF_TOOL:-/.tomlfront/bin/tomlfront}
-cache=${TF_CACHE:-/.tomlfront/cache}
-TF_STAGE=${TF_STAGE:-/.tomlfront/stage}
 TF_WORK=$(mktemp -d)
-export TF_WORK TF_STAGE
+export TF_WORK
 
 if [ "${1:-}" = export ] && [ -n "${TF_TRIM:-}" ]; then
   TF_UNUSED_MIN=$((($(date +%s) - ${TF_STARTED:-0}) / 60 + 61))
   TF_EXCLUDE=$TF_WORK/exclude
   export TF_UNUSED_MIN TF_EXCLUDE
-  if ! (cd "$cache" && eval "$TF_TRIM") >"$TF_EXCLUDE"; then
+  if ! (cd "$TF_CACHE" && eval "$TF_TRIM") >"$TF_EXCLUDE"; then
     echo "tomlfront: cache $TF_DIR: trimming failed (above); the snapshot keeps the whole cache"
     : >"$TF_EXCLUDE"
   fi
 fi
 status=0
-"$tool" snapshot-step "${1:-}" || status=$?
+"$TF_TOOL" snapshot-step "${1:-}" || status=$?
 rm -rf "$TF_WORK"
 exit "$status"

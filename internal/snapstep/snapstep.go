@@ -56,28 +56,26 @@ type Step struct {
 	Log      io.Writer // what the step says, for the build's progress
 }
 
-// FromEnv reads a step from the variables snapshot.sh is given.
+// FromEnv reads a step from the variables snapshot.sh is given (llbgen
+// sets them, the mount points among them).
 func FromEnv(getenv func(string) string) (*Step, error) {
-	or := func(key, def string) string {
-		if v := getenv(key); v != "" {
-			return v
-		}
-		return def
-	}
 	s := &Step{
 		Dir:      getenv("TF_DIR"),
 		Identity: getenv("TF_IDENTITY"),
-		Cache:    or("TF_CACHE", "/.tomlfront/cache"),
-		Snapshot: or("TF_SNAPSHOT", "/.tomlfront/snapshot"),
-		Out:      or("TF_OUT", "/.tomlfront/out"),
-		Pending:  or("TF_PENDING", seedprobe.PendingDir),
+		Cache:    getenv("TF_CACHE"),
+		Snapshot: getenv("TF_SNAPSHOT"),
+		Out:      getenv("TF_OUT"),
+		Pending:  getenv("TF_PENDING"),
 		Exclude:  getenv("TF_EXCLUDE"),
 		MaxSize:  getenv("TF_MAX_SIZE"),
 		Auto:     getenv("TF_AUTO") == "1",
 		Progress: 10 * time.Second,
 	}
-	if s.Dir == "" || s.Identity == "" {
-		return nil, errors.New("TF_DIR and TF_IDENTITY must be set")
+	for _, v := range []struct{ key, value string }{{"TF_DIR", s.Dir}, {"TF_IDENTITY", s.Identity},
+		{"TF_CACHE", s.Cache}, {"TF_SNAPSHOT", s.Snapshot}, {"TF_OUT", s.Out}, {"TF_PENDING", s.Pending}} {
+		if v.value == "" {
+			return nil, fmt.Errorf("%s must be set", v.key)
+		}
 	}
 	if v := getenv("TF_MAX_KIB"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)

@@ -2,6 +2,7 @@ package snapstep
 
 import (
 	"bytes"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -292,14 +293,22 @@ func TestProgress(t *testing.T) {
 }
 
 func TestFromEnv(t *testing.T) {
-	env := map[string]string{"TF_DIR": "go/mod", "TF_IDENTITY": "id", "TF_MAX_KIB": "200", "TF_MAX_SIZE": "200k", "TF_AUTO": "1", "TF_PROGRESS_SECONDS": "2"}
-	s, err := FromEnv(func(k string) string { return env[k] })
-	must(t, err)
-	if s.Dir != "go/mod" || s.MaxKiB != 200 || !s.Auto || s.Progress != 2*time.Second || s.Cache != "/.tomlfront/cache" || s.Pending != seedprobe.PendingDir {
-		t.Errorf("%+v", s)
+	base := map[string]string{"TF_DIR": "go/mod", "TF_IDENTITY": "id", "TF_CACHE": "/c", "TF_SNAPSHOT": "/s", "TF_OUT": "/o", "TF_PENDING": "/p"}
+	with := func(kv ...string) func(string) string {
+		env := maps.Clone(base)
+		for i := 0; i+1 < len(kv); i += 2 {
+			env[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return env[k] }
 	}
-	for _, bad := range []map[string]string{{}, {"TF_DIR": "d", "TF_IDENTITY": "i", "TF_MAX_KIB": "x"}, {"TF_DIR": "d", "TF_IDENTITY": "i", "TF_PROGRESS_SECONDS": "0"}} {
-		if _, err := FromEnv(func(k string) string { return bad[k] }); err == nil {
+	s, err := FromEnv(with("TF_MAX_KIB", "200", "TF_MAX_SIZE", "200k", "TF_AUTO", "1", "TF_PROGRESS_SECONDS", "2"))
+	must(t, err)
+	want := Step{Dir: "go/mod", Identity: "id", Cache: "/c", Snapshot: "/s", Out: "/o", Pending: "/p", MaxKiB: 200, MaxSize: "200k", Auto: true, Progress: 2 * time.Second}
+	if *s != want {
+		t.Errorf("%+v, want %+v", *s, want)
+	}
+	for _, bad := range [][]string{{"TF_CACHE", ""}, {"TF_DIR", ""}, {"TF_MAX_KIB", "x"}, {"TF_PROGRESS_SECONDS", "0"}} {
+		if _, err := FromEnv(with(bad...)); err == nil {
 			t.Errorf("%v: no error", bad)
 		}
 	}
