@@ -174,9 +174,9 @@ func (s *Step) seed() error {
 	if err != nil {
 		return err
 	}
-	r := &countingReader{r: f}
-	stop := s.showProgress("seeded", &r.n, fi.Size())
-	got, err := snaparchive.Extract(r, s.Cache)
+	var read counter
+	stop := s.showProgress("seeded", &read, fi.Size())
+	got, err := snaparchive.Extract(io.TeeReader(f, &read), s.Cache)
 	stop()
 	if err == nil && got.Digest != string(sum[:64]) {
 		err = errors.New("its digest is not its .sha256's")
@@ -280,9 +280,9 @@ func (s *Step) write(leftOut func(rel string) bool, keptBytes int64) (snaparchiv
 	if err != nil {
 		return snaparchive.Summary{}, err
 	}
-	w := &countingWriter{w: f}
-	stop := s.showProgress("archived", &w.n, keptBytes)
-	sum, err := snaparchive.Write(w, s.Cache, leftOut)
+	var written counter
+	stop := s.showProgress("archived", &written, keptBytes)
+	sum, err := snaparchive.Write(io.MultiWriter(f, &written), s.Cache, leftOut)
 	stop()
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -384,7 +384,7 @@ func skipped(rel string, skip map[string]bool) bool {
 
 // showProgress says every Progress how many of total KiB have gone through
 // n, with verb (seeded, archived); the function it returns stops it.
-func (s *Step) showProgress(verb string, n *atomic.Int64, total int64) (stop func()) {
+func (s *Step) showProgress(verb string, n *counter, total int64) (stop func()) {
 	done := make(chan struct{})
 	ended := make(chan struct{})
 	go func() {
@@ -403,26 +403,13 @@ func (s *Step) showProgress(verb string, n *atomic.Int64, total int64) (stop fun
 	return func() { close(done); <-ended }
 }
 
-type countingReader struct {
-	r io.Reader
-	n atomic.Int64
-}
+// counter counts the bytes written to it, for showProgress: those read
+// (beside an io.TeeReader) or written (beside an io.MultiWriter).
+type counter struct{ atomic.Int64 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
-}
-
-type countingWriter struct {
-	w io.Writer
-	n atomic.Int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n.Add(int64(n))
-	return n, err
+func (c *counter) Write(p []byte) (int, error) {
+	c.Add(int64(len(p)))
+	return len(p), nil
 }
 
 // human is a size as people read it: 48.0K, 515.3M.

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -280,7 +279,7 @@ func (l *lines) Write(p []byte) (int, error) {
 func TestProgress(t *testing.T) {
 	log := &lines{wrote: make(chan struct{}, 1)}
 	s := &Step{Dir: "deps", Progress: time.Millisecond, Log: log}
-	var n atomic.Int64
+	var n counter
 	n.Store(3 << 10)
 	stop := s.showProgress("seeded", &n, 100<<10)
 	<-log.wrote // no timer races this: it waits for the first tick
