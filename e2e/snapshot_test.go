@@ -634,8 +634,10 @@ func TestSnapshotSeedsOnlyWhatRuns(t *testing.T) {
 	}
 	probe := "[tomlfront] which persisted caches does this builder have?"
 	for _, name := range ran(log) {
-		// The snapshot's .dockerignore is all that dockerui reads of it.
-		snapshotRead := strings.HasPrefix(name, "[context tomlfront-cache]") && !strings.HasSuffix(name, "load .dockerignore")
+		// The snapshot's .dockerignore is all that dockerui reads of it, and
+		// its .info files all that the frontend reads.
+		snapshotRead := strings.HasPrefix(name, "[context tomlfront-cache]") &&
+			!strings.HasSuffix(name, "load .dockerignore") && !strings.HasSuffix(name, "which caches does the snapshot hold?")
 		// The watcher runs beside the build, and is cancelled at its end.
 		watcher := strings.HasPrefix(name, "[tomlfront] wait for a step that needs a cache seeded")
 		if snapshotRead || strings.Contains(name, "seed") && !watcher || strings.Contains(name, "] run ") {
@@ -664,5 +666,16 @@ func TestSnapshotSeedsOnlyWhatRuns(t *testing.T) {
 		if !strings.Contains(log.text, say) {
 			t.Errorf("the build does not say %q:\n%s", say, log.text)
 		}
+	}
+
+	// An empty snapshot, as a first CI run restores: nothing is probed, no
+	// step waits, and the step runs once, on the empty cache.
+	c := freshBuilder(t, "seeds-c")
+	log, out = build(t, c, "--build-arg", "NONCE=4", "--build-context", "tomlfront-cache="+t.TempDir())
+	if slices.Contains(ran(log), probe) || strings.Contains(log.text, "marked for a seed") {
+		t.Errorf("a build given an empty snapshot probed or waited:\n%s", log.text)
+	}
+	if got := strings.TrimSpace(readFile(t, filepath.Join(out, "seen"))); got == token {
+		t.Errorf("the build given an empty snapshot saw the other builder's token")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"slices"
 	"strconv"
@@ -177,7 +178,8 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		if err != nil {
 			return nil, withSource(err, sm)
 		}
-		ref, err := solveSeeding(ctx, res, opt, func(ctx context.Context, st llb.State, evaluate bool) (client.Reference, error) {
+		holds := func(dirs []string) ([]string, error) { return snapshotHolds(ctx, bc, c, platform, dirs) }
+		ref, err := solveSeeding(ctx, res, opt, holds, func(ctx context.Context, st llb.State, evaluate bool) (client.Reference, error) {
 			// With the daemon's caps, the definition asks for no more than
 			// that BuildKit has.
 			def, err := st.Marshal(ctx, llb.WithCaps(llbCaps))
@@ -249,6 +251,56 @@ func cacheSnapshot(ctx context.Context, bc *dockerui.Client, platform *ocispecs.
 	}
 	st, _, err := nc.Load(ctx)
 	return st, err
+}
+
+// snapshotHolds returns which of dirs the build's snapshot holds an archive
+// of (or a tree, as older exports wrote them), moving only their .info
+// files (and older trees) of a snapshot in a local directory: a snapshot
+// that a CI run restored empty, or without a cache, then costs no probe and
+// no step waits for a seed that would find nothing. A snapshot of another
+// kind (an image, an OCI layout) is taken to hold them all: listing it
+// would pull it.
+func snapshotHolds(ctx context.Context, bc *dockerui.Client, c client.Client, platform *ocispecs.Platform, dirs []string) ([]string, error) {
+	if !strings.HasPrefix(c.BuildOpts().Opts["context:"+CacheSnapshotContext], "local:") {
+		return dirs, nil
+	}
+	paths := make([]string, 0, 2*len(dirs))
+	for _, d := range dirs {
+		paths = append(paths, d+".tar.info", d)
+	}
+	nc, err := bc.NamedContext(CacheSnapshotContext, dockerui.ContextOpt{Platform: platform, NoDockerignore: true,
+		AsyncLocalOpts: func() []llb.LocalOption {
+			return []llb.LocalOption{llb.FollowPaths(paths), llb.SharedKeyHint("tomlfront-cache-listing"),
+				llb.WithCustomName("[context " + CacheSnapshotContext + "] which caches does the snapshot hold?")}
+		}})
+	if err != nil || nc == nil {
+		return nil, err
+	}
+	st, _, err := nc.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+	if err != nil {
+		return nil, err
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	var held []string
+	for _, d := range dirs {
+		if _, err := ref.StatFile(ctx, client.StatRequest{Path: d + ".tar.info"}); err == nil {
+			held = append(held, d)
+		} else if st, err := ref.StatFile(ctx, client.StatRequest{Path: d}); err == nil && fs.FileMode(st.Mode).IsDir() {
+			held = append(held, d)
+		}
+	}
+	return held, nil
 }
 
 // withDefaultFilename makes dockerui read build.toml, not Dockerfile, when

@@ -53,13 +53,21 @@ type solveFunc func(ctx context.Context, st llb.State, evaluate bool) (client.Re
 // seeds the cache, while the step waits if the cache is shared, else after
 // it cancels the build, which it then solves again (the steps that ran are
 // cached by then). A build whose steps all come from the layer cache seeds
-// nothing and reads no archive.
-func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, solve solveFunc) (client.Reference, error) {
+// nothing and reads no archive. Only the caches the snapshot holds (holds)
+// are probed.
+func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, holds func(dirs []string) ([]string, error), solve solveFunc) (client.Reference, error) {
 	snap := res.Snapshot
 	if snap == nil || opt.CacheSnapshot == nil {
 		return solve(ctx, res.State, false)
 	}
-	ref, err := solve(ctx, snap.Probe(), true)
+	held, err := holds(snap.Dirs())
+	if err != nil || len(held) == 0 {
+		if err != nil {
+			return nil, err
+		}
+		return solve(ctx, res.State, false)
+	}
+	ref, err := solve(ctx, snap.Probe(held), true)
 	if err != nil {
 		return nil, err
 	}

@@ -151,6 +151,8 @@ run = "make"
 		{"a locked cache: cancelled, seeded, solved again", true, llbgen.NoCacheExport, []string{"deps"}, []string{"deps"},
 			[]string{"probe", "build", "watcher", "seed deps", "build", "watcher"}},
 		{"an export of every cache seeds first", true, llbgen.ExportAll, []string{"deps"}, nil, []string{"probe", "seed deps", "build"}},
+		// An empty snapshot, as a first CI run restores: nothing is probed.
+		{"a snapshot without the caches", true, llbgen.NoCacheExport, nil, nil, []string{"build"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			opt := llbgen.Options{RunID: "run", CacheExport: c.export, Helper: &helper}
@@ -162,7 +164,13 @@ run = "make"
 				t.Fatal(err)
 			}
 			b := &seedBuilder{marked: c.marked, wants: c.wants}
-			if _, err := solveSeeding(context.Background(), res, opt, b.solve); err != nil {
+			holds := func(dirs []string) ([]string, error) {
+				if c.marked == nil {
+					return nil, nil
+				}
+				return dirs, nil
+			}
+			if _, err := solveSeeding(context.Background(), res, opt, holds, b.solve); err != nil {
 				t.Fatal(err)
 			}
 			// The build and its watcher start at once: their order is the

@@ -841,9 +841,14 @@ run = "make"
 	if got := res.Snapshot.Dirs(); !slices.Equal(got, dirs) {
 		t.Errorf("persisted caches %q, want %q", got, dirs)
 	}
-	probeOp, _ := graphOf(t, res.Snapshot.Probe()).op("[tomlfront] which persisted caches does this builder have?")
+	probeOp, _ := graphOf(t, res.Snapshot.Probe(dirs)).op("[tomlfront] which persisted caches does this builder have?")
 	if args := probeOp.GetExec().Meta.Args; !slices.Equal(args, append([]string{"/bin/tomlfront", "seed-probe"}, dirs...)) {
 		t.Errorf("probe runs %q", args)
+	}
+	// The caches the snapshot does not hold are not probed.
+	oneProbe, _ := graphOf(t, res.Snapshot.Probe([]string{"tools/build"})).op("[tomlfront] which persisted caches does this builder have?")
+	if args := oneProbe.GetExec().Meta.Args; !slices.Equal(args, []string{"/bin/tomlfront", "seed-probe", "tools/build"}) {
+		t.Errorf("probe of one cache runs %q", args)
 	}
 	watch, _ := graphOf(t, res.Snapshot.Watch(2)).op("[tomlfront] wait for a step that needs a cache seeded (cancelled at the end)")
 	if args := watch.GetExec().Meta.Args; !slices.Equal(args, append([]string{"/bin/tomlfront", "seed-probe", "-wait"}, dirs...)) || !hasEnv(watch.GetExec().Meta.Env, "TOMLFRONT_ATTEMPT=2") {

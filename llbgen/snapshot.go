@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -195,14 +196,14 @@ func (c *converter) seed(p *persisted) llb.State {
 // own, so that no base image is pulled for it) on the pending mounts of
 // every persisted cache (internal/seedprobe), with the caches themselves
 // for the probe.
-func (c *converter) helperStep(name string, withCaches bool, env []string, args ...string) llb.State {
+func (c *converter) helperStep(name string, caches []*persisted, withCaches bool, env []string, args ...string) llb.State {
 	args = append([]string{helperBinary, seedprobe.Command}, args...)
 	opts := []llb.RunOption{llb.AddEnv("TOMLFRONT_RUN", c.opt.RunID), llb.WithCustomName(name)}
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		opts = append(opts, llb.AddEnv(k, v))
 	}
-	for i, p := range c.persisted {
+	for i, p := range caches {
 		at := path.Join(seedprobe.Root, strconv.Itoa(i))
 		args = append(args, p.dir)
 		opts = append(opts, p.pendingMount(path.Join(at, "pending")))
@@ -293,18 +294,25 @@ func (s *Snapshot) Dirs() []string {
 	return dirs
 }
 
-// Probe marks the caches the builder has no content for and lists them
-// (internal/seedprobe); it runs in Options.Helper, the frontend's image.
-// A build given a snapshot solves it first.
-func (s *Snapshot) Probe() llb.State {
-	return s.c.helperStep("[tomlfront] which persisted caches does this builder have?", true, nil)
+// Probe marks those of the caches dirs the builder has no content for and
+// lists them (internal/seedprobe); it runs in Options.Helper, the
+// frontend's image. A build given a snapshot solves it first, on the
+// caches the snapshot holds.
+func (s *Snapshot) Probe(dirs []string) llb.State {
+	var caches []*persisted
+	for _, p := range s.c.persisted {
+		if slices.Contains(dirs, p.dir) {
+			caches = append(caches, p)
+		}
+	}
+	return s.c.helperStep("[tomlfront] which persisted caches does this builder have?", caches, true, nil)
 }
 
 // Watch ends when a step asks for a cache to be seeded, and lists those
 // asked for (internal/seedprobe); it runs in Options.Helper. Each attempt
 // of the build has a watcher of its own.
 func (s *Snapshot) Watch(attempt int) llb.State {
-	return s.c.helperStep("[tomlfront] wait for a step that needs a cache seeded (cancelled at the end)", false,
+	return s.c.helperStep("[tomlfront] wait for a step that needs a cache seeded (cancelled at the end)", s.c.persisted, false,
 		[]string{"TOMLFRONT_ATTEMPT=" + strconv.Itoa(attempt)}, seedprobe.WaitFlag)
 }
 
