@@ -100,6 +100,15 @@ func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, h
 	if len(pending) == 0 { // no guard will wait
 		return solve(ctx, res.State, false)
 	}
+	if opt.CacheExport == llbgen.ExportChanged && len(pending) == len(snap.Dirs()) {
+		// Every cache is unchanged and left out: the export runs no step,
+		// and needs no watcher.
+		st, err := snap.Export(func(string) bool { return true })
+		if err != nil {
+			return nil, err
+		}
+		return solve(ctx, st, false)
+	}
 	for attempt := 0; ; {
 		state := res.State
 		if opt.CacheExport == llbgen.ExportChanged && len(pending) > 0 {

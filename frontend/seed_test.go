@@ -151,6 +151,9 @@ run = "make"
 		{"a locked cache: cancelled, seeded, solved again", true, llbgen.NoCacheExport, []string{"deps"}, []string{"deps"},
 			[]string{"probe", "build", "watcher", "seed deps", "build", "watcher"}},
 		{"an export of every cache seeds first", true, llbgen.ExportAll, []string{"deps"}, nil, []string{"probe", "seed deps", "build"}},
+		{"an auto export of caches no step used", true, llbgen.ExportChanged, []string{"deps", "go/mod", "go/build"}, nil, []string{"probe", "build"}},
+		{"an auto export of a cache a step used", true, llbgen.ExportChanged, []string{"go/mod", "go/build"}, []string{"go/mod"},
+			[]string{"probe", "build", "watcher", "seed go/mod", "watcher"}},
 		// An empty snapshot, as a first CI run restores: nothing is probed.
 		{"a snapshot without the caches", true, llbgen.NoCacheExport, nil, nil, []string{"build"}},
 	} {
