@@ -881,6 +881,13 @@ run = "make"
 				t.Errorf("%s: %s", dir, mustJSON(t, op.GetExec()))
 			}
 		}
+		// BuildKit would hash every file of a read-only mount first.
+		for _, m := range []*pb.Mount{mount(t, seed.GetExec(), "/.tomlfront/snapshot"), mount(t, export.GetExec(), "/.tomlfront/stage"),
+			mount(t, export.GetExec(), "/.tomlfront/target"), mount(t, export.GetExec(), "/.tomlfront/bin/tomlfront")} {
+			if !m.Readonly || m.ContentCache != pb.MountContentCache_OFF {
+				t.Errorf("%s: the mount at %s: %s", dir, m.Dest, mustJSON(t, m))
+			}
+		}
 		if mount(t, seed.GetExec(), "/.tomlfront/pending").CacheOpt.ID != pending ||
 			mount(t, step.GetExec(), "/.tomlfront/pending/"+dir).CacheOpt.ID != pending ||
 			mount(t, probeOp.GetExec(), fmt.Sprintf("/.tomlfront/probe/%d/pending", i)).CacheOpt.ID != pending ||

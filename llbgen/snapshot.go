@@ -165,7 +165,7 @@ func (p *persisted) pendingMount(target string) llb.RunOption {
 func (c *converter) snapshotStep(p *persisted, step, name string, opts ...llb.RunOption) llb.ExecState {
 	opts = append([]llb.RunOption{
 		llb.Args([]string{"/bin/sh", "-c", snapshotScript, "tomlfront", step}),
-		llb.AddMount(toolPath, *c.opt.Helper, llb.SourcePath(helperBinary), llb.Readonly),
+		llb.AddMount(toolPath, *c.opt.Helper, c.readonly(llb.SourcePath(helperBinary))...),
 		llb.AddMount(cacheDir, p.cache.source, p.cache.opts...),
 		llb.AddEnv("TF_TOOL", toolPath),
 		llb.AddEnv("TF_CACHE", cacheDir),
@@ -179,9 +179,22 @@ func (c *converter) snapshotStep(p *persisted, step, name string, opts ...llb.Ru
 		llb.WithCustomName(name),
 	}, opts...)
 	if c.opt.CacheSnapshot != nil {
-		opts = append(opts, llb.AddMount(snapshotDir, *c.opt.CacheSnapshot, llb.Readonly))
+		opts = append(opts, llb.AddMount(snapshotDir, *c.opt.CacheSnapshot, c.readonly()...))
 	}
 	return p.stage.base.Run(opts...)
+}
+
+// readonly are the options of a snapshot step's read-only mount. BuildKit
+// hashes the content of a read-only mount for the step's cache key unless
+// told not to: every file of the stage's root, or of a snapshot of hundreds
+// of megabytes, read before the step starts (seconds, the first time on a
+// builder), for a step that runs in every build anyway.
+func (c *converter) readonly(opts ...llb.MountOption) []llb.MountOption {
+	opts = append(opts, llb.Readonly)
+	if c.opt.supports(pb.CapExecMountContentCache) {
+		opts = append(opts, llb.ContentCache(llb.MountContentCacheOff))
+	}
+	return opts
 }
 
 // seed copies the snapshot's directory into the cache, unless the builder
@@ -256,8 +269,8 @@ func (c *converter) exportCaches(target *stageState, skip func(dir string) bool)
 		opts := append(c.exportEnv(p),
 			// Mounting the target makes the export wait for the whole build;
 			// the stage's root is what a trim reads (apt: what is installed).
-			llb.AddMount("/.tomlfront/target", target.state, llb.Readonly),
-			llb.AddMount(stageDir, p.stage.state, llb.Readonly))
+			llb.AddMount("/.tomlfront/target", target.state, c.readonly()...),
+			llb.AddMount(stageDir, p.stage.state, c.readonly()...))
 		run := c.snapshotStep(p, "export", "[tomlfront] export cache "+p.dir, opts...)
 		if !merge {
 			chained = run.AddMount(outDir, chained)
