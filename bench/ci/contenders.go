@@ -103,9 +103,11 @@ func runSnapshot(ctx context.Context, s *sequence, b *builder) (build, error) {
 		return m, err
 	}
 	changed := filepath.Join(s.work, fmt.Sprintf("snapshot-new-%d", s.runNumber))
+	// As examples/ci/github-actions.yml: on the same builder, with no
+	// cache-from.
 	export, err := b.buildx(ctx, s.src, s.gha, "-f", "build.toml", "--target", s.p.target,
 		"--build-arg", "TOMLFRONT_CACHE_EXPORT=auto", "--build-context", "tomlfront-cache="+s.snapshot,
-		"--cache-from", "type=gha,scope="+s.scope, "--output", "type=local,dest="+changed, ".")
+		"--output", "type=local,dest="+changed, ".")
 	if err != nil {
 		return m, err
 	}
