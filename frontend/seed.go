@@ -61,10 +61,10 @@ func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, h
 		return solve(ctx, res.State, false)
 	}
 	held, err := holds(snap.Dirs())
-	if err != nil || len(held) == 0 {
-		if err != nil {
-			return nil, err
-		}
+	if err != nil {
+		return nil, err
+	}
+	if len(held) == 0 { // nothing to probe, nothing to seed
 		return solve(ctx, res.State, false)
 	}
 	ref, err := solve(ctx, snap.Probe(held), true)

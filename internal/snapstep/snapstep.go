@@ -237,10 +237,9 @@ func (s *Step) Export() error {
 		// The content is read once to compare it, and again only when it
 		// changed: an unchanged cache, the common case, writes nothing.
 		info, err := os.ReadFile(s.archive(s.Snapshot) + ".info")
-		switch {
-		case err != nil:
+		if err != nil {
 			s.say("cache %s: the build was given no snapshot of it to compare with: exported", s.Dir)
-		default:
+		} else {
 			sum, err := snaparchive.Write(io.Discard, s.Cache, leftOut)
 			if err != nil {
 				return fmt.Errorf("cache %s: reading it: %w: the snapshot is not exported", s.Dir, err)
