@@ -345,7 +345,7 @@ func (d *buildkitd) start() {
 	t := d.t
 	t.Helper()
 	d.process = startProcess(t, "buildkitd-"+filepath.Base(d.dir), d.logFile(),
-		exec.Command(os.Getenv("TOMLFRONT_BUILDKITD"), "--config", os.Getenv("TOMLFRONT_BUILDKITD_CONFIG"),
+		exec.Command(os.Getenv("TOMLFRONT_BUILDKITD"), "--debug", "--config", os.Getenv("TOMLFRONT_BUILDKITD_CONFIG"),
 			"--root", filepath.Join(d.dir, "root"), "--addr", d.addr))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -388,7 +388,20 @@ func showBuilder(t *testing.T, addr, logFile string) {
 			t.Logf("builder %s: disk usage: %v", addr, err)
 		}
 	}
-	t.Logf("builder %s: its log:\n%s", addr, readFile(t, logFile))
+	t.Logf("builder %s: its log, of its debug lines those on cache mounts:\n%s", addr, notableLog(readFile(t, logFile)))
+}
+
+// notableLog keeps of a buildkitd --debug log what a failed test may need:
+// every line but the debug ones, which are many, and of those the lines on
+// cache mounts (which one a step was given, found or made).
+func notableLog(log string) string {
+	var b strings.Builder
+	for line := range strings.Lines(log) {
+		if !strings.Contains(line, "level=debug") || strings.Contains(line, "cache dir") {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }
 
 // recordPid adds a daemon to the bench's pids file, which down.sh stops.

@@ -149,12 +149,13 @@ func (c *converter) persist(s *stageState, m spec.CacheMount, at mounted) (strin
 }
 
 // pendingMount mounts at target the small cache that holds p's mark (see
-// internal/seedprobe): one for each cache id. Its root is made writable by
-// all, since a step's guard, which asks for the cache there, runs as the
-// step's user.
+// internal/seedprobe): one for each cache id. It has no source state:
+// BuildKit finds a cache mount by its id and the id of the source's result,
+// and the probe, the watcher, the guards and the seed, in solves of their
+// own, must all find the same one. The probe makes it writable by all when
+// it marks it, since a guard asks for the cache there as its step's user.
 func (p *persisted) pendingMount(target string) llb.RunOption {
-	root := llb.Scratch().File(llb.Mkdir("/pending", 0o777), llb.WithCustomName("[internal] setting cache mount permissions"))
-	return llb.AddMount(target, root, llb.SourcePath("/pending"), llb.AsPersistentCacheDir("tomlfront-seed-pending/"+p.cache.id, llb.CacheMountShared))
+	return llb.AddMount(target, llb.Scratch(), llb.AsPersistentCacheDir("tomlfront-seed-pending/"+p.cache.id, llb.CacheMountShared))
 }
 
 // snapshotStep runs snapshot.sh's step (seed or export) on the cache of p.
