@@ -15,6 +15,7 @@ import (
 	"time"
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tomlfront/tomlfront/frontend"
 )
 
 // snapshotSpec keeps a random token in a persisted cache: the first build
@@ -595,12 +596,20 @@ func TestSnapshotSeedsOnlyWhatRuns(t *testing.T) {
 	buildFrontendImage(t)
 	dir := writeTree(t, map[string]string{"build.toml": snapshotSpec})
 	ns, layers, snapshot := nonce(t), t.TempDir(), t.TempDir()
+	// The snapshot's state the last build gave in its metadata, for a CI
+	// workflow to skip the export when it is current.
+	var state string
 	build := func(t *testing.T, builder string, args ...string) (*buildLog, string) {
 		t.Helper()
-		out := t.TempDir()
+		out, metadata := t.TempDir(), filepath.Join(t.TempDir(), "metadata.json")
 		a := append([]string{"build", "--builder", builder, "--progress", "rawjson", "-f", "build.toml", "--provenance=false",
-			"--build-arg", "BUILDKIT_CACHE_MOUNT_NS=" + ns, "--output", "type=local,dest=" + out}, args...)
+			"--build-arg", "BUILDKIT_CACHE_MOUNT_NS=" + ns, "--output", "type=local,dest=" + out, "--metadata-file", metadata}, args...)
 		log := progressOf(t, mustBuildx(t, dir, append(a, ".")...))
+		var m map[string]any
+		if err := json.Unmarshal([]byte(readFile(t, metadata)), &m); err != nil {
+			t.Fatalf("the build's metadata: %v", err)
+		}
+		state, _ = m[frontend.SnapshotMetadata].(string)
 		return log, out
 	}
 	// Vertices that ran, by name; none is cached or left out.
@@ -647,6 +656,9 @@ func TestSnapshotSeedsOnlyWhatRuns(t *testing.T) {
 	if !slices.Contains(ran(log), probe) || !strings.Contains(log.text, "tomlfront: cache deps is empty on this builder: it is seeded from the snapshot if a step that mounts it runs") {
 		t.Errorf("the probe did not run, or does not say what it found:\n%s", log.text)
 	}
+	if state != frontend.SnapshotCurrent {
+		t.Errorf("the build whose steps all came from the layer cache says its snapshot is %q, want current", state)
+	}
 	// Nothing used the cache: an auto export leaves it out, running no step.
 	log, out = build(t, b, append(given, "--build-arg", "TOMLFRONT_CACHE_EXPORT=auto")...)
 	if entries, _ := os.ReadDir(out); len(entries) != 0 || slices.ContainsFunc(ran(log), func(n string) bool { return strings.Contains(n, "export cache") }) {
@@ -658,6 +670,9 @@ func TestSnapshotSeedsOnlyWhatRuns(t *testing.T) {
 	log, out = build(t, b, slices.Concat(given[2:], []string{"--build-arg", "NONCE=3"})...)
 	if got := strings.TrimSpace(readFile(t, filepath.Join(out, "seen"))); got != token {
 		t.Errorf("the step that ran saw %q, want the snapshot's %q:\n%s", got, token, log.text)
+	}
+	if state != frontend.SnapshotStale {
+		t.Errorf("the build whose step used the cache says its snapshot is %q, want stale", state)
 	}
 	for _, say := range []string{
 		"tomlfront: cache deps is empty on this builder and marked for a seed from the snapshot: this step waits for it, then starts again",
@@ -674,6 +689,9 @@ func TestSnapshotSeedsOnlyWhatRuns(t *testing.T) {
 	log, out = build(t, c, "--build-arg", "NONCE=4", "--build-context", "tomlfront-cache="+t.TempDir())
 	if slices.Contains(ran(log), probe) || strings.Contains(log.text, "marked for a seed") {
 		t.Errorf("a build given an empty snapshot probed or waited:\n%s", log.text)
+	}
+	if state != frontend.SnapshotStale {
+		t.Errorf("the build given an empty snapshot says it is %q, want stale", state)
 	}
 	if got := strings.TrimSpace(readFile(t, filepath.Join(out, "seen"))); got == token {
 		t.Errorf("the build given an empty snapshot saw the other builder's token")

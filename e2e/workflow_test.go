@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/rhysd/actionlint"
+	"github.com/tomlfront/tomlfront/frontend"
 	"github.com/tomlfront/tomlfront/internal/progress"
 )
 
@@ -76,6 +77,10 @@ func TestCIWorkflow(t *testing.T) {
 		if !strings.Contains(build.text, "exporting to GitHub Actions Cache") {
 			t.Errorf("the first run exported no layer cache:\n%s", build.text)
 		}
+		var metadata map[string]any
+		if err := json.Unmarshal([]byte(r.steps["build"]["metadata"]), &metadata); err != nil || metadata[frontend.SnapshotMetadata] != frontend.SnapshotStale {
+			t.Errorf("the first run's build does not say its snapshot is stale: its metadata is %s (%v)", r.steps["build"]["metadata"], err)
+		}
 		if got := r.steps["changed"]["changed"]; got != "true" {
 			t.Errorf("the first run's export changed nothing (changed=%q):\n%s", got, r.builds["Export the cache-mount snapshot"].text)
 		}
@@ -97,15 +102,16 @@ func TestCIWorkflow(t *testing.T) {
 			}
 		}
 		// Every step came from the layer cache: the snapshot was neither
-		// read nor seeded, and the export, leaving out the unused caches,
-		// ran no step.
-		for name, b := range map[string]*buildLog{"build": build, "export": r.builds["Export the cache-mount snapshot"]} {
-			for _, v := range b.vertexes {
-				seeded := strings.HasPrefix(v.Name, "[tomlfront] seed cache") || strings.HasPrefix(v.Name, "[context tomlfront-cache] load from client")
-				if v.Completed != nil && !v.Cached && (seeded || strings.HasPrefix(v.Name, "[tomlfront] export cache")) {
-					t.Errorf("the second run's %s ran %q:\n%s", name, v.Name, b.text)
-				}
+		// read nor seeded, the build said it is current, and the export
+		// step did not run.
+		for _, v := range build.vertexes {
+			seeded := strings.HasPrefix(v.Name, "[tomlfront] seed cache") || strings.HasPrefix(v.Name, "[context tomlfront-cache] load from client")
+			if v.Completed != nil && !v.Cached && seeded {
+				t.Errorf("the second run's build ran %q:\n%s", v.Name, build.text)
 			}
+		}
+		if export, ran := r.builds["Export the cache-mount snapshot"]; ran {
+			t.Errorf("the second run, which changed no cache, exported the snapshot (the build's metadata: %s):\n%s", r.steps["build"]["metadata"], export.text)
 		}
 		if r.steps["changed"]["changed"] != "" {
 			t.Errorf("the second run, which changed nothing, exported a snapshot:\n%s", r.builds["Export the cache-mount snapshot"].text)
@@ -200,17 +206,19 @@ func (r *jobRun) action(name, action string, in, out map[string]string) {
 	case "actions/cache/save":
 		r.store.save(t, in["key"], in["path"])
 	case "docker/build-push-action":
-		r.builds[name] = r.buildPush(in)
+		r.builds[name], out["metadata"] = r.buildPush(in)
 	default:
 		t.Fatalf("step %q uses %s, which this test does not know how to run: teach jobRun.action", name, action)
 	}
 }
 
 // buildPush runs the buildx command docker/build-push-action runs for in,
-// with the progress as JSON, which it reads.
-func (r *jobRun) buildPush(in map[string]string) *buildLog {
+// with the progress as JSON, which it reads, and returns the build's
+// metadata, the action's output.
+func (r *jobRun) buildPush(in map[string]string) (*buildLog, string) {
 	t := r.t
-	args := []string{"build", "--builder", r.builder, "--progress", "rawjson"}
+	metadata := filepath.Join(t.TempDir(), "metadata.json")
+	args := []string{"build", "--builder", r.builder, "--progress", "rawjson", "--metadata-file", metadata}
 	flags := []struct{ input, flag string }{
 		{"file", "--file"}, {"target", "--target"}, {"build-args", "--build-arg"}, {"build-contexts", "--build-context"},
 		{"cache-from", "--cache-from"}, {"cache-to", "--cache-to"}, {"tags", "--tag"}, {"outputs", "--output"},
@@ -241,7 +249,7 @@ func (r *jobRun) buildPush(in map[string]string) *buildLog {
 	if err != nil {
 		t.Fatalf("docker buildx %s: %v\n%s", strings.Join(args, " "), err, log.text)
 	}
-	return log
+	return log, readFile(t, metadata)
 }
 
 // runScript runs a step's script as a runner does: bash with -e and
@@ -341,6 +349,19 @@ func (r *jobRun) eval(src string) any {
 				return map[string]any{"outputs": outputs}
 			case map[string]any:
 				v, _ := lookup(recv, n.Property)
+				return v
+			}
+		case *actionlint.IndexAccessNode:
+			if recv, ok := walk(n.Operand).(map[string]any); ok {
+				v, _ := lookup(recv, format(walk(n.Index)))
+				return v
+			}
+		case *actionlint.FuncCallNode:
+			if strings.EqualFold(n.Callee, "fromJSON") && len(n.Args) == 1 {
+				var v any
+				if err := json.Unmarshal([]byte(format(walk(n.Args[0]))), &v); err != nil {
+					t.Fatalf("expression %q: fromJSON: %v", src, err)
+				}
 				return v
 			}
 		case *actionlint.StringNode:

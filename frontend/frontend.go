@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/moby/buildkit/client/llb"
@@ -160,6 +161,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	}
 	// Platforms build at once: the helper is resolved once, by the first.
 	helper := sync.OnceValues(func() (*llb.State, error) { return helperImage(ctx, c, bc.BuildPlatforms[0]) })
+	var persisted, stale atomic.Bool // of any platform's build
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (_ *dockerui.BuildResult, err error) {
 		defer crash.Recover(&err) // each platform builds in a goroutine of its own
 		injectPanic(c, "platform")
@@ -179,7 +181,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			return nil, withSource(err, sm)
 		}
 		holds := func(dirs []string) ([]string, error) { return snapshotHolds(ctx, bc, c, platform, dirs) }
-		ref, err := solveSeeding(ctx, res, opt, holds, func(ctx context.Context, st llb.State, evaluate bool) (client.Reference, error) {
+		ref, current, err := solveSeeding(ctx, res, opt, holds, func(ctx context.Context, st llb.State, evaluate bool) (client.Reference, error) {
 			// With the daemon's caps, the definition asks for no more than
 			// that BuildKit has.
 			def, err := st.Marshal(ctx, llb.WithCaps(llbCaps))
@@ -196,6 +198,12 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		if err != nil {
 			return nil, err
 		}
+		if res.Snapshot != nil {
+			persisted.Store(true)
+			if !current {
+				stale.Store(true)
+			}
+		}
 		scans.record(platform, res)
 		return &dockerui.BuildResult{Reference: ref, Image: res.Image, Epoch: epoch}, nil
 	})
@@ -205,7 +213,15 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	if err := scans.attach(ctx, c, rb); err != nil {
 		return nil, err
 	}
-	return rb.Finalize()
+	out, err := rb.Finalize()
+	if err == nil && persisted.Load() {
+		state := SnapshotCurrent
+		if stale.Load() {
+			state = SnapshotStale
+		}
+		out.AddMeta(SnapshotMetadata, []byte(state))
+	}
+	return out, err
 }
 
 // injectPanic is a test hook: --build-arg TOMLFRONT_TEST_PANIC=frontend
@@ -220,6 +236,19 @@ func injectPanic(c client.Client, where string) {
 // CacheSnapshotContext is the named context that seeds persisted caches:
 // --build-context tomlfront-cache=<dir|docker-image://...|oci-layout://...>.
 const CacheSnapshotContext = "tomlfront-cache"
+
+// SnapshotMetadata is the key, in the metadata of the result of a build
+// with persisted caches, that tells a CI workflow whether to export them:
+// SnapshotCurrent when the snapshot it was given is current for every one,
+// on every platform (the builder had none of them and no step that mounts
+// one ran: an auto export would write nothing), else SnapshotStale.
+// BuildKit hands keys that start with "frontend." to the client: buildx
+// writes them to --metadata-file, build-push-action to its metadata output.
+const (
+	SnapshotMetadata = "frontend.tomlfront.snapshot"
+	SnapshotCurrent  = "current"
+	SnapshotStale    = "stale"
+)
 
 // CacheExportRequested reads --build-arg TOMLFRONT_CACHE_EXPORT: 1 (or
 // true) exports every persisted cache, auto those that changed since the

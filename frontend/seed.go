@@ -55,27 +55,36 @@ type solveFunc func(ctx context.Context, st llb.State, evaluate bool) (client.Re
 // cached by then). A build whose steps all come from the layer cache seeds
 // nothing and reads no archive. Only the caches the snapshot holds (holds)
 // are probed.
-func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, holds func(dirs []string) ([]string, error), solve solveFunc) (client.Reference, error) {
+//
+// current tells that the snapshot is still current for this build's
+// persisted caches: the builder had none of them, and no step that mounts
+// one ran, so an export would write nothing (SnapshotMetadata).
+func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, holds func(dirs []string) ([]string, error), solve solveFunc) (_ client.Reference, current bool, _ error) {
 	snap := res.Snapshot
 	if snap == nil || opt.CacheSnapshot == nil {
-		return solve(ctx, res.State, false)
+		ref, err := solve(ctx, res.State, false)
+		return ref, false, err
 	}
 	held, err := holds(snap.Dirs())
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if len(held) == 0 { // nothing to probe, nothing to seed
-		return solve(ctx, res.State, false)
+		ref, err := solve(ctx, res.State, false)
+		return ref, false, err
 	}
 	ref, err := solve(ctx, snap.Probe(held), true)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	list, err := ref.ReadFile(ctx, client.ReadRequest{Filename: seedprobe.List})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	pending := seedprobe.ReadList(list) // marked, not seeded
+	// Every cache still marked when the build is over: none was on the
+	// builder, and no step that mounts one ran.
+	unused := func() bool { return len(pending) == len(snap.Dirs()) }
 	seeded := map[string]bool{}
 	seedAll := func(dirs []string) error {
 		for _, dir := range dirs {
@@ -94,20 +103,22 @@ func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, h
 	// An export of every cache needs their content: each is seeded first.
 	if opt.CacheExport == llbgen.ExportAll {
 		if err := seedAll(slices.Clone(pending)); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	if len(pending) == 0 { // no guard will wait
-		return solve(ctx, res.State, false)
+		ref, err := solve(ctx, res.State, false)
+		return ref, false, err
 	}
-	if opt.CacheExport == llbgen.ExportChanged && len(pending) == len(snap.Dirs()) {
+	if opt.CacheExport == llbgen.ExportChanged && unused() {
 		// Every cache is unchanged and left out: the export runs no step,
 		// and needs no watcher.
 		st, err := snap.Export(func(string) bool { return true })
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		return solve(ctx, st, false)
+		ref, err := solve(ctx, st, false)
+		return ref, true, err
 	}
 	for attempt := 0; ; {
 		state := res.State
@@ -116,7 +127,7 @@ func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, h
 			// unchanged since the snapshot, it is left out.
 			var err error
 			if state, err = snap.Export(func(dir string) bool { return slices.Contains(pending, dir) }); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		}
 		ref, wanted, err := solveWatched(ctx, state, solve, func() llb.State {
@@ -132,10 +143,10 @@ func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, h
 			return false, nil
 		})
 		if err != nil || len(wanted) == 0 {
-			return ref, err
+			return ref, err == nil && unused(), err
 		}
 		if err := seedAll(wanted); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 }

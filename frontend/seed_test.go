@@ -143,19 +143,21 @@ run = "make"
 		export        llbgen.CacheExport
 		marked, wants []string
 		want          []string
+		current       bool // the snapshot is current: no cache was on the builder or used
 	}{
-		{"no snapshot", false, llbgen.NoCacheExport, nil, nil, []string{"build"}},
-		{"every step cached", true, llbgen.NoCacheExport, []string{"deps", "go/mod"}, nil, []string{"probe", "build", "watcher"}},
+		{"no snapshot", false, llbgen.NoCacheExport, nil, nil, []string{"build"}, false},
+		{"every step cached", true, llbgen.NoCacheExport, []string{"deps", "go/mod", "go/build"}, nil, []string{"probe", "build", "watcher"}, true},
+		{"every step cached, a cache on the builder", true, llbgen.NoCacheExport, []string{"deps", "go/mod"}, nil, []string{"probe", "build", "watcher"}, false},
 		{"a shared cache, seeded while its step waits", true, llbgen.NoCacheExport, []string{"go/mod", "go/build"}, []string{"go/mod", "go/build"},
-			[]string{"probe", "build", "watcher", "seed go/mod", "seed go/build", "watcher"}},
-		{"a locked cache: cancelled, seeded, solved again", true, llbgen.NoCacheExport, []string{"deps"}, []string{"deps"},
-			[]string{"probe", "build", "watcher", "seed deps", "build", "watcher"}},
-		{"an export of every cache seeds first", true, llbgen.ExportAll, []string{"deps"}, nil, []string{"probe", "seed deps", "build"}},
-		{"an auto export of caches no step used", true, llbgen.ExportChanged, []string{"deps", "go/mod", "go/build"}, nil, []string{"probe", "build"}},
+			[]string{"probe", "build", "watcher", "seed go/mod", "seed go/build", "watcher"}, false},
+		{"a locked cache: cancelled, seeded, solved again", true, llbgen.NoCacheExport, []string{"deps", "go/mod", "go/build"}, []string{"deps"},
+			[]string{"probe", "build", "watcher", "seed deps", "build", "watcher"}, false},
+		{"an export of every cache seeds first", true, llbgen.ExportAll, []string{"deps"}, nil, []string{"probe", "seed deps", "build"}, false},
+		{"an auto export of caches no step used", true, llbgen.ExportChanged, []string{"deps", "go/mod", "go/build"}, nil, []string{"probe", "build"}, true},
 		{"an auto export of a cache a step used", true, llbgen.ExportChanged, []string{"go/mod", "go/build"}, []string{"go/mod"},
-			[]string{"probe", "build", "watcher", "seed go/mod", "watcher"}},
+			[]string{"probe", "build", "watcher", "seed go/mod", "watcher"}, false},
 		// An empty snapshot, as a first CI run restores: nothing is probed.
-		{"a snapshot without the caches", true, llbgen.NoCacheExport, nil, nil, []string{"build"}},
+		{"a snapshot without the caches", true, llbgen.NoCacheExport, nil, nil, []string{"build"}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			opt := llbgen.Options{RunID: "run", CacheExport: c.export, Helper: &helper}
@@ -173,8 +175,12 @@ run = "make"
 				}
 				return dirs, nil
 			}
-			if _, err := solveSeeding(context.Background(), res, opt, holds, b.solve); err != nil {
+			_, current, err := solveSeeding(context.Background(), res, opt, holds, b.solve)
+			if err != nil {
 				t.Fatal(err)
+			}
+			if current != c.current {
+				t.Errorf("the snapshot is current: %v, want %v", current, c.current)
 			}
 			// The build and its watcher start at once: their order is the
 			// scheduler's. So is the last watcher's, cancelled at the end.

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/tomlfront/tomlfront/frontend"
 )
 
 // sequence is what one CI keeps between its runs of one project, for one
@@ -91,15 +94,20 @@ func (s *sequence) specArgs(gha bool) []string {
 }
 
 // runSnapshot is the workflow of docs/ci.md: the build seeded from the
-// restored snapshot, then the export of the caches that changed, merged
-// into the snapshot that is saved.
+// restored snapshot, then, unless the build says the snapshot is current,
+// the export of the caches that changed, merged into the snapshot that is
+// saved.
 func runSnapshot(ctx context.Context, s *sequence, b *builder) (build, error) {
 	if err := os.MkdirAll(s.snapshot, 0o755); err != nil {
 		return build{}, err
 	}
-	args := append([]string{"--build-context", "tomlfront-cache=" + s.snapshot}, s.specArgs(true)...)
+	metadata := filepath.Join(s.work, fmt.Sprintf("metadata-%d.json", s.runNumber))
+	args := append([]string{"--build-context", "tomlfront-cache=" + s.snapshot, "--metadata-file", metadata}, s.specArgs(true)...)
 	m, err := b.buildx(ctx, s.src, s.gha, args...)
 	if err != nil {
+		return m, err
+	}
+	if current, err := snapshotCurrent(metadata); err != nil || current {
 		return m, err
 	}
 	changed := filepath.Join(s.work, fmt.Sprintf("snapshot-new-%d", s.runNumber))
@@ -179,4 +187,17 @@ func writeDanceFiles(dir string, cacheMounts []string, stamp int) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "extract.Dockerfile"), []byte(extract), 0o644)
+}
+
+// snapshotCurrent reads what a build's metadata file says of its snapshot.
+func snapshotCurrent(metadata string) (bool, error) {
+	dt, err := os.ReadFile(metadata)
+	if err != nil {
+		return false, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(dt, &m); err != nil {
+		return false, fmt.Errorf("%s: %w", metadata, err)
+	}
+	return m[frontend.SnapshotMetadata] == frontend.SnapshotCurrent, nil
 }
