@@ -60,18 +60,21 @@ type solveFunc func(ctx context.Context, st llb.State, evaluate bool) (client.Re
 // persisted caches: the builder had none of them, and no step that mounts
 // one ran, so an export would write nothing (SnapshotMetadata).
 func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, holds func(dirs []string) ([]string, error), solve solveFunc) (_ client.Reference, current bool, _ error) {
-	snap := res.Snapshot
-	if snap == nil || opt.CacheSnapshot == nil {
+	// The build as it is, with no seed to wait for.
+	solveBuild := func() (client.Reference, bool, error) {
 		ref, err := solve(ctx, res.State, false)
 		return ref, false, err
+	}
+	snap := res.Snapshot
+	if snap == nil || opt.CacheSnapshot == nil {
+		return solveBuild()
 	}
 	held, err := holds(snap.Dirs())
 	if err != nil {
 		return nil, false, err
 	}
 	if len(held) == 0 { // nothing to probe, nothing to seed
-		ref, err := solve(ctx, res.State, false)
-		return ref, false, err
+		return solveBuild()
 	}
 	ref, err := solve(ctx, snap.Probe(held), true)
 	if err != nil {
@@ -107,8 +110,7 @@ func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, h
 		}
 	}
 	if len(pending) == 0 { // no guard will wait
-		ref, err := solve(ctx, res.State, false)
-		return ref, false, err
+		return solveBuild()
 	}
 	if opt.CacheExport == llbgen.ExportChanged && unused() {
 		// Every cache is unchanged and left out: the export runs no step,
