@@ -16,6 +16,7 @@ import (
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tomlfront/tomlfront/frontend"
+	"github.com/tomlfront/tomlfront/llbgen"
 )
 
 // snapshotSpec keeps a random token in a persisted cache: the first build
@@ -641,15 +642,14 @@ func TestSnapshotSeedsOnlyWhatRuns(t *testing.T) {
 	if got := strings.TrimSpace(readFile(t, filepath.Join(out, "seen"))); got != token {
 		t.Errorf("the build from the layer cache saw %q, want %q", got, token)
 	}
-	probe := "[tomlfront] which persisted caches does this builder have?"
+	probe := llbgen.ProbeName
 	for _, name := range ran(log) {
 		// The snapshot's .dockerignore is all that dockerui reads of it, and
 		// its .info files all that the frontend reads.
 		snapshotRead := strings.HasPrefix(name, "[context tomlfront-cache]") &&
 			!strings.HasSuffix(name, "load .dockerignore") && !strings.HasSuffix(name, "which caches does the snapshot hold?")
 		// The watcher runs beside the build, and is cancelled at its end.
-		watcher := strings.HasPrefix(name, "[tomlfront] wait for a step that needs a cache seeded")
-		if snapshotRead || strings.Contains(name, "seed") && !watcher || strings.Contains(name, "] run ") {
+		if snapshotRead || strings.Contains(name, "seed") && name != llbgen.WatcherName || strings.Contains(name, "] run ") {
 			t.Errorf("with every step in the layer cache, %q ran:\n%s", name, log.text)
 		}
 	}

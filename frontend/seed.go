@@ -52,9 +52,10 @@ type solveFunc func(ctx context.Context, st llb.State, evaluate bool) (client.Re
 // (llbgen's guard), the watcher beside the build answers, and solveSeeding
 // seeds the cache, while the step waits if the cache is shared, else after
 // it cancels the build, which it then solves again (the steps that ran are
-// cached by then). A build whose steps all come from the layer cache seeds
-// nothing and reads no archive. Only the caches the snapshot holds (holds)
-// are probed.
+// cached by then); the holder, from the probe to the end, keeps the marks
+// where every step finds them. A build whose steps all come from the layer
+// cache seeds nothing and reads no archive. Only the caches the snapshot
+// holds (holds) are probed.
 //
 // current tells that the snapshot is still current for this build's
 // persisted caches: the builder had none of them, and no step that mounts
@@ -76,6 +77,18 @@ func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, h
 	if len(held) == 0 { // nothing to probe, nothing to seed
 		return solveBuild()
 	}
+	// The holder keeps the marks where every step finds them (see
+	// internal/seedprobe) until the build is over; the probe waits for it.
+	holdCtx, stopHolding := context.WithCancelCause(ctx)
+	holding := make(chan struct{})
+	go func() {
+		defer close(holding)
+		_, _ = solve(holdCtx, snap.Hold(), true) // ends when cancelled
+	}()
+	defer func() {
+		stopHolding(errors.New("the build is over"))
+		<-holding
+	}()
 	ref, err := solve(ctx, snap.Probe(held), true)
 	if err != nil {
 		return nil, false, err

@@ -26,7 +26,9 @@ type seedBuilder struct {
 	wants    []string // what a running step's guard asks for
 	seeded   []string
 	building bool     // a build was solved
-	solved   []string // what was solved, in order
+	solved   []string // what was solved, in order, but the holder
+	// holders counts the holders solved; holding those not cancelled yet.
+	holders, holding int
 }
 
 func (b *seedBuilder) solve(ctx context.Context, st llb.State, _ bool) (client.Reference, error) {
@@ -48,11 +50,20 @@ func (b *seedBuilder) solve(ctx context.Context, st llb.State, _ bool) (client.R
 	}
 	b.mu.Lock()
 	switch {
-	case has("[tomlfront] which persisted caches") != "":
+	case has(llbgen.HolderName) != "":
+		b.holders++
+		b.holding++
+		b.mu.Unlock()
+		<-ctx.Done()
+		b.mu.Lock()
+		b.holding--
+		b.mu.Unlock()
+		return nil, context.Cause(ctx)
+	case has(llbgen.ProbeName) != "":
 		b.solved = append(b.solved, "probe")
 		b.mu.Unlock()
 		return &listRef{list: strings.Join(b.marked, "\n")}, nil
-	case has("[tomlfront] wait for a step") != "":
+	case has(llbgen.WatcherName) != "":
 		b.solved = append(b.solved, "watcher")
 		b.mu.Unlock()
 		// Steps ask once the build runs them.
@@ -192,6 +203,14 @@ run = "make"
 			}
 			if !slices.Equal(got, c.want) {
 				t.Errorf("solved %q, want %q", b.solved, c.want)
+			}
+			// A holder beside every probe, until the build is over.
+			holders := 0
+			if slices.Contains(got, "probe") {
+				holders = 1
+			}
+			if b.holders != holders || b.holding != 0 {
+				t.Errorf("%d holders, %d not cancelled, for %q", b.holders, b.holding, b.solved)
 			}
 		})
 	}

@@ -841,18 +841,22 @@ run = "make"
 	if got := res.Snapshot.Dirs(); !slices.Equal(got, dirs) {
 		t.Errorf("persisted caches %q, want %q", got, dirs)
 	}
-	probeOp, _ := graphOf(t, res.Snapshot.Probe(dirs)).op("[tomlfront] which persisted caches does this builder have?")
+	probeOp, _ := graphOf(t, res.Snapshot.Probe(dirs)).op(ProbeName)
 	if args := probeOp.GetExec().Meta.Args; !slices.Equal(args, append([]string{"/bin/tomlfront", "seed-probe"}, dirs...)) {
 		t.Errorf("probe runs %q", args)
 	}
 	// The caches the snapshot does not hold are not probed.
-	oneProbe, _ := graphOf(t, res.Snapshot.Probe([]string{"tools/build"})).op("[tomlfront] which persisted caches does this builder have?")
+	oneProbe, _ := graphOf(t, res.Snapshot.Probe([]string{"tools/build"})).op(ProbeName)
 	if args := oneProbe.GetExec().Meta.Args; !slices.Equal(args, []string{"/bin/tomlfront", "seed-probe", "tools/build"}) {
 		t.Errorf("probe of one cache runs %q", args)
 	}
-	watch, _ := graphOf(t, res.Snapshot.Watch(2)).op("[tomlfront] wait for a step that needs a cache seeded (cancelled at the end)")
+	watch, _ := graphOf(t, res.Snapshot.Watch(2)).op(WatcherName)
 	if args := watch.GetExec().Meta.Args; !slices.Equal(args, append([]string{"/bin/tomlfront", "seed-probe", "-wait"}, dirs...)) || !hasEnv(watch.GetExec().Meta.Env, "TOMLFRONT_ATTEMPT=2") {
 		t.Errorf("watcher %s", mustJSON(t, watch.GetExec()))
+	}
+	hold, _ := graphOf(t, res.Snapshot.Hold()).op(HolderName)
+	if args := hold.GetExec().Meta.Args; !slices.Equal(args, append([]string{"/bin/tomlfront", "seed-probe", "-hold"}, dirs...)) || !hasEnv(hold.GetExec().Meta.Env, "TOMLFRONT_RUN=run1") {
+		t.Errorf("holder %s", mustJSON(t, hold.GetExec()))
 	}
 	step, _ := g.op("run make")
 	if args := step.GetExec().Meta.Args; !slices.Equal(args, []string{guardPath, "/bin/sh", "-c", "make"}) {
@@ -891,9 +895,10 @@ run = "make"
 		// BuildKit finds a cache mount by its id and its source's result:
 		// with no source, by the id alone, in every solve.
 		for _, m := range []*pb.Mount{mount(t, seed.GetExec(), "/.tomlfront/pending"), mount(t, step.GetExec(), "/.tomlfront/pending/"+dir),
-			mount(t, probeOp.GetExec(), fmt.Sprintf("/.tomlfront/probe/%d/pending", i)), mount(t, watch.GetExec(), fmt.Sprintf("/.tomlfront/probe/%d/pending", i))} {
-			if m.CacheOpt.ID != pending || pb.InputIndex(m.Input) != pb.Empty {
-				t.Errorf("%s: the probe, the watcher, the step and the seed do not share the cache's mark: %s", dir, mustJSON(t, m))
+			mount(t, probeOp.GetExec(), fmt.Sprintf("/.tomlfront/probe/%d/pending", i)), mount(t, watch.GetExec(), fmt.Sprintf("/.tomlfront/probe/%d/pending", i)),
+			mount(t, hold.GetExec(), fmt.Sprintf("/.tomlfront/probe/%d/pending", i))} {
+			if m.CacheOpt.ID != pending || pb.InputIndex(m.Input) != pb.Empty || m.CacheOpt.Sharing != pb.CacheSharingOpt_SHARED {
+				t.Errorf("%s: the probe, the watcher, the holder, the step and the seed do not share the cache's mark: %s", dir, mustJSON(t, m))
 			}
 		}
 		if mount(t, probeOp.GetExec(), fmt.Sprintf("/.tomlfront/probe/%d/cache", i)).CacheOpt.ID != "ns/"+dir {

@@ -176,7 +176,7 @@ func (c *converter) snapshotStep(p *persisted, step, name string, opts ...llb.Ru
 		llb.AddEnv("TF_PENDING", seedprobe.PendingDir),
 		llb.AddEnv("TF_DIR", p.dir),
 		llb.AddEnv("TF_IDENTITY", p.identity),
-		llb.AddEnv("TOMLFRONT_RUN", c.opt.RunID),
+		llb.AddEnv(seedprobe.RunEnv, c.opt.RunID),
 		llb.WithCustomName(name),
 	}, opts...)
 	if c.opt.CacheSnapshot != nil {
@@ -212,7 +212,7 @@ func (c *converter) seed(p *persisted) llb.State {
 // for the probe.
 func (c *converter) helperStep(name string, caches []*persisted, withCaches bool, env []string, args ...string) llb.State {
 	args = append([]string{helperBinary, seedprobe.Command}, args...)
-	opts := []llb.RunOption{llb.AddEnv("TOMLFRONT_RUN", c.opt.RunID), llb.WithCustomName(name)}
+	opts := []llb.RunOption{llb.AddEnv(seedprobe.RunEnv, c.opt.RunID), llb.WithCustomName(name)}
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		opts = append(opts, llb.AddEnv(k, v))
@@ -319,16 +319,31 @@ func (s *Snapshot) Probe(dirs []string) llb.State {
 			caches = append(caches, p)
 		}
 	}
-	return s.c.helperStep("[tomlfront] which persisted caches does this builder have?", caches, true, nil)
+	return s.c.helperStep(ProbeName, caches, true, nil)
 }
 
 // Watch ends when a step asks for a cache to be seeded, and lists those
 // asked for (internal/seedprobe); it runs in Options.Helper. Each attempt
 // of the build has a watcher of its own.
 func (s *Snapshot) Watch(attempt int) llb.State {
-	return s.c.helperStep("[tomlfront] wait for a step that needs a cache seeded (cancelled at the end)", s.c.persisted, false,
+	return s.c.helperStep(WatcherName, s.c.persisted, false,
 		[]string{"TOMLFRONT_ATTEMPT=" + strconv.Itoa(attempt)}, seedprobe.WaitFlag)
 }
+
+// Hold keeps every cache's mark where each step finds it, from the probe
+// to the end of the build (internal/seedprobe); it runs in
+// Options.Helper, and ends only when the frontend cancels it.
+func (s *Snapshot) Hold() llb.State {
+	return s.c.helperStep(HolderName, s.c.persisted, false, nil, seedprobe.HoldFlag)
+}
+
+// The names of the steps that run beside a build given a snapshot, as its
+// progress shows them.
+const (
+	ProbeName   = "[tomlfront] which persisted caches does this builder have?"
+	WatcherName = "[tomlfront] wait for a step that needs a cache seeded (cancelled at the end)"
+	HolderName  = "[tomlfront] hold the caches' marks for this build (cancelled at the end)"
+)
 
 // Shared tells whether the cache dir is mounted with sharing "shared": a
 // seed can then fill it while a step that mounts it waits.

@@ -71,14 +71,19 @@ E2E_KINDS=${TOMLFRONT_E2E_KINDS:-$(awk '!/^#/ { print $1 }' scripts/bench/kinds)
 
 # go_test_e2e NAME GO-TEST-ARGS...: the end-to-end tests on the builder the
 # environment points at, the full log in $TOMLFRONT_BENCH_STATE/e2e-NAME.log
-# and its outline on stdout.
+# and its outline on stdout: the tests' verdicts and what they log, with
+# the first 40 lines of each message that has several (a build's output, a
+# daemon's log).
 go_test_e2e() {
   local name=$1 log rc
   shift
   log=$TOMLFRONT_BENCH_STATE/e2e-$name.log
   set +e
   go test -tags e2e -count=1 -timeout 45m -v "$@" ./e2e/... 2>&1 | tee "$log" |
-    grep --line-buffered -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|^\s+\S+_test\.go:[0-9]+:'
+    awk '/^[[:space:]]+[^[:space:]]+_test\.go:[0-9]+:/ { print; fflush(); more = 40; next }
+      /^(=== RUN|--- |PASS|FAIL|ok|panic)/ { print; fflush(); more = 0; next }
+      more > 0 && /^        / { print; fflush(); more--; next }
+      { more = 0 }'
   rc=${PIPESTATUS[0]}
   set -e
   if ((rc != 0)); then

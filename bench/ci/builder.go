@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tomlfront/tomlfront/internal/progress"
+	"github.com/tomlfront/tomlfront/llbgen"
 )
 
 // builder is a buildx builder of a new buildkitd with an empty root, as a
@@ -86,8 +87,8 @@ func (b *builder) buildx(ctx context.Context, dir string, env []string, args ...
 	}
 	for _, v := range status.Vertexes {
 		switch {
-		case strings.HasPrefix(v.Name, "[tomlfront] wait for"):
-			// The seed's watcher, which waits beside the whole build.
+		case v.Name == llbgen.WatcherName || v.Name == llbgen.HolderName:
+			// They wait beside the whole build.
 		case strings.HasPrefix(v.Name, "[tomlfront]"):
 			if v.Started != nil && v.Completed != nil {
 				m.Snapshot += v.Completed.Sub(*v.Started).Seconds()

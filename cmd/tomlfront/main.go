@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/moby/buildkit/frontend/gateway/grpcclient"
 	"github.com/moby/buildkit/util/appcontext"
@@ -85,13 +84,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	case "schema":
 		return runSchema(args[1:], stdout, stderr)
 	case seedprobe.Command: // not for people: steps of builds with persisted caches
-		var err error
-		if len(args) > 1 && args[1] == seedprobe.WaitFlag {
-			err = seedprobe.Wait(args[2:], seedprobe.Root, seedprobe.Out, 100*time.Millisecond)
-		} else {
-			err = seedprobe.Main(args[1:], seedprobe.Root, seedprobe.Out, stdout)
-		}
-		if err != nil {
+		if err := seedprobe.Run(args[1:], stdout); err != nil {
 			fmt.Fprintf(stderr, "tomlfront %s: %v\n", seedprobe.Command, err)
 			return 1
 		}

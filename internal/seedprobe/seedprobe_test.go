@@ -49,8 +49,18 @@ func TestMainMarks(t *testing.T) {
 	}
 	dirs := []string{"deps", "go/mod", "go/build", "apt/lists"}
 	var log bytes.Buffer
-	if err := Main(dirs, root, out, &log); err != nil {
+	// The holder starts after the probe: the probe waits for it.
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		if err := Hold(dirs, root, "run1"); err != nil {
+			t.Error(err)
+		}
+	}()
+	if err := Main(dirs, root, out, "run1", time.Minute, &log); err != nil {
 		t.Fatal(err)
+	}
+	if strings.Contains(log.String(), "holder") {
+		t.Errorf("the probe did not see its holder:\n%s", log.String())
 	}
 	if fi, err := os.Stat(filepath.Join(root, "0", "pending")); err != nil || fi.Mode().Perm() != 0o777 {
 		t.Errorf("a marked cache's pending mount is not writable by every user: %v", fi.Mode())
@@ -76,8 +86,32 @@ func TestMainMarks(t *testing.T) {
 		!strings.Contains(log.String(), "tomlfront: cache deps is empty on this builder: it is seeded from the snapshot if a step that mounts it runs") {
 		t.Errorf("log:\n%s", log.String())
 	}
-	if err := Main([]string{"missing"}, t.TempDir(), out, &log); err == nil {
+	if err := Main([]string{"missing"}, t.TempDir(), out, "run1", time.Minute, &log); err == nil {
 		t.Errorf("a cache that is not mounted: no error")
+	}
+}
+
+// TestMainWithoutHolder: a probe whose holder does not come (only another
+// build's holder left its word) says so and goes on.
+func TestMainWithoutHolder(t *testing.T) {
+	root, out := t.TempDir(), t.TempDir()
+	for _, d := range []string{"cache", "pending"} {
+		if err := os.MkdirAll(filepath.Join(root, "0", d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Hold([]string{"deps"}, root, "earlier"); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	if err := Main([]string{"deps"}, root, out, "run1", 20*time.Millisecond, &log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "tomlfront: the holder of the caches' marks did not start in 20ms") {
+		t.Errorf("log:\n%s", log.String())
+	}
+	if list, err := os.ReadFile(filepath.Join(out, List)); err != nil || string(list) != "deps\n" {
+		t.Errorf("list %q (%v)", list, err)
 	}
 }
 
