@@ -54,13 +54,34 @@ unit() {
 fuzz() {
   local t=${TOMLFRONT_FUZZTIME:-15s}
   step "fuzzing the TOML layer against go-toml's decoder ($t)"
-  go test -run '^$' -fuzz '^FuzzTOML$' -fuzztime "$t" -fuzzminimizetime 5s ./spec
+  fuzz_target FuzzTOML ./spec "$t"
   step "fuzzing includes, their merge and tomlfront resolve ($t)"
-  go test -run '^$' -fuzz '^FuzzInclude$' -fuzztime "$t" -fuzzminimizetime 5s ./spec
+  fuzz_target FuzzInclude ./spec "$t"
   step "fuzzing the loader and converter ($t)"
-  go test -run '^$' -fuzz '^FuzzLoadConvert$' -fuzztime "$t" -fuzzminimizetime 5s ./llbgen
+  fuzz_target FuzzLoadConvert ./llbgen "$t"
   step "fuzzing tomlfront convert on Dockerfiles ($t)"
-  go test -run '^$' -fuzz '^FuzzConvert$' -fuzztime "$t" -fuzzminimizetime 5s ./convert
+  fuzz_target FuzzConvert ./convert "$t"
+}
+
+# fuzz_target NAME PACKAGE TIME fuzzes one target. Go 1.26's fuzzing
+# coordinator may end a run that found nothing with "context deadline
+# exceeded" as the time is up (golang/go#75804, fixed in Go 1.27): such a
+# run, which found no failing input (go test says where it writes one),
+# passes.
+fuzz_target() {
+  local name=$1 pkg=$2 t=$3 log rc
+  log=$(mktemp)
+  set +e
+  go test -run '^$' -fuzz "^$name\$" -fuzztime "$t" -fuzzminimizetime 5s "$pkg" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  if ((rc != 0)) && grep -qx '    context deadline exceeded' "$log" &&
+    ! grep -q 'Failing input written to' "$log"; then
+    echo "(the fuzzing coordinator's end-of-time race, golang/go#75804: no failing input was found)"
+    rc=0
+  fi
+  rm -f "$log"
+  return "$rc"
 }
 
 # The builder kinds `e2e` runs on (scripts/bench/kinds): all the tests on
