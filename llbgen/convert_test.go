@@ -885,6 +885,16 @@ run = "make"
 				t.Errorf("%s: %s", dir, mustJSON(t, op.GetExec()))
 			}
 		}
+		// The seed mounts the cache as the step that waits for it does
+		// (deps is locked, the go preset's shared); the export, locked,
+		// waits while BuildKit sizes it.
+		own := pb.CacheSharingOpt_SHARED
+		if dir == "deps" {
+			own = pb.CacheSharingOpt_LOCKED
+		}
+		if seeds, exports := mount(t, seed.GetExec(), "/.tomlfront/cache").CacheOpt.Sharing, mount(t, export.GetExec(), "/.tomlfront/cache").CacheOpt.Sharing; seeds != own || exports != pb.CacheSharingOpt_LOCKED {
+			t.Errorf("%s: the seed mounts the cache %s, the export %s", dir, seeds, exports)
+		}
 		// BuildKit would hash every file of a read-only mount first.
 		for _, m := range []*pb.Mount{mount(t, seed.GetExec(), "/.tomlfront/snapshot"), mount(t, export.GetExec(), "/.tomlfront/stage"),
 			mount(t, export.GetExec(), "/.tomlfront/target"), mount(t, export.GetExec(), "/.tomlfront/bin/tomlfront")} {

@@ -158,16 +158,17 @@ func (p *persisted) pendingMount(target string) llb.RunOption {
 	return llb.AddMount(target, llb.Scratch(), llb.AsPersistentCacheDir("tomlfront-seed-pending/"+p.cache.id, llb.CacheMountShared))
 }
 
-// snapshotStep runs snapshot.sh's step (seed or export) on the cache of p.
+// snapshotStep runs snapshot.sh's step (seed or export) on the cache of p,
+// mounted with cache (its id and sharing).
 //
 // Seeds and exports run again through Options.RunID in their environment,
 // not llb.IgnoreCache: BuildKit prunes the caches that an ignore-cache step
 // mounts before the build starts.
-func (c *converter) snapshotStep(p *persisted, step, name string, opts ...llb.RunOption) llb.ExecState {
+func (c *converter) snapshotStep(p *persisted, step, name string, cache []llb.MountOption, opts ...llb.RunOption) llb.ExecState {
 	opts = append([]llb.RunOption{
 		llb.Args([]string{"/bin/sh", "-c", snapshotScript, "tomlfront", step}),
 		llb.AddMount(toolPath, *c.opt.Helper, c.readonly(llb.SourcePath(helperBinary))...),
-		llb.AddMount(cacheDir, p.cache.source, p.cache.opts...),
+		llb.AddMount(cacheDir, p.cache.source, cache...),
 		llb.AddEnv("TF_TOOL", toolPath),
 		llb.AddEnv("TF_CACHE", cacheDir),
 		llb.AddEnv("TF_SNAPSHOT", snapshotDir),
@@ -203,7 +204,7 @@ func (c *converter) readonly(opts ...llb.MountOption) []llb.MountOption {
 // Either way, it clears the cache's mark, so that the guards let the steps
 // run.
 func (c *converter) seed(p *persisted) llb.State {
-	return c.snapshotStep(p, "seed", "[tomlfront] seed cache "+p.dir+" from the snapshot", p.pendingMount(seedprobe.PendingDir)).AddMount(outDir, llb.Scratch())
+	return c.snapshotStep(p, "seed", "[tomlfront] seed cache "+p.dir+" from the snapshot", p.cache.opts, p.pendingMount(seedprobe.PendingDir)).AddMount(outDir, llb.Scratch())
 }
 
 // helperStep runs the tomlfront binary of the helper image (the frontend's
@@ -226,6 +227,19 @@ func (c *converter) helperStep(name string, caches []*persisted, withCaches bool
 		}
 	}
 	return c.opt.Helper.Run(append(opts, llb.Args(args))...).AddMount(seedprobe.Out, llb.Scratch())
+}
+
+// lockedCache mounts p's cache as its steps do, but locked, for its
+// export. BuildKit gives a step that mounts a shared cache no one else holds
+// the one it finds, unless that one is locked, and the daemon's garbage
+// collector locks each cache a moment to size it (seconds for hundreds of
+// megabytes, a second after a build ends, as the next one starts): the
+// step then gets a new, empty cache (moby/buildkit's
+// solver/llbsolver/mounts, getRefCacheDirNoCache). A locked mount waits
+// instead, so an export reads the cache's content; a step of another build
+// that mounts the cache while the export reads it gets a new one.
+func (p *persisted) lockedCache() []llb.MountOption {
+	return append(slices.Clone(p.cache.opts), llb.AsPersistentCacheDir(p.cache.id, llb.CacheMountLocked))
 }
 
 // exportEnv is what an export of p is told besides what every step is: its
@@ -272,7 +286,7 @@ func (c *converter) exportCaches(target *stageState, skip func(dir string) bool)
 			// the stage's root is what a trim reads (apt: what is installed).
 			llb.AddMount("/.tomlfront/target", target.state, c.readonly()...),
 			llb.AddMount(stageDir, p.stage.state, c.readonly()...))
-		run := c.snapshotStep(p, "export", "[tomlfront] export cache "+p.dir, opts...)
+		run := c.snapshotStep(p, "export", "[tomlfront] export cache "+p.dir, p.lockedCache(), opts...)
 		if !merge {
 			chained = run.AddMount(outDir, chained)
 			continue
