@@ -213,8 +213,8 @@ func (s *Step) seedTree(tree string) error {
 }
 
 // Export writes the cache's archive, its .sha256 and its .info to Out,
-// without the paths Exclude lists, unless the cache is empty, over MaxKiB
-// (an error) or, with Auto, its content is the snapshot's.
+// without the paths Exclude lists, unless the cache is over MaxKiB (an
+// error) or, with Auto, its content is the snapshot's.
 func (s *Step) Export() error {
 	skip, err := readExclude(s.Exclude)
 	if err != nil {
@@ -226,12 +226,9 @@ func (s *Step) Export() error {
 	}
 	leftOut := func(rel string) bool { return skip[rel] }
 	if size.keptEntries <= 1 {
-		// Nothing worth keeping: left out, a snapshot that a CI job adds
-		// the export to keeps the archive it has. BuildKit leaves cache
-		// mount ids out of cache keys: steps taken from the layer cache (of
-		// this builder or --cache-from) never filled it.
-		s.say("cache %s is empty on this builder: not exported (a snapshot keeps what it has of it); if the steps that fill it came from the layer cache, build once with --no-cache-filter for their stage before exporting", s.Dir)
-		return nil
+		// BuildKit leaves cache mount ids out of cache keys: steps taken from
+		// the layer cache (of this builder or --cache-from) never filled it.
+		s.say("cache %s is empty on this builder: its snapshot is empty; if the steps that fill it came from the layer cache, build once with --no-cache-filter for their stage before exporting", s.Dir)
 	}
 	if keptKiB := size.kept / 1024; s.MaxKiB > 0 && keptKiB > s.MaxKiB {
 		return fmt.Errorf("cache %s holds %d KiB, above its max_size %s: the snapshot is not exported; trim the cache, raise max_size or drop persist", s.Dir, keptKiB, s.MaxSize)
