@@ -98,7 +98,7 @@ func Run(args []string, stdout io.Writer) error {
 // out (Out). It ends once the build's holder holds every cache it marked,
 // or after holderWait.
 func Main(dirs []string, root, out, run string, holderWait time.Duration, stdout io.Writer) error {
-	var marked []string
+	var marked, markedAt []string // their names, their pending mounts
 	for i, dir := range dirs {
 		at := filepath.Join(root, strconv.Itoa(i))
 		empty, err := isEmpty(filepath.Join(at, "cache"))
@@ -129,9 +129,10 @@ func Main(dirs []string, root, out, run string, holderWait time.Duration, stdout
 			return err
 		}
 		marked = append(marked, dir)
+		markedAt = append(markedAt, filepath.Join(at, "pending"))
 		fmt.Fprintf(stdout, "tomlfront: cache %s is empty on this builder: it is seeded from the snapshot if a step that mounts it runs\n", dir)
 	}
-	if len(marked) > 0 && !held(root, run, marked, dirs, holderWait) {
+	if len(markedAt) > 0 && !held(markedAt, run, holderWait) {
 		// Without the holder, a step may miss the mark and run on the empty
 		// cache: the build is right, only slower.
 		fmt.Fprintf(stdout, "tomlfront: the holder of the caches' marks did not start in %s (does the builder run one step at a time?): a step may run without its seed\n", holderWait)
@@ -143,20 +144,15 @@ func Main(dirs []string, root, out, run string, holderWait time.Duration, stdout
 	return os.WriteFile(filepath.Join(out, List), []byte(list), 0o644)
 }
 
-// held polls until the holder of the build run holds the pending mount of
-// each cache of marked (of dirs, under root), at most for wait.
-func held(root, run string, marked, dirs []string, wait time.Duration) bool {
+// held polls until the holder of the build run holds each of the pending
+// mounts, at most for wait.
+func held(pending []string, run string, wait time.Duration) bool {
 	deadline := time.Now().Add(wait)
 	for {
-		all := true
-		for i, dir := range dirs {
-			if !slices.Contains(marked, dir) {
-				continue
-			}
-			holder, err := os.ReadFile(filepath.Join(root, strconv.Itoa(i), "pending", Held))
-			all = all && err == nil && string(holder) == run
-		}
-		if all {
+		if !slices.ContainsFunc(pending, func(p string) bool {
+			holder, err := os.ReadFile(filepath.Join(p, Held))
+			return err != nil || string(holder) != run
+		}) {
 			return true
 		}
 		if time.Now().After(deadline) {
