@@ -230,12 +230,10 @@ func (c *converter) helperStep(name string, caches []*persisted, withCaches bool
 }
 
 // lockedCache mounts p's cache as its steps do, but locked, for its
-// export. BuildKit gives a step that mounts a shared cache no one else holds
-// the one it finds, unless that one is locked, and the daemon's garbage
-// collector locks each cache a moment to size it (seconds for hundreds of
-// megabytes, a second after a build ends, as the next one starts): the
-// step then gets a new, empty cache (moby/buildkit's
-// solver/llbsolver/mounts, getRefCacheDirNoCache). A locked mount waits
+// export: a shared mount that no running step holds is given a new, empty
+// cache while the daemon's garbage collector sizes the cache (see
+// internal/seedprobe, the holder), for seconds at hundreds of megabytes, a
+// second after a build ends, as the next one starts. A locked mount waits
 // instead, so an export reads the cache's content; a step of another build
 // that mounts the cache while the export reads it gets a new one.
 func (p *persisted) lockedCache() []llb.MountOption {
