@@ -77,6 +77,18 @@ build_from_module() {
 
 # install_buildkit [VERSION]: buildkitd and buildctl of VERSION (default
 # the bench's) into buildkit_bin VERSION.
+# go_install DEST PACKAGE@VERSION LDFLAGS: `go install`s a static binary of a
+# pinned module into DEST, which is replaced only once the build succeeded.
+go_install() {
+  local dest=$1 pkg=$2 ldflags=$3 tmpdest="$1.tmp.$$"
+  rm -rf "$tmpdest"
+  mkdir -p "$tmpdest"
+  CGO_ENABLED=0 GOBIN="$tmpdest" GOWORK=off GOFLAGS=-buildvcs=false \
+    go install -trimpath -ldflags "$ldflags" "$pkg" >&2
+  rm -rf "$dest"
+  mv "$tmpdest" "$dest"
+}
+
 install_buildkit() {
   local version=${1:-$BUILDKIT_VERSION} bin
   bin=$(buildkit_bin "$version")
@@ -122,14 +134,7 @@ install_registry() {
     return 0
   fi
   log "go install distribution registry $REGISTRY_VERSION"
-  local tmpdest="$REGISTRY_BIN.tmp.$$"
-  rm -rf "$tmpdest"
-  mkdir -p "$tmpdest"
-  CGO_ENABLED=0 GOBIN="$tmpdest" GOWORK=off GOFLAGS=-buildvcs=false \
-    go install -trimpath -ldflags "-s -w" \
-    "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION" >&2
-  rm -rf "$REGISTRY_BIN"
-  mv "$tmpdest" "$REGISTRY_BIN"
+  go_install "$REGISTRY_BIN" "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION" "-s -w"
 }
 
 install_buildx() {
@@ -152,14 +157,7 @@ install_versitygw() {
     return 0
   fi
   log "go install versitygw $VERSITYGW_VERSION (a few minutes on 2 cores)"
-  local tmpdest="$VERSITYGW_BIN.tmp.$$"
-  rm -rf "$tmpdest"
-  mkdir -p "$tmpdest"
-  CGO_ENABLED=0 GOBIN="$tmpdest" GOWORK=off GOFLAGS=-buildvcs=false \
-    go install -trimpath -ldflags "-s -w -X main.Version=$VERSITYGW_VERSION" \
-    "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" >&2
-  rm -rf "$VERSITYGW_BIN"
-  mv "$tmpdest" "$VERSITYGW_BIN"
+  go_install "$VERSITYGW_BIN" "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" "-s -w -X main.Version=$VERSITYGW_VERSION"
 }
 
 install_ghacache() {
@@ -217,13 +215,7 @@ install_staticcheck() {
     log "staticcheck $STATICCHECK_VERSION was built with ${built##* }, not $goversion: rebuilding"
   fi
   log "go install staticcheck $STATICCHECK_VERSION"
-  local tmpdest="$STATICCHECK_BIN.tmp.$$"
-  rm -rf "$tmpdest"
-  mkdir -p "$tmpdest"
-  CGO_ENABLED=0 GOBIN="$tmpdest" GOWORK=off GOFLAGS=-buildvcs=false GOTOOLCHAIN=local \
-    go install -trimpath "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" >&2
-  rm -rf "$STATICCHECK_BIN"
-  mv "$tmpdest" "$STATICCHECK_BIN"
+  GOTOOLCHAIN=local go_install "$STATICCHECK_BIN" "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" ""
 }
 
 main() {
