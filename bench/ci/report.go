@@ -50,10 +50,13 @@ func writeReport(resultsPath, prefix string) error {
 	for _, p := range projects {
 		times := map[[2]string][]float64{}
 		steps := map[[2]string][]string{}
+		// Projects may be measured apart: each says at which commit.
+		pCommits, pDates := map[string]bool{}, map[string]bool{}
 		for _, r := range rs {
 			if r.Project != p.name {
 				continue
 			}
+			pCommits[r.Commit], pDates[r.Date.Format("2006-01-02")] = true, true
 			k := [2]string{r.Scenario, r.Contender}
 			times[k] = append(times[k], r.Seconds)
 			ran := fmt.Sprintf("%d/%d", r.Ran, r.Ran+r.Cached)
@@ -65,7 +68,8 @@ func writeReport(resultsPath, prefix string) error {
 		if len(times) == 0 {
 			continue
 		}
-		fmt.Fprintf(&md, "### %s\n\n| run |", p.name)
+		fmt.Fprintf(&md, "### %s\n\nMeasured at %s on %s.\n\n| run |", p.name,
+			strings.Join(slices.Sorted(maps.Keys(pCommits)), ", "), strings.Join(slices.Sorted(maps.Keys(pDates)), ", "))
 		for _, c := range contenders {
 			fmt.Fprintf(&md, " %s |", c.name)
 		}
