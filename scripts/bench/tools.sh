@@ -75,8 +75,6 @@ build_from_module() {
   mv "$tmpdest" "$dest"
 }
 
-# install_buildkit [VERSION]: buildkitd and buildctl of VERSION (default
-# the bench's) into buildkit_bin VERSION.
 # go_install DEST PACKAGE@VERSION LDFLAGS: `go install`s a static binary of a
 # pinned module into DEST, which is replaced only once the build succeeded.
 go_install() {
@@ -89,6 +87,8 @@ go_install() {
   mv "$tmpdest" "$dest"
 }
 
+# install_buildkit [VERSION]: buildkitd and buildctl of VERSION (default
+# the bench's) into buildkit_bin VERSION.
 install_buildkit() {
   local version=${1:-$BUILDKIT_VERSION} bin
   bin=$(buildkit_bin "$version")
