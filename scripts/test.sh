@@ -26,7 +26,7 @@ shell_scripts() {
 
 unit() {
   step "gofmt, go vet"
-  local gofiles=() unformatted scripts=() staticcheck_bin
+  local gofiles=() unformatted scripts=() staticcheck_bin module
   mapfile -t gofiles < <(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
   unformatted=$(gofmt -l "${gofiles[@]}")
   if [[ -n $unformatted ]]; then
@@ -39,8 +39,10 @@ unit() {
   staticcheck_bin=$(bash scripts/bench/tools.sh lint)
   "$staticcheck_bin/staticcheck" ./...
   "$staticcheck_bin/staticcheck" -tags e2e ./e2e/...
-  # The bench's GitHub Actions cache service, a module of its own.
-  (cd scripts/bench/ghacache && go vet ./... && "$staticcheck_bin/staticcheck" ./...)
+  # The bench's registry and GitHub Actions cache service, modules of their own.
+  for module in registry ghacache; do
+    (cd "scripts/bench/$module" && go vet ./... && "$staticcheck_bin/staticcheck" ./...)
+  done
   mapfile -t scripts < <(shell_scripts)
   shellcheck --external-sources "${scripts[@]}"
   step "unit tests (no daemon)"

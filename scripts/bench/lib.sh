@@ -33,7 +33,6 @@ bench_all() { [[ $BENCH_PARTS == all ]]; }
 
 # Pinned tool versions.
 BUILDKIT_VERSION="v0.34.2"
-REGISTRY_VERSION="v3.1.2"
 BUILDX_VERSION="v0.38.2"
 VERSITYGW_VERSION="v1.8.0"
 AZURITE_VERSION="3.37.0"
@@ -61,16 +60,21 @@ BUILDKIT_BIN=$(buildkit_bin "$BUILDKIT_VERSION")
 ENGINE29_BIN="$CACHE/tools/dockerd-$ENGINE29_VERSION/bin"
 ENGINE28_BIN="$CACHE/tools/dockerd-$ENGINE28_VERSION/bin"
 CONTAINERD_BIN="$CACHE/tools/containerd-$CONTAINERD_VERSION/bin"
-REGISTRY_BIN="$CACHE/tools/registry-$REGISTRY_VERSION/bin"
 BUILDX_BIN="$CACHE/tools/buildx-$BUILDX_VERSION/bin"
 VERSITYGW_BIN="$CACHE/tools/versitygw-$VERSITYGW_VERSION/bin"
 # An npm prefix: node_modules/azurite plus node_modules/.bin/azurite-blob.
 AZURITE_DIR="$CACHE/tools/azurite-$AZURITE_VERSION"
 AZURITE_BLOB="$AZURITE_DIR/node_modules/.bin/azurite-blob"
-# The GitHub Actions cache service (scripts/bench/ghacache, a module of its
-# own pinning nektos/act): cached by the digest of its sources.
-GHACACHE_SRC="$BENCH_DIR/ghacache"
-GHACACHE_BIN="$CACHE/tools/ghacache-$(cat "$GHACACHE_SRC/go.mod" "$GHACACHE_SRC/go.sum" "$GHACACHE_SRC/main.go" | sha256sum | cut -c1-12)/bin"
+# The bench's own commands, each a module of its own under scripts/bench that
+# pins what it builds on (go.mod), cached by the digest of its sources:
+# module_bin NAME is where NAME's binary is cached.
+module_bin() {
+  echo "$CACHE/tools/$1-$(cat "$BENCH_DIR/$1/go.mod" "$BENCH_DIR/$1/go.sum" "$BENCH_DIR/$1"/*.go | sha256sum | cut -c1-12)/bin"
+}
+# The OCI registry: distribution's, with the filesystem storage driver only.
+REGISTRY_BIN=$(module_bin registry)
+# The GitHub Actions cache service (nektos/act's).
+GHACACHE_BIN=$(module_bin ghacache)
 TAPLO_DIR="$CACHE/tools/taplo-$TAPLO_VERSION"
 TAPLO="$TAPLO_DIR/node_modules/.bin/taplo"
 STATICCHECK_BIN="$CACHE/tools/staticcheck-$STATICCHECK_VERSION/bin"

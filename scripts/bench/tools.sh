@@ -2,15 +2,17 @@
 # Installs pinned tools, idempotently. `tools.sh` (or `tools.sh bench`): the
 # bench's tools:
 #  - Debian packages (runc, debootstrap, busybox-static, ...) when missing;
-#  - buildkitd + buildctl, the distribution registry and docker-buildx, built
-#    from source through the Go module proxy and cached by version under
-#    $TOMLFRONT_CACHE/tools/<name>-<version>/bin;
-#  - the GitHub Actions cache service, built from scripts/bench/ghacache;
+#  - buildkitd + buildctl and docker-buildx, built from source through the Go
+#    module proxy and cached by version under
+#    $TOMLFRONT_CACHE/tools/<name>-<version>/bin, at once with the registry
+#    (scripts/bench/registry); then the GitHub Actions cache service
+#    (scripts/bench/ghacache), both cached by the digest of their sources;
 #  - Azurite and Taplo from npm, under $TOMLFRONT_CACHE/tools/<name>-<version>.
 # `tools.sh lint`: the static checkers of `scripts/test.sh unit`: Debian's
 # package of ShellCheck when missing, and staticcheck, built through the Go
 # module proxy into $TOMLFRONT_CACHE/tools/staticcheck-<version>/bin, whose
-# path it prints (the only thing either mode writes to stdout).
+# path it prints (the only thing any mode writes to stdout). `tools.sh apt`:
+# only the bench's Debian packages.
 # A second run with everything cached takes well under a second.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -49,7 +51,7 @@ install_apt_packages() {
 build_from_module() {
   local module=$1 version=$2 dest=$3 ldflags=$4
   shift 4
-  local dir work tmpdest pkg
+  local dir work tmpdest
   dir=$(go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
   [[ -n $dir && -d $dir ]] || die "go mod download $module@$version failed"
   work=$(mktemp -d "${TMPDIR:-/tmp}/tomlfront-build.XXXXXX")
@@ -65,11 +67,9 @@ build_from_module() {
   tmpdest="$dest.tmp.$$"
   rm -rf "$tmpdest"
   mkdir -p "$tmpdest"
-  for pkg in "$@"; do
-    log "go build $module@$version $pkg (this takes minutes on 2 cores)"
-    (cd "$work/src" && CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=mod" GOWORK=off GOTOOLCHAIN=local \
-      go build -trimpath -tags "${BUILD_TAGS:-}" -ldflags "$ldflags" -o "$tmpdest/" "$pkg") >&2
-  done
+  log "go build $module@$version $* (this takes minutes on 2 cores)"
+  (cd "$work/src" && CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=mod" GOWORK=off GOTOOLCHAIN=local \
+    go build -trimpath -tags "${BUILD_TAGS:-}" -ldflags "$ldflags" -o "$tmpdest/" "$@") >&2
   mkdir -p "$(dirname "$dest")"
   rm -rf "$dest"
   mv "$tmpdest" "$dest"
@@ -85,6 +85,22 @@ go_install() {
     go install -trimpath -ldflags "$ldflags" "$pkg" >&2
   rm -rf "$dest"
   mv "$tmpdest" "$dest"
+}
+
+# in_parallel COMMAND...: runs every COMMAND (a function and its words, as one
+# string) at once and fails when one of them failed. On a fresh machine one
+# build then downloads its modules while another compiles.
+in_parallel() {
+  local pids=() cmd pid failed=0
+  for cmd in "$@"; do
+    # shellcheck disable=SC2086  # a command and its words
+    $cmd &
+    pids+=("$!")
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" || failed=1
+  done
+  return "$failed"
 }
 
 # install_buildkit [VERSION]: buildkitd and buildctl of VERSION (default
@@ -128,15 +144,6 @@ install_dockerd() {
     ./cmd/dockerd
 }
 
-install_registry() {
-  if [[ -x $REGISTRY_BIN/registry ]]; then
-    log "registry $REGISTRY_VERSION cached: $REGISTRY_BIN"
-    return 0
-  fi
-  log "go install distribution registry $REGISTRY_VERSION"
-  go_install "$REGISTRY_BIN" "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION" "-s -w"
-}
-
 install_buildx() {
   if [[ -x $BUILDX_BIN/docker-buildx ]]; then
     log "buildx $BUILDX_VERSION cached: $BUILDX_BIN"
@@ -160,19 +167,23 @@ install_versitygw() {
   go_install "$VERSITYGW_BIN" "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" "-s -w -X main.Version=$VERSITYGW_VERSION"
 }
 
-install_ghacache() {
-  if [[ -x $GHACACHE_BIN/ghacache ]]; then
-    log "ghacache cached: $GHACACHE_BIN"
+# install_module NAME: builds scripts/bench/NAME, a module of the bench's own,
+# into module_bin NAME.
+install_module() {
+  local name=$1 bin tmpdest
+  bin=$(module_bin "$name")
+  if [[ -x $bin/$name ]]; then
+    log "$name cached: $bin"
     return 0
   fi
-  log "go build ghacache (the GitHub Actions cache service)"
-  local tmpdest="$GHACACHE_BIN.tmp.$$"
+  log "go build $name (scripts/bench/$name)"
+  tmpdest="$bin.tmp.$$"
   rm -rf "$tmpdest"
   mkdir -p "$tmpdest"
-  (cd "$GHACACHE_SRC" && CGO_ENABLED=0 GOWORK=off GOFLAGS=-buildvcs=false GOTOOLCHAIN=local \
-    go build -trimpath -o "$tmpdest/ghacache" .) >&2
-  rm -rf "$GHACACHE_BIN"
-  mv "$tmpdest" "$GHACACHE_BIN"
+  (cd "$BENCH_DIR/$name" && CGO_ENABLED=0 GOWORK=off GOFLAGS=-buildvcs=false GOTOOLCHAIN=local \
+    go build -trimpath -ldflags "-s -w" -o "$tmpdest/$name" .) >&2
+  rm -rf "$bin"
+  mv "$tmpdest" "$bin"
 }
 
 # install_npm PACKAGE VERSION DIR BIN: PACKAGE@VERSION from the npm registry
@@ -222,18 +233,19 @@ main() {
   case ${1:-bench} in
     bench)
       install_apt_packages "${BENCH_APT_PACKAGES[@]}"
-      install_buildkit
-      install_registry
-      install_buildx
+      in_parallel install_buildkit "install_module registry" install_buildx
       if bench_all; then
         install_versitygw
-        install_ghacache
+        install_module ghacache
         # Azurite, the Azure Storage emulator; Taplo, the TOML toolkit
         # editors use, to check the spec's JSON Schema.
         install_npm azurite "$AZURITE_VERSION" "$AZURITE_DIR" azurite-blob
         install_npm @taplo/cli "$TAPLO_VERSION" "$TAPLO_DIR" taplo
       fi
       log "tools ready: $(bench_path)"
+      ;;
+    apt)
+      install_apt_packages "${BENCH_APT_PACKAGES[@]}"
       ;;
     engine)
       install_apt_packages "${BENCH_APT_PACKAGES[@]}"
@@ -250,7 +262,7 @@ main() {
       install_staticcheck
       echo "$STATICCHECK_BIN"
       ;;
-    *) die "usage: $0 [bench|engine|compat|lint]" ;;
+    *) die "usage: $0 [bench|apt|engine|compat|lint]" ;;
   esac
 }
 

@@ -17,7 +17,15 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# The fixtures' root filesystems (debootstrap fetches Debian's packages) are
+# made while the tools compile; they need only the Debian packages.
+bash "$BENCH_DIR/tools.sh" apt
+mkdir -p "$CACHE"
+ROOTFS_LOG="$CACHE/fixtures-rootfs.log"
+bash "$BENCH_DIR/fixtures.sh" rootfs >/dev/null 2>"$ROOTFS_LOG" &
+ROOTFS_PID=$!
 bash "$BENCH_DIR/tools.sh"
+wait "$ROOTFS_PID" || { cat "$ROOTFS_LOG" >&2; die "making the fixtures' root filesystems failed (log: $ROOTFS_LOG)"; }
 PATH="$(bench_path):$PATH"
 export PATH
 
