@@ -79,16 +79,11 @@ func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, h
 	}
 	// The holder keeps the marks where every step finds them (see
 	// internal/seedprobe) until the build is over; the probe waits for it.
+	// Cancelled at the end, not waited for: BuildKit stops its container
+	// while it exports the result (a tenth of a second at each build's end).
 	holdCtx, stopHolding := context.WithCancelCause(ctx)
-	holding := make(chan struct{})
-	go func() {
-		defer close(holding)
-		_, _ = solve(holdCtx, snap.Hold(), true) // ends when cancelled
-	}()
-	defer func() {
-		stopHolding(errors.New("the build is over"))
-		<-holding
-	}()
+	go func() { _, _ = solve(holdCtx, snap.Hold(), true) }() // ends when cancelled
+	defer stopHolding(errors.New("the build is over"))
 	ref, err := solve(ctx, snap.Probe(held), true)
 	if err != nil {
 		return nil, false, err
@@ -193,8 +188,8 @@ func solveWatched(ctx context.Context, state llb.State, solve solveFunc, watcher
 		}(watcher())
 		select {
 		case b := <-built:
+			// Not waited for, as the holder (solveSeeding).
 			cancelWatch(errors.New("the build is over"))
-			<-watched
 			return b.ref, nil, b.err
 		case w := <-watched:
 			cancelWatch(nil)
