@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
@@ -258,11 +259,9 @@ func (c *converter) stage(index int, st instructions.Stage) {
 		case *instructions.AddCommand:
 			c.add(cur, cmd)
 		case *instructions.CmdCommand:
-			cur.image.cmd = c.shellForm(cur, cmd.ShellDependantCmdLine)
-			cur.image.cmdSet = true
+			cur.image.fields().set("cmd", tomlStrings(c.shellForm(cur, cmd.ShellDependantCmdLine)))
 		case *instructions.EntrypointCommand:
-			cur.image.entrypoint = c.shellForm(cur, cmd.ShellDependantCmdLine)
-			cur.image.entrypointSet = true
+			cur.image.fields().set("entrypoint", tomlStrings(c.shellForm(cur, cmd.ShellDependantCmdLine)))
 		case *instructions.ExposeCommand:
 			for _, p := range cmd.Ports {
 				cur.image.expose = append(cur.image.expose, vars(p))
@@ -276,9 +275,9 @@ func (c *converter) stage(index int, st instructions.Stage) {
 				cur.image.labels = append(cur.image.labels, kvPair{kv.Key, vars(kv.Value)})
 			}
 		case *instructions.MaintainerCommand:
-			cur.image.author = literal(cmd.Maintainer) // MAINTAINER expands nothing
+			cur.image.fields().str("author", literal(cmd.Maintainer)) // MAINTAINER expands nothing
 		case *instructions.StopSignalCommand:
-			cur.image.stopSignal = vars(cmd.Signal)
+			cur.image.fields().str("stop_signal", vars(cmd.Signal))
 		case *instructions.HealthCheckCommand:
 			cur.image.health = healthcheck(cmd)
 		case *instructions.OnbuildCommand:
@@ -486,22 +485,20 @@ func (c *converter) shellOf(s *stage) []string {
 	return []string{"/bin/sh", "-c"}
 }
 
-func healthcheck(cmd *instructions.HealthCheckCommand) *health {
+func healthcheck(cmd *instructions.HealthCheckCommand) values {
 	h := cmd.Health
-	out := &health{test: h.Test, retries: h.Retries}
+	v := values{}
+	v.list("test", h.Test)
 	for _, d := range []struct {
-		dst *string
-		v   fmt.Stringer
-		set bool
-	}{
-		{&out.interval, h.Interval, h.Interval != 0},
-		{&out.timeout, h.Timeout, h.Timeout != 0},
-		{&out.startPeriod, h.StartPeriod, h.StartPeriod != 0},
-		{&out.startInterval, h.StartInterval, h.StartInterval != 0},
-	} {
-		if d.set {
-			*d.dst = d.v.String()
+		key string
+		d   time.Duration
+	}{{"interval", h.Interval}, {"timeout", h.Timeout}, {"start_period", h.StartPeriod}, {"start_interval", h.StartInterval}} {
+		if d.d != 0 {
+			v.str(d.key, d.d.String())
 		}
 	}
-	return out
+	if h.Retries != 0 {
+		v.set("retries", strconv.Itoa(h.Retries))
+	}
+	return v
 }

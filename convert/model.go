@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/tomlfront/tomlfront/internal/tomlw"
@@ -61,20 +60,22 @@ type stage struct {
 	image                image
 }
 
+// image is a stage's [stages.NAME.image] table: the keys an instruction
+// sets whole (cmd, entrypoint, author, stop_signal), the lists that
+// instructions add to, and the healthcheck table.
 type image struct {
-	cmd, entrypoint       []string
-	cmdSet, entrypointSet bool
-	expose, volumes       []string
-	labels                []kvPair
-	stopSignal            string
-	author                string
-	health                *health
+	keys            values
+	expose, volumes []string
+	labels          []kvPair
+	health          values
 }
 
-type health struct {
-	test                                          []string
-	interval, timeout, startPeriod, startInterval string
-	retries                                       int
+// fields are the keys an instruction sets whole.
+func (img *image) fields() values {
+	if img.keys == nil {
+		img.keys = values{}
+	}
+	return img.keys
 }
 
 // step is a [[stages.NAME.steps]] table.
@@ -235,39 +236,20 @@ func (s *stage) render(w *writer) {
 		w.keys("step", st.keys)
 	}
 	img := s.image
-	if img.empty() {
-		return
-	}
-	w.header("[stages."+name+".image]", nil)
-	v = values{}
-	if img.entrypointSet {
-		v.set("entrypoint", tomlStrings(img.entrypoint))
-	}
-	if img.cmdSet {
-		v.set("cmd", tomlStrings(img.cmd))
+	v = maps.Clone(img.keys)
+	if v == nil {
+		v = values{}
 	}
 	v.list("expose", img.expose)
 	v.list("volumes", img.volumes)
 	v.table("labels", img.labels)
-	v.str("stop_signal", img.stopSignal)
-	v.str("author", img.author)
-	w.keys("image", v)
-	if h := img.health; h != nil {
-		w.header("[stages."+name+".image.healthcheck]", nil)
-		v = values{}
-		v.list("test", h.test)
-		v.str("interval", h.interval)
-		v.str("timeout", h.timeout)
-		v.str("start_period", h.startPeriod)
-		v.str("start_interval", h.startInterval)
-		if h.retries != 0 {
-			v.set("retries", strconv.Itoa(h.retries))
-		}
-		w.keys("healthcheck", v)
+	if len(v) == 0 && img.health == nil {
+		return
 	}
-}
-
-func (img image) empty() bool {
-	return !img.cmdSet && !img.entrypointSet && len(img.expose) == 0 && len(img.volumes) == 0 &&
-		len(img.labels) == 0 && img.stopSignal == "" && img.author == "" && img.health == nil
+	w.header("[stages."+name+".image]", nil)
+	w.keys("image", v)
+	if img.health != nil {
+		w.header("[stages."+name+".image.healthcheck]", nil)
+		w.keys("healthcheck", img.health)
+	}
 }
