@@ -212,8 +212,12 @@ func (c *converter) stage(index int, st instructions.Stage) {
 	c.out.stages = append(c.out.stages, s)
 	segments := 1
 	cur := s
-	split := func() {
-		if len(cur.steps) == 0 {
+	// A new stage segment starts where a stage-wide setting changes after a
+	// step, and (always) where an ENV sets a key the segment's env already
+	// has: its value reads the earlier one from the segment it builds on,
+	// as the Dockerfile's ENV reads the env before it.
+	splitAt := func(always bool) {
+		if len(cur.steps) == 0 && !always {
 			return
 		}
 		cur.name = fmt.Sprintf("%s.%d", name, segments)
@@ -222,10 +226,11 @@ func (c *converter) stage(index int, st instructions.Stage) {
 		segments++
 		cur = next
 	}
+	split := func() { splitAt(false) }
 	for _, cmd := range st.Commands {
 		switch cmd := cmd.(type) {
 		case *instructions.EnvCommand:
-			split()
+			splitAt(slices.ContainsFunc(cmd.Env, func(kv instructions.KeyValuePair) bool { return cur.envIndex(kv.Key) >= 0 }))
 			set := map[string]bool{}
 			for _, kv := range cmd.Env {
 				if name := readsAny(kv.Value, set); name != "" {
@@ -234,7 +239,11 @@ func (c *converter) stage(index int, st instructions.Stage) {
 					c.problem(cmd.Location(), "ENV %s reads $%s, which the same ENV sets: the Dockerfile reads its value from before this ENV, a spec the new one; set %s in an ENV of its own", kv.Key, name, kv.Key)
 				}
 				set[kv.Key] = true
-				cur.env = append(cur.env, kvPair{kv.Key, vars(kv.Value)})
+				if i := cur.envIndex(kv.Key); i >= 0 { // set twice by this ENV: the last wins
+					cur.env[i].value = vars(kv.Value)
+				} else {
+					cur.env = append(cur.env, kvPair{kv.Key, vars(kv.Value)})
+				}
 			}
 		case *instructions.ArgCommand:
 			split()

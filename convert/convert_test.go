@@ -20,6 +20,8 @@ func TestConvert(t *testing.T) {
 			[]string{`V = "1"`, `EMPTY = ""`, `LOCAL = "x"`, `from = "busybox:${V}"`, `args = ["V", "LOCAL"]`, `run = "echo $V $LOCAL"`}},
 		{"env both forms and quotes", "FROM busybox\nENV A=1 B=\"two words\"\nENV C three words\n",
 			[]string{`env = { A = "1", B = "two words", C = "three words" }`}},
+		{"ENV sets a key again", "FROM busybox\nENV A=1 B=2\nENV A=${A}x C=3 C=4\n",
+			[]string{"[stages.\"stage-0.1\"]\nfrom = \"busybox\"\nenv = { A = \"1\", B = \"2\" }", "[stages.stage-0]\nfrom = \"stage-0.1\"\nenv = { A = \"${A}x\", C = \"4\" }"}},
 		{"a change after a step starts a stage", "FROM busybox AS app\nRUN one\nENV X=1\nWORKDIR /w\nRUN two\n",
 			[]string{`[stages."app.1"]`, `[stages.app]`, `from = "app.1"`, `env = { X = "1" }`, `workdir = "/w"`}},
 		{"exec and shell form, heredocs", "FROM busybox\nRUN [\"echo\", \"hi\"]\nRUN <<EOF\necho a\necho b\nEOF\nRUN <<EOF\n#!/bin/sh -e\necho c\nEOF\n",

@@ -60,6 +60,11 @@ type stage struct {
 	image                image
 }
 
+// envIndex is where the stage's env sets key, or -1.
+func (s *stage) envIndex(key string) int {
+	return slices.IndexFunc(s.env, func(p kvPair) bool { return p.key == key })
+}
+
 // image is a stage's [stages.NAME.image] table: the keys an instruction
 // sets whole (cmd, entrypoint, author, stop_signal), the lists that
 // instructions add to, and the healthcheck table.
