@@ -4,8 +4,8 @@
 #  - Debian packages (runc, debootstrap, busybox-static, ...) when missing;
 #  - buildkitd + buildctl and docker-buildx, built from source through the Go
 #    module proxy and cached by version under
-#    $TOMLFRONT_CACHE/tools/<name>-<version>/bin, at once with the registry
-#    (scripts/bench/registry); then the GitHub Actions cache service
+#    $TOMLFRONT_CACHE/tools/<name>-<version>/bin; then the registry
+#    (scripts/bench/registry) and the GitHub Actions cache service
 #    (scripts/bench/ghacache), both cached by the digest of their sources;
 #  - Azurite and Taplo from npm, under $TOMLFRONT_CACHE/tools/<name>-<version>.
 # `tools.sh lint`: the static checkers of `scripts/test.sh unit`: Debian's
