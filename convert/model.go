@@ -241,10 +241,8 @@ func (s *stage) render(w *writer) {
 		w.keys("step", st.keys)
 	}
 	img := s.image
-	v = maps.Clone(img.keys)
-	if v == nil {
-		v = values{}
-	}
+	v = values{}
+	maps.Copy(v, img.keys)
 	v.list("expose", img.expose)
 	v.list("volumes", img.volumes)
 	v.table("labels", img.labels)
