@@ -61,6 +61,7 @@ func Convert(file string, src []byte, opt Options) ([]byte, error) {
 	c := &converter{file: file, out: &model{}, names: map[string]string{}, cacheFor: map[string]string{}}
 	c.lint(src)
 	c.globalArgs(metaArgs)
+	c.ownDefaults = argsWithOwnDefaults(stages, c.out)
 	for i, st := range stages {
 		c.stage(i, st)
 	}
@@ -106,6 +107,11 @@ type converter struct {
 	problems spec.Errors
 	todo     []string          // TODOs for the next step or table written
 	cacheFor map[string]string // cache mount keys → the cache declared for them
+	// ownDefaults are the args whose stages give them different defaults
+	// (argsWithOwnDefaults); defaults, those the stage being converted
+	// gives, which its values read as ${NAME:-DEFAULT}.
+	ownDefaults map[string]bool
+	defaults    map[string]string
 }
 
 // problem records what cannot be expressed at loc.
@@ -199,6 +205,7 @@ func (c *converter) stage(index int, st instructions.Stage) {
 		// that name is the one its later FROM and --from name.
 		name = "scratch-stage"
 	}
+	c.defaults = map[string]string{}
 	s := &stage{name: name, comments: st.Comments, from: vars(st.BaseName)}
 	for _, a := range c.out.args {
 		if a.value == "" && !a.fromStage && readsAny(s.from, map[string]bool{a.name: true}) != "" {
@@ -207,6 +214,11 @@ func (c *converter) stage(index int, st instructions.Stage) {
 	}
 	if base := c.names[strings.ToLower(st.BaseName)]; base != "" {
 		s.from = base
+	} else if !strings.Contains(st.BaseName, "$") && !strings.EqualFold(st.BaseName, "scratch") {
+		if err := spec.CheckImageRef(st.BaseName); err != nil {
+			c.problem(st.Location, "FROM %v: BuildKit refuses it too; name an image or a stage", err)
+			s.todo, c.todo = c.todo, nil
+		}
 	}
 	s.platform = vars(st.Platform)
 	c.out.stages = append(c.out.stages, s)
@@ -240,9 +252,9 @@ func (c *converter) stage(index int, st instructions.Stage) {
 				}
 				set[kv.Key] = true
 				if i := cur.envIndex(kv.Key); i >= 0 { // set twice by this ENV: the last wins
-					cur.env[i].value = vars(kv.Value)
+					cur.env[i].value = c.word(kv.Value)
 				} else {
-					cur.env = append(cur.env, kvPair{kv.Key, vars(kv.Value)})
+					cur.env = append(cur.env, kvPair{kv.Key, c.word(kv.Value)})
 				}
 			}
 		case *instructions.ArgCommand:
@@ -251,13 +263,13 @@ func (c *converter) stage(index int, st instructions.Stage) {
 		case *instructions.WorkdirCommand:
 			split()
 			if cur.workdir != "" && !path.IsAbs(cmd.Path) {
-				cur.workdir = path.Join(cur.workdir, vars(cmd.Path))
+				cur.workdir = path.Join(cur.workdir, c.word(cmd.Path))
 			} else {
-				cur.workdir = vars(cmd.Path)
+				cur.workdir = c.word(cmd.Path)
 			}
 		case *instructions.UserCommand:
 			split()
-			cur.user = vars(cmd.User)
+			cur.user = c.word(cmd.User)
 		case *instructions.ShellCommand:
 			split()
 			cur.shell = cmd.Shell
@@ -273,20 +285,20 @@ func (c *converter) stage(index int, st instructions.Stage) {
 			cur.image.fields().set("entrypoint", tomlStrings(c.shellForm(cur, cmd.ShellDependantCmdLine)))
 		case *instructions.ExposeCommand:
 			for _, p := range cmd.Ports {
-				cur.image.expose = append(cur.image.expose, vars(p))
+				cur.image.expose = append(cur.image.expose, c.word(p))
 			}
 		case *instructions.VolumeCommand:
 			for _, v := range cmd.Volumes {
-				cur.image.volumes = append(cur.image.volumes, vars(v))
+				cur.image.volumes = append(cur.image.volumes, c.word(v))
 			}
 		case *instructions.LabelCommand:
 			for _, kv := range cmd.Labels {
-				cur.image.labels = append(cur.image.labels, kvPair{kv.Key, vars(kv.Value)})
+				cur.image.labels = append(cur.image.labels, kvPair{kv.Key, c.word(kv.Value)})
 			}
 		case *instructions.MaintainerCommand:
 			cur.image.fields().str("author", literal(cmd.Maintainer)) // MAINTAINER expands nothing
 		case *instructions.StopSignalCommand:
-			cur.image.fields().str("stop_signal", vars(cmd.Signal))
+			cur.image.fields().str("stop_signal", c.word(cmd.Signal))
 		case *instructions.HealthCheckCommand:
 			cur.image.health = healthcheck(cmd)
 		case *instructions.OnbuildCommand:
@@ -320,6 +332,10 @@ func (c *converter) stageArgs(s *stage, cmd *instructions.ArgCommand) {
 		if unreadable(a) {
 			continue
 		}
+		if c.ownDefaults[a.Key] {
+			c.ownDefault(s, a)
+			continue
+		}
 		if !slices.Contains(s.args, a.Key) {
 			s.args = append(s.args, a.Key)
 		}
@@ -341,6 +357,77 @@ func (c *converter) stageArgs(s *stage, cmd *instructions.ArgCommand) {
 			existing.fromStage = true
 		}
 	}
+}
+
+// argsWithOwnDefaults finds the args that stages declare with different
+// defaults (ARG UID=1000 in one, ARG UID=0 in another) and no global ARG
+// gives a default: a spec's arg has one default, so each is declared
+// empty, with a comment, and each stage that gives it a default reads it
+// as ${NAME:-DEFAULT}. That is the Dockerfile's value but for a build that
+// sets it empty (--build-arg UID=), where the stage's default wins.
+func argsWithOwnDefaults(stages []instructions.Stage, out *model) map[string]bool {
+	var names []string // in the order the Dockerfile first gives them a default
+	defaults := map[string][]string{}
+	for _, st := range stages {
+		for _, cmd := range st.Commands {
+			if cmd, ok := cmd.(*instructions.ArgCommand); ok {
+				for _, a := range cmd.Args {
+					if a.Value == nil || slices.Contains(defaults[a.Key], *a.Value) {
+						continue
+					}
+					if defaults[a.Key] == nil {
+						names = append(names, a.Key)
+					}
+					defaults[a.Key] = append(defaults[a.Key], *a.Value)
+				}
+			}
+		}
+	}
+	own := map[string]bool{}
+	for _, name := range names {
+		values, global := defaults[name], out.arg(name)
+		if len(values) > 1 && !spec.IsPlatformArg(name) && (global == nil || global.value == "") {
+			own[name] = true
+			if global == nil {
+				out.args = append(out.args, &arg{name: name})
+			}
+			out.arg(name).comments = append(out.arg(name).comments,
+				fmt.Sprintf("%s has a default of its own in each stage that declares it (%s); a spec's arg has one, so those stages read ${%s:-DEFAULT}", name, strings.Join(values, ", "), name))
+		}
+	}
+	return own
+}
+
+// ownDefault declares, in stage s, an arg of argsWithOwnDefaults: with a
+// default, the stage's values read it as ${NAME:-DEFAULT} and its run steps
+// get it in their env; without, the run steps see the arg itself.
+func (c *converter) ownDefault(s *stage, a instructions.KeyValuePairOptional) {
+	if a.Value != nil {
+		c.defaults[a.Key] = c.word(*a.Value) // it may read another such arg
+		s.args = slices.DeleteFunc(s.args, func(n string) bool { return n == a.Key })
+	} else if _, ok := c.defaults[a.Key]; !ok && !slices.Contains(s.args, a.Key) {
+		s.args = append(s.args, a.Key)
+	}
+}
+
+// word is vars for a value of the stage being converted: the args it gives
+// a default of its own read it (argsWithOwnDefaults).
+func (c *converter) word(s string) string {
+	s = vars(s)
+	for _, name := range slices.Sorted(maps.Keys(c.defaults)) {
+		s = strings.ReplaceAll(s, "${"+name+"}", "${"+name+":-"+c.defaults[name]+"}")
+	}
+	return s
+}
+
+// ownDefaultsEnv is the env a run step gets for the args its stage gives a
+// default of its own: the Dockerfile's RUN sees the stage's value.
+func (c *converter) ownDefaultsEnv() []kvPair {
+	var env []kvPair
+	for _, name := range slices.Sorted(maps.Keys(c.defaults)) {
+		env = append(env, kvPair{name, "${" + name + ":-" + c.defaults[name] + "}"})
+	}
+	return env
 }
 
 // varPattern finds $NAME, which the spec writes ${NAME}.

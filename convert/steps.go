@@ -51,8 +51,9 @@ func (c *converter) run(s *stage, cmd *instructions.RunCommand) {
 	if sec := instructions.GetSecurity(cmd); sec != "" && sec != instructions.SecuritySandbox {
 		st.keys.set("security", tomlString(sec))
 	}
+	st.keys.table("env", c.ownDefaultsEnv())
 	if devices := instructions.GetDevices(cmd); len(devices) > 0 {
-		st.keys.set("devices", tomlDevices(devices))
+		st.keys.set("devices", c.tomlDevices(devices))
 	}
 	s.steps = append(s.steps, st)
 }
@@ -60,10 +61,10 @@ func (c *converter) run(s *stage, cmd *instructions.RunCommand) {
 // tomlDevices writes RUN --device values. A Dockerfile's device is
 // optional unless it says required; a spec's is required unless it says
 // required = false.
-func tomlDevices(devices []*instructions.Device) string {
+func (c *converter) tomlDevices(devices []*instructions.Device) string {
 	parts := make([]string, len(devices))
 	for i, d := range devices {
-		parts[i] = tomlString(vars(d.Name))
+		parts[i] = tomlString(c.word(d.Name))
 		if !d.Required {
 			parts[i] = "{ name = " + parts[i] + ", required = false }"
 		}
@@ -150,13 +151,13 @@ func (c *converter) cache(m *instructions.Mount) string {
 			cache.keys.set(key, tomlString(value))
 		}
 	}
-	str("target", vars(m.Target))
-	str("id", vars(m.CacheID))
+	str("target", c.word(m.Target))
+	str("id", c.word(m.CacheID))
 	if m.CacheSharing != instructions.MountSharingShared {
 		str("sharing", string(m.CacheSharing))
 	}
 	str("from", c.ref(m.From))
-	str("source", vars(m.Source))
+	str("source", c.word(m.Source))
 	if m.Mode != nil {
 		str("mode", fmt.Sprintf("%04o", *m.Mode))
 	}
@@ -200,7 +201,7 @@ func (c *converter) ref(from string) string {
 	if name, ok := c.names[strings.ToLower(from)]; ok {
 		return name
 	}
-	return vars(from)
+	return c.word(from)
 }
 
 // mount writes a bind, tmpfs, secret or ssh mount as an inline table.
@@ -209,7 +210,7 @@ func (c *converter) mount(cmd *instructions.RunCommand, m *instructions.Mount) s
 	add := func(k, v string) { kv = append(kv, k+" = "+v) }
 	str := func(k, v string) {
 		if v != "" {
-			add(k, tomlString(vars(v)))
+			add(k, tomlString(c.word(v)))
 		}
 	}
 	target := m.Target
@@ -260,14 +261,14 @@ func (c *converter) copy(s *stage, cmd *instructions.CopyCommand) {
 	if len(cmd.SourcePaths) > 0 {
 		st := &step{comments: comments, keys: values{}}
 		comments = nil
-		st.keys.set("copy", tomlStrings(mapVars(cmd.SourcePaths)))
+		st.keys.set("copy", tomlStrings(c.words(cmd.SourcePaths)))
 		if from := c.ref(cmd.From); from != "" {
 			st.keys.set("from", tomlString(from))
 		}
 		if cmd.Parents {
 			st.keys.set("parents", "true")
 		}
-		c.copyCommon(st, cmd.DestPath, cmd.Chown, cmd.Chmod, cmd.Link, cmd.ExcludePatterns)
+		c.copyCommon(st, cmd.Location(), cmd.DestPath, cmd.Chown, cmd.Chmod, cmd.Link, cmd.ExcludePatterns)
 		s.steps = append(s.steps, st)
 	}
 	c.files(s, comments, cmd.SourceContents, cmd.DestPath, cmd.Chown, cmd.Chmod)
@@ -284,16 +285,16 @@ func (c *converter) files(s *stage, comments []string, heredocs []instructions.S
 		if spec.IsDirDest(dest) {
 			to = path.Join(dest, h.Path)
 		}
-		st.keys.set("file", tomlString(vars(to)))
+		st.keys.set("file", tomlString(c.word(to)))
 		st.keys.set("content", tomlString(h.Data))
 		if h.Expand && strings.Contains(h.Data, "$") {
 			st.keys.set("expand", "true")
 		}
 		if chown != "" {
-			st.keys.set("chown", tomlString(vars(chown)))
+			st.keys.set("chown", tomlString(c.word(chown)))
 		}
 		if chmod != "" {
-			st.keys.set("chmod", tomlString(vars(chmod)))
+			st.keys.set("chmod", tomlString(c.word(chmod)))
 		}
 		s.steps = append(s.steps, st)
 	}
@@ -310,10 +311,10 @@ func (c *converter) add(s *stage, cmd *instructions.AddCommand) {
 
 func (c *converter) addPaths(s *stage, comments []string, cmd *instructions.AddCommand) {
 	st := &step{comments: comments, keys: values{}}
-	st.keys.set("add", tomlStrings(mapVars(cmd.SourcePaths)))
-	c.copyCommon(st, cmd.DestPath, cmd.Chown, cmd.Chmod, cmd.Link, cmd.ExcludePatterns)
+	st.keys.set("add", tomlStrings(c.words(cmd.SourcePaths)))
+	c.copyCommon(st, cmd.Location(), cmd.DestPath, cmd.Chown, cmd.Chmod, cmd.Link, cmd.ExcludePatterns)
 	if cmd.Checksum != "" {
-		st.keys.set("checksum", tomlString(vars(cmd.Checksum)))
+		st.keys.set("checksum", tomlString(c.word(cmd.Checksum)))
 	}
 	if cmd.KeepGitDir != nil {
 		st.keys.set("keep_git_dir", strconv.FormatBool(*cmd.KeepGitDir))
@@ -324,26 +325,29 @@ func (c *converter) addPaths(s *stage, comments []string, cmd *instructions.AddC
 	s.steps = append(s.steps, st)
 }
 
-func (c *converter) copyCommon(st *step, dest, chown, chmod string, link bool, exclude []string) {
-	st.keys.set("to", tomlString(vars(dest)))
+func (c *converter) copyCommon(st *step, loc []parser.Range, dest, chown, chmod string, link bool, exclude []string) {
+	st.keys.set("to", tomlString(c.word(dest)))
+	if link && chown != "" && !strings.Contains(chown, "$") && !spec.NumericOwner(chown) {
+		c.problem(loc, "--link --chown=%s: user and group names cannot be looked up in an independent layer, and BuildKit refuses them too; use numeric uid[:gid]", chown)
+	}
 	if chown != "" {
-		st.keys.set("chown", tomlString(vars(chown)))
+		st.keys.set("chown", tomlString(c.word(chown)))
 	}
 	if chmod != "" {
-		st.keys.set("chmod", tomlString(vars(chmod)))
+		st.keys.set("chmod", tomlString(c.word(chmod)))
 	}
 	if link {
 		st.keys.set("link", "true")
 	}
 	if len(exclude) > 0 {
-		st.keys.set("exclude", tomlStrings(mapVars(exclude)))
+		st.keys.set("exclude", tomlStrings(c.words(exclude)))
 	}
 }
 
-func mapVars(list []string) []string {
+func (c *converter) words(list []string) []string {
 	out := make([]string, len(list))
 	for i, s := range list {
-		out[i] = vars(s)
+		out[i] = c.word(s)
 	}
 	return out
 }

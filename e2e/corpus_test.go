@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -89,6 +90,10 @@ func TestConvertModuleCorpus(t *testing.T) {
 		t.Run(e.name, func(t *testing.T) {
 			t.Parallel()
 			file := filepath.Join(dirs[e.module+"@"+e.version], filepath.FromSlash(e.path))
+			if e.refused {
+				checkRefused(t, bin, file)
+				return
+			}
 			checkPublicDockerfile(t, bin, e.name, file, e.buildArgs, e.build)
 		})
 	}
@@ -131,12 +136,26 @@ func checkPublicDockerfile(t *testing.T, bin, name, file string, buildArgs []str
 	compareImages(t, c, buildBoth(t, c, file), buildBoth(t, c, spec))
 }
 
+// checkRefused converts file, a Dockerfile that BuildKit refuses too (a
+// malformed test fixture, a construct BuildKit no longer accepts): convert
+// must refuse it, naming the line.
+func checkRefused(t *testing.T, bin, file string) {
+	t.Helper()
+	out, err := command(t, bin, "convert", "-f", file, "-o", filepath.Join(t.TempDir(), "build.toml")).CombinedOutput()
+	if err == nil || !regexp.MustCompile(regexp.QuoteMeta(file)+`:\d+|line \d+`).Match(out) {
+		t.Errorf("tomlfront convert of a Dockerfile BuildKit refuses: %v, want an error at its line\n%s", err, out)
+	}
+}
+
 // moduleEntry is a line of e2e/testdata/corpus/MODULES.tsv: a Dockerfile
-// at path in a Go module's version (the version's tag names its commit).
+// at path in a Go module's version (the version's tag, or a pseudo-version's
+// hash, names its commit). Its build column says yes (the bench builds it
+// both ways), refused (BuildKit refuses it, and convert must too), or
+// nothing.
 type moduleEntry struct {
 	name, module, version, path, language string
 	buildArgs                             []string
-	build                                 bool
+	build, refused                        bool
 }
 
 func readModuleCorpus(t *testing.T, path string) []moduleEntry {
@@ -147,8 +166,11 @@ func readModuleCorpus(t *testing.T, path string) []moduleEntry {
 		if cols[0] == "" || cols[1] == "" || cols[2] == "" || cols[3] == "" {
 			t.Fatalf("%s:%d: name, module, version and path are required", path, row.line)
 		}
+		if !slices.Contains([]string{"", "yes", "refused"}, cols[6]) {
+			t.Fatalf("%s:%d: build is %q: yes, refused or nothing", path, row.line, cols[6])
+		}
 		entries = append(entries, moduleEntry{name: cols[0], module: cols[1], version: cols[2], path: cols[3], language: cols[4],
-			buildArgs: strings.Fields(cols[5]), build: cols[6] == "yes"})
+			buildArgs: strings.Fields(cols[5]), build: cols[6] == "yes", refused: cols[6] == "refused"})
 	}
 	return entries
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
@@ -160,7 +159,7 @@ func (c *converter) ownership(s *stageState, step *spec.Step) (opts []llb.CopyOp
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		if step.Link.Value && !numericOwner(chown) {
+		if step.Link.Value && !spec.NumericOwner(chown) {
 			return nil, nil, nil, c.spec.ErrorAt(step.Chown.Loc.Value, "chown %q with link = true: names cannot be looked up in an independent layer; use numeric uid[:gid]", chown)
 		}
 		opts = append(opts, llb.WithUser(chown))
@@ -265,13 +264,4 @@ func destPath(workdir, to string) string {
 		p += "/"
 	}
 	return p
-}
-
-func numericOwner(chown string) bool {
-	for _, part := range strings.SplitN(chown, ":", 2) {
-		if _, err := strconv.ParseUint(part, 10, 32); err != nil {
-			return false
-		}
-	}
-	return true
 }

@@ -2,6 +2,8 @@ package spec
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/containerd/platforms"
@@ -78,4 +80,16 @@ func CheckDest(verb, to string, n int) error {
 		return fmt.Errorf("%s of several sources needs a directory: end `to` with a slash, e.g. %q", verb, to+"/")
 	}
 	return nil
+}
+
+// NumericOwner tells a chown of numbers only (uid[:gid]): a copy with
+// link = true, made in an empty layer, has no /etc/passwd or /etc/group
+// to look names up in, and BuildKit refuses names there.
+func NumericOwner(chown string) bool {
+	for _, part := range strings.SplitN(chown, ":", 2) {
+		if _, err := strconv.ParseUint(part, 10, 32); err != nil {
+			return false
+		}
+	}
+	return true
 }
