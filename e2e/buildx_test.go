@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -563,6 +564,47 @@ from = "probe"
 		"hostname": "--build-arg BUILDKIT_SANDBOX_HOSTNAME=tf-e2e-box", "memory": "--resource memory=1g", "cgroup": "--cgroup-parent tf-e2e-cgroup"} {
 		if got := fileIn(out, name); !strings.Contains(got, want[name]) {
 			t.Errorf("%s: a run step saw %s = %q, want %q as with the Dockerfile", flag, name, got, want[name])
+		}
+	}
+}
+
+// TestBuildxPull checks --pull against the Dockerfile frontend on the same
+// builder. The base image's tag names one image in the bench registry
+// (v2) and another in the builder's image store (v1, --load ed after the
+// push): without --pull a Docker Engine builds on the one it has, with it
+// on the registry's. (buildkitd resolves every tag from its registry, with
+// or without --pull: there frontend.TestPull checks the LLB.)
+func TestBuildxPull(t *testing.T) {
+	needs(t, localBaseImages)
+	t.Parallel()
+	buildFrontendImage(t)
+	base := bench.registry + "/tomlfront-e2e/pull-base:" + nonce(t)
+	dir := writeTree(t, map[string]string{
+		"base.Dockerfile": "FROM busybox:1.36\nARG V\nRUN echo $V > /v\n",
+		"Dockerfile":      "FROM " + base + "\nRUN cp /v /w\n",
+		"build.toml": syntaxLine + `
+[stages.app]
+from = "` + base + `"
+[[stages.app.steps]]
+run = "cp /v /w"
+`,
+	})
+	mustBuildx(t, dir, "build", "-f", "base.Dockerfile", "--build-arg", "V=v2", "--tag", base, "--push", ".")
+	mustBuildx(t, dir, "build", "-f", "base.Dockerfile", "--build-arg", "V=v1", "--tag", base, "--load", ".")
+	t.Cleanup(func() { _, _ = docker(cmdOpt{timeout: time.Minute}, "", "rmi", base) })
+	for _, c := range []struct {
+		flags []string
+		want  string
+	}{
+		{nil, "v1\n"},
+		{[]string{"--pull"}, "v2\n"},
+	} {
+		for _, file := range []string{"Dockerfile", "build.toml"} {
+			out := t.TempDir()
+			mustBuildx(t, dir, append(append([]string{"build", "-f", file, "--output", "type=local,dest=" + out}, c.flags...), ".")...)
+			if got := fileIn(out, "w"); got != c.want {
+				t.Errorf("%s with %q: the base image's /v is %q, want %q", file, c.flags, got, c.want)
+			}
 		}
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // coreTests are the end-to-end core: what must hold on every builder kind
-// (docs/compatibility.md): every example, --load and docker run, link =
+// (docs/compatibility.md): every example, --load and docker run, --pull, link =
 // true, cache mounts, the line that drops one, and their sharing modes, the inline, local and
 // registry cache backends and the GitHub Actions cache, secrets, ssh, named contexts, --call, every door
 // giving one answer, a failing step's TOML lines, cache snapshots and their seeding only
@@ -23,7 +23,7 @@ var coreTests = []any{
 	TestFrontendImage, TestExamples, TestLoadAndRun, TestErrorsShowTOML,
 	TestSourcesCopyLink,
 	TestCacheMountPersists, TestCachesPruneFilter, TestCacheSharingLocked, TestCacheSharingShared, TestCacheSharingPrivate, TestCacheBackends, TestCacheBackendGHA,
-	TestBuildxSecrets, TestBuildxSSH, TestBuildxBuildContexts,
+	TestBuildxSecrets, TestBuildxSSH, TestBuildxBuildContexts, TestBuildxPull,
 	TestSubrequests, TestEveryDoor,
 	TestCacheSnapshots, TestSnapshotSeedsOnlyWhatRuns,
 }

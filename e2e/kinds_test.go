@@ -85,6 +85,9 @@ const (
 	ownDaemons feature = iota
 	// dockerLoad: --load into the builder's Docker Engine, and docker run.
 	dockerLoad
+	// localBaseImages: a base image from the builder's image store unless
+	// --pull is given (buildkitd resolves every tag from its registry).
+	localBaseImages
 	// cacheExport: cache backends other than inline (local, registry, gha)
 	// to export to and import from.
 	cacheExport
@@ -110,15 +113,16 @@ const (
 
 // features says what each feature is, as a skipped test reports it.
 var features = map[feature]string{
-	ownDaemons:   "buildkitds of its own, the bench's, as the builder (a fleet of them, a daemon it kills)",
-	dockerLoad:   "an image store to --load into: a Docker Engine's",
-	cacheExport:  "cache export and import beyond inline (buildx's docker driver has only inline on the graphdriver store)",
-	s3Azblob:     "the s3 and azblob cache backends (a Docker Engine's BuildKit is built without them)",
-	attestations: "attestations (the graphdriver store has none)",
-	ociExporter:  "the OCI exporter and oci-layout contexts (the graphdriver store has neither)",
-	mergeOp:      "MergeOp (the graphdriver store cannot merge layers)",
-	gitSources:   "several git sources of one repository in a build (BuildKit v0.33.0, Docker Engine 29.8.0's, can crash on them)",
-	twoBuilders:  "a fresh builder beside the one it built on (an Engine here has one builder, emptied to make it fresh)",
+	ownDaemons:      "buildkitds of its own, the bench's, as the builder (a fleet of them, a daemon it kills)",
+	dockerLoad:      "an image store to --load into: a Docker Engine's",
+	localBaseImages: "base images from its image store unless --pull is given: a Docker Engine's (buildkitd resolves every tag from its registry)",
+	cacheExport:     "cache export and import beyond inline (buildx's docker driver has only inline on the graphdriver store)",
+	s3Azblob:        "the s3 and azblob cache backends (a Docker Engine's BuildKit is built without them)",
+	attestations:    "attestations (the graphdriver store has none)",
+	ociExporter:     "the OCI exporter and oci-layout contexts (the graphdriver store has neither)",
+	mergeOp:         "MergeOp (the graphdriver store cannot merge layers)",
+	gitSources:      "several git sources of one repository in a build (BuildKit v0.33.0, Docker Engine 29.8.0's, can crash on them)",
+	twoBuilders:     "a fresh builder beside the one it built on (an Engine here has one builder, emptied to make it fresh)",
 }
 
 // has tells whether builders of kind k have f.
@@ -126,7 +130,7 @@ func (k builderKind) has(f feature) bool {
 	switch f {
 	case ownDaemons, twoBuilders:
 		return k == kindBuildkitd
-	case dockerLoad:
+	case dockerLoad, localBaseImages:
 		return k.engine()
 	case s3Azblob:
 		return !k.engine()

@@ -31,6 +31,8 @@ type fakeClient struct {
 	files  map[string]string
 	read   []string         // the files the frontend read
 	solved []*pb.Definition // the definitions it solved
+	// resolveModes are the modes images' metadata was resolved in
+	resolveModes []string
 }
 
 func (c *fakeClient) BuildOpts() client.BuildOpts {
@@ -57,8 +59,17 @@ func (c *fakeClient) ResolveImageConfig(_ context.Context, ref string, _ sourcer
 	return ref, digest.FromString(config), []byte(config), nil
 }
 
-func (c *fakeClient) ResolveSourceMetadata(context.Context, *pb.SourceOp, sourceresolver.Opt) (*sourceresolver.MetaResponse, error) {
-	return nil, errors.New("no registry in unit tests")
+// ResolveSourceMetadata answers images as ResolveImageConfig does, and
+// records the resolve modes it was asked for.
+func (c *fakeClient) ResolveSourceMetadata(ctx context.Context, op *pb.SourceOp, opt sourceresolver.Opt) (*sourceresolver.MetaResponse, error) {
+	ref, ok := strings.CutPrefix(op.Identifier, "docker-image://")
+	if !ok || opt.ImageOpt == nil {
+		return nil, errors.New("no registry in unit tests")
+	}
+	c.resolveModes = append(c.resolveModes, opt.ImageOpt.ResolveMode)
+	ref, dgst, config, err := c.ResolveImageConfig(ctx, ref, opt)
+	return &sourceresolver.MetaResponse{Op: &pb.SourceOp{Identifier: "docker-image://" + ref},
+		Image: &sourceresolver.ResolveImageResponse{Digest: dgst, Config: config}}, err
 }
 
 func (c *fakeClient) Inputs(context.Context) (map[string]llb.State, error) { return nil, nil }
@@ -326,14 +337,18 @@ func TestFetchTimeout(t *testing.T) {
 
 // TestPull: --pull (the frontend option image-resolve-mode=pull) makes every
 // base image of the build resolved from its registry again, as the
-// Dockerfile frontend's do; without it, BuildKit's default.
+// Dockerfile frontend's do; without it, BuildKit's default, or what buildx
+// asks for (local, on a Docker Engine). The metadata's resolve gets the
+// mode too (resolveImageConfig).
 func TestPull(t *testing.T) {
 	for _, c := range []struct {
 		opts map[string]string
-		want string
+		want string // the LLB's image sources' attribute
+		meta string // the mode of the metadata's resolve
 	}{
-		{map[string]string{"image-resolve-mode": "pull"}, "pull"},
-		{map[string]string{}, ""}, // BuildKit's default: no attribute
+		{map[string]string{"image-resolve-mode": "pull"}, "pull", "pull"},
+		{map[string]string{"image-resolve-mode": "local"}, "local", "local"}, // buildx's on a Docker Engine
+		{map[string]string{}, "", "default"},                                 // BuildKit's default: no attribute
 	} {
 		fc := &fakeClient{opts: c.opts, files: map[string]string{DefaultFilename: validSpec}}
 		if _, err := Build(context.Background(), fc); err != nil {
@@ -353,6 +368,9 @@ func TestPull(t *testing.T) {
 		}
 		if len(modes) == 0 || slices.ContainsFunc(modes, func(m string) bool { return m != c.want }) {
 			t.Errorf("opts %v: base images resolved with %q, want %q", c.opts, modes, c.want)
+		}
+		if len(fc.resolveModes) == 0 || slices.ContainsFunc(fc.resolveModes, func(m string) bool { return m != c.meta }) {
+			t.Errorf("opts %v: base images' metadata resolved with %q, want %q", c.opts, fc.resolveModes, c.meta)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/containerd/platforms"
@@ -12,6 +13,7 @@ import (
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -139,7 +141,34 @@ func (c *resolveCache) ResolveImageConfig(ctx context.Context, ref string, opt s
 	}
 	c.mu.Unlock()
 	r.once.Do(func() {
-		r.ref, r.dgst, r.dt, r.err = c.Client.ResolveImageConfig(ctx, ref, opt)
+		r.ref, r.dgst, r.dt, r.err = resolveImageConfig(ctx, c.Client, ref, opt)
 	})
 	return r.ref, r.dgst, r.dt, r.err
 }
+
+// resolveImageConfig is c's ResolveImageConfig, but that an image's
+// resolve mode reaches the daemon. Where the daemon resolves through source
+// metadata, BuildKit v0.34's gateway client sends ResolveImageConfig's
+// request without it (grpcclient's resolveImageConfigViaSourceMetadata),
+// so the daemon resolves in its default mode: on a Docker Engine, for which
+// buildx asks to prefer the Engine's own images, a base image the Engine
+// has was taken from the registry, where the Dockerfile frontend built into
+// the Engine takes the Engine's (TestBuildxPull). ResolveSourceMetadata
+// sends the mode, and falls back to ResolveImageConfig where the daemon
+// lacks source metadata.
+func resolveImageConfig(ctx context.Context, c client.Client, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	if opt.ImageOpt == nil || opt.OCILayoutOpt != nil {
+		return c.ResolveImageConfig(ctx, ref, opt)
+	}
+	res, err := c.ResolveSourceMetadata(ctx, &pb.SourceOp{Identifier: imageScheme + ref}, opt)
+	if err != nil {
+		return "", "", nil, err
+	}
+	if res.Image == nil || res.Op == nil {
+		return "", "", nil, fmt.Errorf("image %s: the builder resolved it to no image", ref)
+	}
+	return strings.TrimPrefix(res.Op.Identifier, imageScheme), res.Image.Digest, res.Image.Config, nil
+}
+
+// imageScheme prefixes an image in a source op's identifier.
+const imageScheme = "docker-image://"
