@@ -608,3 +608,35 @@ run = "cp /v /w"
 		}
 	}
 }
+
+// TestHTTPContext builds from an http URL as the build context (docker
+// buildx build URL): a tarball that holds the spec and a Dockerfile that
+// says the same, served from loopback; -f names the file in it. Both give
+// the same files.
+func TestHTTPContext(t *testing.T) {
+	t.Parallel()
+	buildFrontendImage(t)
+	tarball := tarGz(t, map[string]string{
+		"Dockerfile": "FROM scratch\nCOPY data/ /data/\n",
+		"build.toml": syntaxLine + `
+[stages.app]
+from = "scratch"
+[[stages.app.steps]]
+copy = ["data/"]
+to = "/data/"
+`,
+		"data/a.txt": "from the served context\n",
+	})
+	srv, hits := fileServer(t, map[string][]byte{"/context.tar.gz": tarball})
+	url := srv.URL + "/context.tar.gz"
+	for _, file := range []string{"Dockerfile", "build.toml"} {
+		out := t.TempDir()
+		mustBuildx(t, t.TempDir(), "build", "-f", file, "--output", "type=local,dest="+out, url)
+		if got := fileIn(out, "data/a.txt"); got != "from the served context\n" {
+			t.Errorf("%s from %s: data/a.txt is %q", file, url, got)
+		}
+	}
+	if hits()["/context.tar.gz"] == 0 {
+		t.Errorf("the builder never fetched %s", url)
+	}
+}
