@@ -58,6 +58,8 @@ func TestConvert(t *testing.T) {
 			[]string{"[stages.scratch-stage]\nfrom = \"scratch\"", "[stages.stage-1]\nfrom = \"scratch-stage\"", `from = "scratch-stage"`}},
 		{"ARG with a comment after it", "FROM busybox\nARG UID=33 # often 'www-data'\nRUN echo $UID\n", []string{`UID = "33"`, `args = ["UID", "often"]`}},
 		{"healthcheck none", "FROM busybox\nHEALTHCHECK NONE\n", []string{`test = ["NONE"]`}},
+		{"root as the owner of a linked copy", "FROM busybox\nCOPY --link --chown=root:root a /b\nCOPY --link --chown=root:5 c /d\n",
+			[]string{"# --link --chown=root:root: root is 0, and a linked copy has no /etc/passwd to look names up in", `chown = "0:0"`, `chown = "0:5"`}},
 		{"stages that give an arg their own defaults", "FROM busybox AS a\nARG U=1000\nUSER $U\nRUN id\nFROM busybox\nARG U=0\nARG U\nCOPY --chown=${U} f /f\nFROM busybox\nARG U\nRUN echo $U\n",
 			[]string{"U = \"\"", `user = "${U:-1000}"`, `env = { U = "${U:-1000}" }`, `chown = "${U:-0}"`, "[stages.stage-2]\nfrom = \"busybox\"\nargs = [\"U\"]"}},
 		{"comments and check directive", "# check=skip=SecretsUsedInArgOrEnv,StageNameCasing;error=true\n# The base.\nFROM busybox\n# Say hi.\nRUN echo hi\n",
@@ -97,7 +99,7 @@ func TestConvertProblems(t *testing.T) {
 	for _, tc := range []struct{ name, dockerfile, want string }{
 		{"onbuild", "FROM busybox\nONBUILD RUN x\n", "Dockerfile:2:1: ONBUILD has no equivalent"},
 		{"an image ID as FROM", "FROM 82ad5fa11820c2889c60f7f748d67aab04400700c581843db0d1e68735327443\n", "Dockerfile:1:1: FROM \"82ad5fa11820c2889c60f7f748d67aab04400700c581843db0d1e68735327443\" is not a valid image reference (invalid repository name (82ad5fa11820c2889c60f7f748d67aab04400700c581843db0d1e68735327443), cannot specify 64-byte hexadecimal strings): BuildKit refuses it too"},
-		{"a named owner of a linked copy", "FROM busybox\nCOPY --link --chown=root:root a /b\n", "Dockerfile:2:1: --link --chown=root:root: user and group names cannot be looked up in an independent layer, and BuildKit refuses them too"},
+		{"a named owner of a linked copy", "FROM busybox\nCOPY --link --chown=app:root a /b\n", "Dockerfile:2:1: --link --chown=app:root: user and group names cannot be looked up in an independent layer, and BuildKit refuses them too"},
 		{"conflicting defaults", "ARG V=1\nFROM busybox\nARG V=2\n", "Dockerfile:3:1: ARG V has the default \"2\" here and \"1\" elsewhere"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -328,7 +328,12 @@ func (c *converter) addPaths(s *stage, comments []string, cmd *instructions.AddC
 func (c *converter) copyCommon(st *step, loc []parser.Range, dest, chown, chmod string, link bool, exclude []string) {
 	st.keys.set("to", tomlString(c.word(dest)))
 	if link && chown != "" && !strings.Contains(chown, "$") && !spec.NumericOwner(chown) {
-		c.problem(loc, "--link --chown=%s: user and group names cannot be looked up in an independent layer, and BuildKit refuses them too; use numeric uid[:gid]", chown)
+		if numeric, ok := rootAsNumbers(chown); ok {
+			st.comments = append(st.comments, fmt.Sprintf("--link --chown=%s: root is 0, and a linked copy has no /etc/passwd to look names up in", chown))
+			chown = numeric
+		} else {
+			c.problem(loc, "--link --chown=%s: user and group names cannot be looked up in an independent layer, and BuildKit refuses them too; use numeric uid[:gid]", chown)
+		}
 	}
 	if chown != "" {
 		st.keys.set("chown", tomlString(c.word(chown)))
@@ -342,6 +347,21 @@ func (c *converter) copyCommon(st *step, loc []parser.Range, dest, chown, chmod 
 	if len(exclude) > 0 {
 		st.keys.set("exclude", tomlStrings(c.words(exclude)))
 	}
+}
+
+// rootAsNumbers writes a chown whose names are all root (root, root:root,
+// root:0) in numbers: root is 0 in every image. BuildKit before v0.34 gave
+// any name of a linked copy 0, finding no /etc/passwd in its empty layer;
+// v0.34 refuses names there.
+func rootAsNumbers(chown string) (string, bool) {
+	parts := strings.SplitN(chown, ":", 2)
+	for i, p := range parts {
+		if p == "root" {
+			parts[i] = "0"
+		}
+	}
+	numeric := strings.Join(parts, ":")
+	return numeric, spec.NumericOwner(numeric)
 }
 
 func (c *converter) words(list []string) []string {
