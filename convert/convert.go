@@ -108,8 +108,8 @@ type converter struct {
 	todo     []string          // TODOs for the next step or table written
 	cacheFor map[string]string // cache mount keys → the cache declared for them
 	// ownDefaults are the args whose stages give them different defaults
-	// (argsWithOwnDefaults); defaults, those the stage being converted
-	// gives, which its values read as ${NAME:-DEFAULT}.
+	// (argsWithOwnDefaults); defaults, for those the stage being converted
+	// gives a default, how its values read them: ${NAME:-DEFAULT}.
 	ownDefaults map[string]bool
 	defaults    map[string]string
 }
@@ -385,13 +385,14 @@ func argsWithOwnDefaults(stages []instructions.Stage, out *model) map[string]boo
 	}
 	own := map[string]bool{}
 	for _, name := range names {
-		values, global := defaults[name], out.arg(name)
-		if len(values) > 1 && !spec.IsPlatformArg(name) && (global == nil || global.value == "") {
+		values, a := defaults[name], out.arg(name)
+		if len(values) > 1 && !spec.IsPlatformArg(name) && (a == nil || a.value == "") {
 			own[name] = true
-			if global == nil {
-				out.args = append(out.args, &arg{name: name})
+			if a == nil {
+				a = &arg{name: name}
+				out.args = append(out.args, a)
 			}
-			out.arg(name).comments = append(out.arg(name).comments,
+			a.comments = append(a.comments,
 				fmt.Sprintf("%s has a default of its own in each stage that declares it (%s); a spec's arg has one, so those stages read ${%s:-DEFAULT}", name, strings.Join(values, ", "), name))
 		}
 	}
@@ -403,7 +404,7 @@ func argsWithOwnDefaults(stages []instructions.Stage, out *model) map[string]boo
 // get it in their env; without, the run steps see the arg itself.
 func (c *converter) ownDefault(s *stage, a instructions.KeyValuePairOptional) {
 	if a.Value != nil {
-		c.defaults[a.Key] = c.word(*a.Value) // it may read another such arg
+		c.defaults[a.Key] = "${" + a.Key + ":-" + c.word(*a.Value) + "}" // the default may read another such arg
 		s.args = slices.DeleteFunc(s.args, func(n string) bool { return n == a.Key })
 	} else if _, ok := c.defaults[a.Key]; !ok && !slices.Contains(s.args, a.Key) {
 		s.args = append(s.args, a.Key)
@@ -415,7 +416,7 @@ func (c *converter) ownDefault(s *stage, a instructions.KeyValuePairOptional) {
 func (c *converter) word(s string) string {
 	s = vars(s)
 	for _, name := range slices.Sorted(maps.Keys(c.defaults)) {
-		s = strings.ReplaceAll(s, "${"+name+"}", "${"+name+":-"+c.defaults[name]+"}")
+		s = strings.ReplaceAll(s, "${"+name+"}", c.defaults[name])
 	}
 	return s
 }
@@ -425,7 +426,7 @@ func (c *converter) word(s string) string {
 func (c *converter) ownDefaultsEnv() []kvPair {
 	var env []kvPair
 	for _, name := range slices.Sorted(maps.Keys(c.defaults)) {
-		env = append(env, kvPair{name, "${" + name + ":-" + c.defaults[name] + "}"})
+		env = append(env, kvPair{name, c.defaults[name]})
 	}
 	return env
 }

@@ -137,8 +137,7 @@ func checkPublicDockerfile(t *testing.T, bin, name, file string, buildArgs []str
 }
 
 // checkRefused converts file, a Dockerfile that BuildKit refuses too (a
-// malformed test fixture, a construct BuildKit no longer accepts): convert
-// must refuse it, naming the line.
+// malformed test fixture): convert must refuse it, naming the line.
 func checkRefused(t *testing.T, bin, file string) {
 	t.Helper()
 	out, err := command(t, bin, "convert", "-f", file, "-o", filepath.Join(t.TempDir(), "build.toml")).CombinedOutput()
