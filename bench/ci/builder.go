@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,12 +54,19 @@ type build struct {
 	Snapshot float64 `json:"snapshot"`
 	// Seeds counts the caches seeded from the snapshot.
 	Seeds int `json:"seeds"`
+	// Stepping is the time during which at least one step ran: what is
+	// left of Seconds is the frontend's, the exporters', the snapshot's and
+	// the sync's, apart from how fast a mirror or the disk served a step.
+	Stepping float64 `json:"stepping"`
+	// Export is the snapshot export's own build, part of Seconds.
+	Export float64 `json:"export,omitempty"`
 	// RanSteps names the steps that ran.
 	RanSteps []string `json:"ran_steps,omitempty"`
 }
 
 func (b build) add(o build) build {
-	return build{b.Seconds + o.Seconds, b.Ran + o.Ran, b.Cached + o.Cached, b.Snapshot + o.Snapshot, b.Seeds + o.Seeds, append(b.RanSteps, o.RanSteps...)}
+	return build{b.Seconds + o.Seconds, b.Ran + o.Ran, b.Cached + o.Cached, b.Snapshot + o.Snapshot, b.Seeds + o.Seeds,
+		b.Stepping + o.Stepping, b.Export + o.Export, append(b.RanSteps, o.RanSteps...)}
 }
 
 // buildx runs `docker buildx build` on the builder, with BuildKit's status
@@ -85,6 +93,7 @@ func (b *builder) buildx(ctx context.Context, dir string, env []string, args ...
 	if err := errors.Join(err, perr); err != nil {
 		return m, fmt.Errorf("docker %s: %v\n%s", strings.Join(args, " "), err, tail(status.Output.String(), 40))
 	}
+	var ran []interval
 	for _, v := range status.Vertexes {
 		switch {
 		case v.Name == llbgen.WatcherName || v.Name == llbgen.HolderName:
@@ -102,9 +111,33 @@ func (b *builder) buildx(ctx context.Context, dir string, env []string, args ...
 		case v.Completed != nil:
 			m.Ran++
 			m.RanSteps = append(m.RanSteps, v.Name)
+			if v.Started != nil {
+				ran = append(ran, interval{*v.Started, *v.Completed})
+			}
 		}
 	}
+	m.Stepping = covered(ran).Seconds()
 	return m, nil
+}
+
+type interval struct{ start, end time.Time }
+
+// covered is the time the intervals cover: steps that run side by side
+// count once.
+func covered(is []interval) time.Duration {
+	slices.SortFunc(is, func(a, b interval) int { return a.start.Compare(b.start) })
+	var total time.Duration
+	var end time.Time
+	for _, i := range is {
+		if i.start.Before(end) {
+			i.start = end
+		}
+		if i.end.After(i.start) {
+			total += i.end.Sub(i.start)
+			end = i.end
+		}
+	}
+	return total
 }
 
 // isStep tells a build step's vertex ("[stage 2/4] run ...", "[build 2/3]

@@ -122,6 +122,7 @@ func runSnapshot(ctx context.Context, s *sequence, b *builder) (build, error) {
 	for i, step := range export.RanSteps {
 		export.RanSteps[i] = "(export) " + step
 	}
+	export.Export = export.Seconds
 	return m.add(export), copyDir(changed, s.snapshot)
 }
 

@@ -126,7 +126,8 @@ func main() {
 				for i := range rs {
 					r := &rs[i]
 					r.Commit, r.Date, r.Machine = strings.TrimSpace(string(commit)), time.Now().UTC(), machine
-					log.Printf("  %-18s %6.1fs (pull %.1fs), %d steps ran, %d cached, snapshot steps %.1fs, %d seeded", r.Scenario, r.Seconds, r.Pull, r.Ran, r.Cached, r.Snapshot, r.Seeds)
+					log.Printf("  %-18s %6.1fs (pull %.1fs, steps running %.1fs, export build %.1fs), %d steps ran, %d cached, snapshot steps %.1fs, %d seeded",
+						r.Scenario, r.Seconds, r.Pull, r.Stepping, r.Export, r.Ran, r.Cached, r.Snapshot, r.Seeds)
 				}
 				if err := appendResults(*results, rs); err != nil {
 					log.Fatal(err)

@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestIsStep(t *testing.T) {
 	for _, c := range []struct {
@@ -35,6 +38,30 @@ func TestStatsOf(t *testing.T) {
 	} {
 		if got := statsOf(c.in); got != c.want {
 			t.Errorf("statsOf(%v) = %+v, want %+v", c.in, got, c.want)
+		}
+	}
+}
+
+func TestCovered(t *testing.T) {
+	at := func(s float64) time.Time { return time.Unix(0, 0).Add(time.Duration(s * float64(time.Second))) }
+	for _, c := range []struct {
+		name string
+		in   [][2]float64
+		want float64
+	}{
+		{"none", nil, 0},
+		{"one", [][2]float64{{1, 3}}, 2},
+		{"apart", [][2]float64{{5, 6}, {1, 3}}, 3},
+		{"overlapping", [][2]float64{{1, 4}, {2, 6}}, 5},
+		{"inside", [][2]float64{{1, 10}, {2, 3}, {4, 5}}, 9},
+		{"touching", [][2]float64{{1, 2}, {2, 3}}, 2},
+	} {
+		var is []interval
+		for _, i := range c.in {
+			is = append(is, interval{at(i[0]), at(i[1])})
+		}
+		if got := covered(is).Seconds(); got != c.want {
+			t.Errorf("%s: covered = %v, want %v", c.name, got, c.want)
 		}
 	}
 }
