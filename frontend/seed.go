@@ -13,6 +13,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tomlfront/tomlfront/internal/seedprobe"
 	"github.com/tomlfront/tomlfront/llbgen"
+	"golang.org/x/sync/errgroup"
 )
 
 // helperImage is the frontend's own image, pinned by digest, for the steps
@@ -97,18 +98,24 @@ func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, h
 	// builder, and no step that mounts one ran.
 	unused := func() bool { return len(pending) == len(snap.Dirs()) }
 	seeded := map[string]bool{}
+	// The caches are seeded side by side: each seed is a step of its own.
 	seedAll := func(dirs []string) error {
+		g, gctx := errgroup.WithContext(ctx)
 		for _, dir := range dirs {
 			if seeded[dir] {
 				continue
 			}
 			seeded[dir] = true
 			st, _ := snap.Seed(dir)
-			if _, err := solve(ctx, st, true); err != nil {
+			g.Go(func() error {
+				_, err := solve(gctx, st, true)
 				return err
-			}
-			pending = slices.DeleteFunc(pending, func(d string) bool { return d == dir })
+			})
 		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		pending = slices.DeleteFunc(pending, func(d string) bool { return seeded[d] })
 		return nil
 	}
 	// An export of every cache needs their content: each is seeded first.

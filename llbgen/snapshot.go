@@ -98,19 +98,26 @@ func guard(dirs, args []string) ([]string, llb.RunOption) {
 const guardPath = "/.tomlfront/guard"
 
 // guardScript is the guard of dirs (see guard): a shell script that runs
-// its arguments once the caches are ready.
+// its arguments once the caches are ready. It asks for every marked cache
+// before it waits for any, so that the watcher hears them together and the
+// frontend seeds them in one round, not a cancelled build per cache.
 func guardScript(dirs []string) string {
 	quoted := make([]string, len(dirs))
 	for i, d := range dirs {
 		quoted[i] = "'" + strings.ReplaceAll(d, "'", `'\''`) + "'"
 	}
+	list := strings.Join(quoted, " ")
 	return `#!/bin/sh
 wait_while() { i=0; while [ $i -lt "$1" ] && eval "$2"; do sleep 0.1 2>/dev/null || sleep 1; i=$((i + 1)); done; }
-for d in ` + strings.Join(quoted, " ") + `; do
+for d in ` + list + `; do
   m="` + seedprobe.PendingDir + `/$d"
   [ -e "$m/` + seedprobe.Mark + `" ] || continue
   echo "tomlfront: cache $d is empty on this builder and marked for a seed from the snapshot: this step waits for it, then starts again"
   : >"$m/` + seedprobe.Wanted + `"
+done
+for d in ` + list + `; do
+  m="` + seedprobe.PendingDir + `/$d"
+  [ -e "$m/` + seedprobe.Mark + `" ] || continue
   wait_while 100 '[ ! -e "$m/` + seedprobe.Heard + `" ] && [ -e "$m/` + seedprobe.Mark + `" ]'
   if [ -e "$m/` + seedprobe.Heard + `" ]; then
     wait_while 6000 '[ -e "$m/` + seedprobe.Mark + `" ]'

@@ -264,21 +264,27 @@ func TestSnapshotScriptTrimFails(t *testing.T) {
 	}
 }
 
-// TestGuard runs a step's guard, as BuildKit would, on a pending mount of
-// the test's: without a mark the command runs at once; at a mark it asks
-// for the cache and waits until the mark is gone; a mark nobody answers is
-// cleared after ten seconds (GNU tools only: the wait is long).
+// TestGuard runs a step's guard, as BuildKit would, on pending mounts of
+// the test's: without a mark the command runs at once; at marks it asks for
+// every marked cache before it waits, and waits until the marks are gone; a
+// mark nobody answers is cleared after ten seconds (GNU tools only: the
+// wait is long).
 func TestGuard(t *testing.T) {
+	dirs := []string{"deps", "go/mod"}
 	for name, path := range snapshotTools(t) {
 		t.Run(name, func(t *testing.T) {
 			root := t.TempDir()
 			script := filepath.Join(root, "guard")
-			if err := os.WriteFile(script, []byte(strings.ReplaceAll(guardScript([]string{"deps"}), seedprobe.PendingDir, root)), 0o755); err != nil {
+			if err := os.WriteFile(script, []byte(strings.ReplaceAll(guardScript(dirs), seedprobe.PendingDir, root)), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			pending := filepath.Join(root, "deps")
-			if err := os.MkdirAll(pending, 0o755); err != nil {
-				t.Fatal(err)
+			var pending, marks []string
+			for _, d := range dirs {
+				p := filepath.Join(root, d)
+				if err := os.MkdirAll(p, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				pending, marks = append(pending, p), append(marks, filepath.Join(p, seedprobe.Mark))
 			}
 			run := func() (string, error) {
 				cmd := exec.Command("sh", script, "sh", "-c", `echo "ran $0"`, "step")
@@ -289,43 +295,52 @@ func TestGuard(t *testing.T) {
 			if out, err := run(); err != nil || out != "ran step\n" {
 				t.Fatalf("no mark: %v\n%s", err, out)
 			}
-			mark := filepath.Join(pending, seedprobe.Mark)
-			if err := os.WriteFile(mark, nil, 0o644); err != nil {
-				t.Fatal(err)
+			for _, mark := range marks {
+				if err := os.WriteFile(mark, nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
-			// The watcher: answers the ask, then the seed clears the mark.
+			// The watcher: answers once both caches are asked for, then the
+			// seed clears the marks.
 			done := make(chan error, 1)
 			go func() {
 				for range 500 {
-					if _, err := os.Stat(filepath.Join(pending, seedprobe.Wanted)); err == nil {
-						if err := os.WriteFile(filepath.Join(pending, seedprobe.Heard), nil, 0o644); err != nil {
-							done <- err
-							return
+					if exist(pending[0], seedprobe.Wanted) && exist(pending[1], seedprobe.Wanted) {
+						for _, p := range pending {
+							if err := os.WriteFile(filepath.Join(p, seedprobe.Heard), nil, 0o644); err != nil {
+								done <- err
+								return
+							}
 						}
 						time.Sleep(300 * time.Millisecond)
-						done <- os.Remove(mark)
+						done <- errors.Join(os.Remove(marks[0]), os.Remove(marks[1]))
 						return
 					}
 					time.Sleep(10 * time.Millisecond)
 				}
-				done <- errors.New("the guard did not ask for the cache")
+				done <- errors.New("the guard did not ask for both caches before it waited")
 			}()
 			out, err := run()
 			if werr := <-done; werr != nil || err != nil || !strings.HasSuffix(out, "ran step\n") ||
-				!strings.Contains(out, "tomlfront: cache deps is empty on this builder and marked for a seed from the snapshot") {
+				!strings.Contains(out, "tomlfront: cache go/mod is empty on this builder and marked for a seed from the snapshot") {
 				t.Fatalf("answered: %v, %v\n%s", werr, err, out)
 			}
 			if name != "GNU" {
 				return
 			}
-			if err := os.WriteFile(mark, nil, 0o644); err != nil {
+			if err := os.WriteFile(marks[0], nil, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			os.Remove(filepath.Join(pending, seedprobe.Heard))
+			os.Remove(filepath.Join(pending[0], seedprobe.Heard))
 			out, err = run()
-			if _, statErr := os.Stat(mark); err != nil || statErr == nil || !strings.Contains(out, "mark cleared") || !strings.HasSuffix(out, "ran step\n") {
+			if _, statErr := os.Stat(marks[0]); err != nil || statErr == nil || !strings.Contains(out, "mark cleared") || !strings.HasSuffix(out, "ran step\n") {
 				t.Fatalf("unanswered: %v, mark left: %v\n%s", err, statErr == nil, out)
 			}
 		})
 	}
+}
+
+func exist(dir, name string) bool {
+	_, err := os.Stat(filepath.Join(dir, name))
+	return err == nil
 }
