@@ -7,7 +7,8 @@
 // GitHub Actions cache service; what actions/cache keeps between runs is a
 // directory. Each build is timed with a sync after it, and read through
 // BuildKit's status (buildx --progress=rawjson): the steps that ran and
-// came from a cache, the time of tomlfront's snapshot steps. The base
+// came from a cache, the time during which steps ran, the time of
+// tomlfront's snapshot steps and of the snapshot export's build. The base
 // image is pulled before each run, apart.
 //
 // Results are appended to a JSON-lines file, a sequence (one contender's
