@@ -81,8 +81,20 @@ func TestCIWorkflow(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.steps["build"]["metadata"]), &metadata); err != nil || metadata[frontend.SnapshotMetadata] != frontend.SnapshotStale {
 			t.Errorf("the first run's build does not say its snapshot is stale: its metadata is %s (%v)", r.steps["build"]["metadata"], err)
 		}
+		// Nothing was restored: the export ran beside the build, not after
+		// it, and shared the compile, which BuildKit ran once, for both.
+		if r.steps["beside"]["started"] != "true" {
+			t.Errorf("the first run, which restored no snapshot, did not start the export beside its build")
+		}
+		if export, ran := r.builds["Export the cache-mount snapshot"]; ran {
+			t.Errorf("the first run exported its snapshot again after the build:\n%s", export.text)
+		}
+		beside := r.scripts["Wait for the export beside the build"]
+		if plainCached(t, beside, "[build 4/4] run") {
+			t.Errorf("the export beside the build took the compile from the cache: it did not run beside the build\n%s", beside)
+		}
 		if got := r.steps["changed"]["changed"]; got != "true" {
-			t.Errorf("the first run's export changed nothing (changed=%q):\n%s", got, r.builds["Export the cache-mount snapshot"].text)
+			t.Errorf("the first run's export changed nothing (changed=%q):\n%s", got, beside)
 		}
 		if keys := store.keys(t); len(keys) != 1 {
 			t.Fatalf("the first run saved %v, want one snapshot", keys)
@@ -110,11 +122,14 @@ func TestCIWorkflow(t *testing.T) {
 				t.Errorf("the second run's build ran %q:\n%s", v.Name, build.text)
 			}
 		}
+		if r.steps["beside"]["started"] != "" {
+			t.Errorf("the second run, which restored a snapshot, started an export beside its build")
+		}
 		if export, ran := r.builds["Export the cache-mount snapshot"]; ran {
 			t.Errorf("the second run, which changed no cache, exported the snapshot (the build's metadata: %s):\n%s", r.steps["build"]["metadata"], export.text)
 		}
 		if r.steps["changed"]["changed"] != "" {
-			t.Errorf("the second run, which changed nothing, exported a snapshot:\n%s", r.builds["Export the cache-mount snapshot"].text)
+			t.Errorf("the second run, which changed nothing, saved a snapshot of changed caches")
 		}
 		if keys := store.keys(t); len(keys) != 1 {
 			t.Errorf("the second run saved a snapshot: %v", keys)
@@ -150,12 +165,13 @@ type jobRun struct {
 	env             map[string]string            // the job's env, and what steps add through GITHUB_ENV
 	steps           map[string]map[string]string // outputs by step id
 	builds          map[string]*buildLog         // build-push-action's progress by step name
+	scripts         map[string]string            // the output of run scripts by step name
 }
 
 func (r *jobRun) run() {
 	t := r.t
 	r.workspace, r.temp = t.TempDir(), t.TempDir()
-	r.env, r.steps, r.builds = map[string]string{}, map[string]map[string]string{}, map[string]*buildLog{}
+	r.env, r.steps, r.builds, r.scripts = map[string]string{}, map[string]map[string]string{}, map[string]*buildLog{}, map[string]string{}
 	if r.job.Env != nil {
 		for _, v := range r.job.Env.Vars {
 			r.env[v.Name.Value] = r.interpolate(v.Value.Value)
@@ -254,7 +270,8 @@ func (r *jobRun) buildPush(in map[string]string) (*buildLog, string) {
 
 // runScript runs a step's script as a runner does: bash with -e and
 // pipefail, in the workspace, with the job's env, reading what it adds to
-// GITHUB_ENV and GITHUB_OUTPUT.
+// GITHUB_ENV and GITHUB_OUTPUT. What a script starts in the background
+// runs on after it, as on a runner, and must not hold its output.
 func (r *jobRun) runScript(name, script string, outputs map[string]string) {
 	t := r.t
 	files := t.TempDir()
@@ -262,11 +279,15 @@ func (r *jobRun) runScript(name, script string, outputs map[string]string) {
 	cmd := command(t, "bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script)
 	cmd.Dir = r.workspace
 	cmd.Env = append(os.Environ(), "GITHUB_ENV="+envFile, "GITHUB_OUTPUT="+outFile, "RUNNER_TEMP="+r.temp, "RUNNER_OS=Linux")
+	if r.builder != "" { // setup-buildx-action makes its builder the one docker buildx uses
+		cmd.Env = append(cmd.Env, "BUILDX_BUILDER="+r.builder)
+	}
 	for k, v := range r.env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	out, err := cmd.CombinedOutput()
 	t.Logf("%s:\n%s", name, out)
+	r.scripts[name] = string(out)
 	if err != nil {
 		t.Fatalf("step %q failed: %v", name, err)
 	}
@@ -368,6 +389,11 @@ func (r *jobRun) eval(src string) any {
 			return n.Value
 		case *actionlint.BoolNode:
 			return n.Value
+		case *actionlint.LogicalOpNode: // the value of the operand that decides, as on a runner
+			if l := walk(n.Left); (n.Kind == actionlint.LogicalOpNodeKindAnd) != truthy(l) {
+				return l
+			}
+			return walk(n.Right)
 		case *actionlint.CompareOpNode:
 			l, rgt := format(walk(n.Left)), format(walk(n.Right))
 			switch n.Kind {
@@ -381,6 +407,26 @@ func (r *jobRun) eval(src string) any {
 		return nil
 	}
 	return walk(node)
+}
+
+// plainCached tells whether a build's plain progress shows the step whose
+// name starts with prefix as CACHED.
+func plainCached(t *testing.T, progress, prefix string) bool {
+	t.Helper()
+	var id string
+	for _, line := range lines(progress) {
+		n, rest, _ := strings.Cut(line, " ")
+		switch {
+		case id == "" && strings.HasPrefix(n, "#") && strings.HasPrefix(rest, prefix):
+			id = n
+		case id != "" && n == id && rest == "CACHED":
+			return true
+		}
+	}
+	if id == "" {
+		t.Fatalf("no step named %q in the progress:\n%s", prefix, progress)
+	}
+	return false
 }
 
 // lookup finds a context's property: their names ignore case.
