@@ -58,15 +58,35 @@ type build struct {
 	// left of Seconds is the frontend's, the exporters', the snapshot's and
 	// the sync's, apart from how fast a mirror or the disk served a step.
 	Stepping float64 `json:"stepping"`
-	// Export is the snapshot export's own build, part of Seconds.
+	// Export is the snapshot export's own build, part of Seconds (of
+	// which it may overlap the rest, when it ran beside the build).
 	Export float64 `json:"export,omitempty"`
 	// RanSteps names the steps that ran.
 	RanSteps []string `json:"ran_steps,omitempty"`
+
+	ran []interval // when the steps that ran ran
 }
 
+// add is the measure of b and then o.
 func (b build) add(o build) build {
 	return build{b.Seconds + o.Seconds, b.Ran + o.Ran, b.Cached + o.Cached, b.Snapshot + o.Snapshot, b.Seeds + o.Seeds,
-		b.Stepping + o.Stepping, b.Export + o.Export, append(b.RanSteps, o.RanSteps...)}
+		b.Stepping + o.Stepping, b.Export + o.Export, append(b.RanSteps, o.RanSteps...), append(b.ran, o.ran...)}
+}
+
+// beside is the measure of b and o run side by side on one builder, which
+// took seconds in all: a step both ran, BuildKit ran once, for both, and
+// it counts once, as steps side by side count once in Stepping.
+func (b build) beside(o build, seconds float64) build {
+	for _, step := range b.RanSteps {
+		if i := slices.Index(o.RanSteps, step); i >= 0 {
+			o.RanSteps = slices.Delete(o.RanSteps, i, i+1)
+			o.Ran--
+		}
+	}
+	both := b.add(o)
+	both.Seconds = seconds
+	both.Stepping = covered(slices.Clone(both.ran)).Seconds()
+	return both
 }
 
 // buildx runs `docker buildx build` on the builder, with BuildKit's status
@@ -93,7 +113,6 @@ func (b *builder) buildx(ctx context.Context, dir string, env []string, args ...
 	if err := errors.Join(err, perr); err != nil {
 		return m, fmt.Errorf("docker %s: %v\n%s", strings.Join(args, " "), err, tail(status.Output.String(), 40))
 	}
-	var ran []interval
 	for _, v := range status.Vertexes {
 		switch {
 		case v.Name == llbgen.WatcherName || v.Name == llbgen.HolderName:
@@ -112,11 +131,11 @@ func (b *builder) buildx(ctx context.Context, dir string, env []string, args ...
 			m.Ran++
 			m.RanSteps = append(m.RanSteps, v.Name)
 			if v.Started != nil {
-				ran = append(ran, interval{*v.Started, *v.Completed})
+				m.ran = append(m.ran, interval{*v.Started, *v.Completed})
 			}
 		}
 	}
-	m.Stepping = covered(ran).Seconds()
+	m.Stepping = covered(slices.Clone(m.ran)).Seconds()
 	return m, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tomlfront/tomlfront/frontend"
+	"golang.org/x/sync/errgroup"
 )
 
 // sequence is what one CI keeps between its runs of one project, for one
@@ -96,13 +97,35 @@ func (s *sequence) specArgs(gha bool) []string {
 // runSnapshot is the workflow of docs/ci.md: the build seeded from the
 // restored snapshot, then, unless the build says the snapshot is current,
 // the export of the caches that changed, merged into the snapshot that is
-// saved.
+// saved. With nothing restored, the export runs beside the build.
 func runSnapshot(ctx context.Context, s *sequence, b *builder) (build, error) {
 	if err := os.MkdirAll(s.snapshot, 0o755); err != nil {
 		return build{}, err
 	}
+	restored, err := os.ReadDir(s.snapshot)
+	if err != nil {
+		return build{}, err
+	}
 	metadata := filepath.Join(s.work, fmt.Sprintf("metadata-%d.json", s.runNumber))
 	args := append([]string{"--build-context", "tomlfront-cache=" + s.snapshot, "--metadata-file", metadata}, s.specArgs(true)...)
+	changed := filepath.Join(s.work, fmt.Sprintf("snapshot-new-%d", s.runNumber))
+	// As examples/ci/github-actions.yml: on the same builder, with no
+	// cache-from.
+	exportArgs := []string{"-f", "build.toml", "--target", s.p.target,
+		"--build-arg", "TOMLFRONT_CACHE_EXPORT=auto", "--build-context", "tomlfront-cache=" + s.snapshot,
+		"--output", "type=local,dest=" + changed, "."}
+	if len(restored) == 0 {
+		var m, export build
+		start := time.Now()
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() (err error) { m, err = b.buildx(gctx, s.src, s.gha, args...); return err })
+		g.Go(func() (err error) { export, err = b.buildx(gctx, s.src, s.gha, exportArgs...); return err })
+		if err := g.Wait(); err != nil {
+			return m, err
+		}
+		export.Export = export.Seconds
+		return m.beside(export, time.Since(start).Seconds()), copyDir(changed, s.snapshot)
+	}
 	m, err := b.buildx(ctx, s.src, s.gha, args...)
 	if err != nil {
 		return m, err
@@ -110,17 +133,9 @@ func runSnapshot(ctx context.Context, s *sequence, b *builder) (build, error) {
 	if current, err := snapshotCurrent(metadata); err != nil || current {
 		return m, err
 	}
-	changed := filepath.Join(s.work, fmt.Sprintf("snapshot-new-%d", s.runNumber))
-	// As examples/ci/github-actions.yml: on the same builder, with no
-	// cache-from.
-	export, err := b.buildx(ctx, s.src, s.gha, "-f", "build.toml", "--target", s.p.target,
-		"--build-arg", "TOMLFRONT_CACHE_EXPORT=auto", "--build-context", "tomlfront-cache="+s.snapshot,
-		"--output", "type=local,dest="+changed, ".")
+	export, err := b.buildx(ctx, s.src, s.gha, exportArgs...)
 	if err != nil {
 		return m, err
-	}
-	for i, step := range export.RanSteps {
-		export.RanSteps[i] = "(export) " + step
 	}
 	export.Export = export.Seconds
 	return m.add(export), copyDir(changed, s.snapshot)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"reflect"
 	"testing"
 	"time"
 )
@@ -63,5 +64,22 @@ func TestCovered(t *testing.T) {
 		if got := covered(is).Seconds(); got != c.want {
 			t.Errorf("%s: covered = %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// TestBeside: a step two builds side by side both ran counts once, and so
+// does the time their steps ran side by side.
+func TestBeside(t *testing.T) {
+	at := func(s float64) time.Time { return time.Unix(0, 0).Add(time.Duration(s * float64(time.Second))) }
+	main := build{Seconds: 30, Ran: 2, RanSteps: []string{"[a 1/2] run x", "[a 2/2] run y"}, Stepping: 25,
+		ran: []interval{{at(1), at(21)}, {at(21), at(26)}}}
+	export := build{Seconds: 28, Ran: 2, Cached: 1, Snapshot: 1.5, RanSteps: []string{"[a 1/2] run x", "[b 1/1] run z"}, Stepping: 22,
+		ran: []interval{{at(1), at(21)}, {at(24), at(27)}}}
+	got := main.beside(export, 31)
+	want := build{Seconds: 31, Ran: 3, Cached: 1, Snapshot: 1.5, Stepping: 26,
+		RanSteps: []string{"[a 1/2] run x", "[a 2/2] run y", "[b 1/1] run z"}}
+	got.ran = nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("beside = %+v, want %+v", got, want)
 	}
 }
