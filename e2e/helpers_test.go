@@ -231,6 +231,11 @@ func (l *buildLog) cached(t *testing.T, prefix string) bool {
 		if !strings.HasPrefix(v.Name, prefix) {
 			continue
 		}
+		if v.Started == nil && !v.Cached {
+			// Merged into the same step of a build beside this one (same
+			// cache key, another digest): that one's status is here too.
+			continue
+		}
 		found = true
 		if !v.Cached && v.Completed == nil {
 			t.Fatalf("vertex %q neither finished nor was cached:\n%s", v.Name, l.text)
