@@ -1,7 +1,10 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -81,5 +84,38 @@ func TestBeside(t *testing.T) {
 	got.ran = nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("beside = %+v, want %+v", got, want)
+	}
+}
+
+// TestReportKeepsOtherProjects: a report from the results of one project
+// rewrites that project's section and keeps the others' as they were.
+func TestReportKeepsOtherProjects(t *testing.T) {
+	dir := t.TempDir()
+	prefix := filepath.Join(dir, "performance")
+	old := "old header\n\n### go-app\n\nMeasured at aaaaaaa.\n\n![go-app](x.svg)\n\n### node-app\n\nMeasured at bbbbbbb.\n\n![node-app](y.svg)\n"
+	if err := os.WriteFile(prefix+"-ci.md", []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var rs []result
+	for _, c := range contenders {
+		rs = append(rs, result{Project: "node-app", Contender: c.name, Sequence: 1, Scenario: "first",
+			build: build{Seconds: 20, Ran: 3}, Commit: "ccccccc", Machine: "m"})
+	}
+	results := filepath.Join(dir, "results.jsonl")
+	if err := appendResults(results, rs); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeReport(results, prefix); err != nil {
+		t.Fatal(err)
+	}
+	got := sectionsOf(prefix + "-ci.md")
+	if want := "### go-app\n\nMeasured at aaaaaaa.\n\n![go-app](x.svg)\n\n"; got["go-app"] != want {
+		t.Errorf("go-app's section = %q, want it kept: %q", got["go-app"], want)
+	}
+	if s := got["node-app"]; !strings.Contains(s, "Measured at ccccccc") || strings.Contains(s, "bbbbbbb") {
+		t.Errorf("node-app's section was not rewritten from the results:\n%s", s)
+	}
+	if _, err := os.Stat(prefix + "-ci-node-app.svg"); err != nil {
+		t.Errorf("no chart for node-app: %v", err)
 	}
 }
