@@ -85,7 +85,7 @@ func (b build) beside(o build, seconds float64) build {
 	}
 	both := b.add(o)
 	both.Seconds = seconds
-	both.Stepping = covered(slices.Clone(both.ran)).Seconds()
+	both.Stepping = covered(both.ran).Seconds()
 	return both
 }
 
@@ -135,14 +135,14 @@ func (b *builder) buildx(ctx context.Context, dir string, env []string, args ...
 			}
 		}
 	}
-	m.Stepping = covered(slices.Clone(m.ran)).Seconds()
+	m.Stepping = covered(m.ran).Seconds()
 	return m, nil
 }
 
 type interval struct{ start, end time.Time }
 
 // covered is the time the intervals cover: steps that run side by side
-// count once.
+// count once. It sorts is, whose order means nothing.
 func covered(is []interval) time.Duration {
 	slices.SortFunc(is, func(a, b interval) int { return a.start.Compare(b.start) })
 	var total time.Duration
