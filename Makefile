@@ -39,8 +39,8 @@ benchmark:
 
 # CI runs with tomlfront against the Dockerfile (docs/performance.md), on a
 # fresh bench: appends to CIBENCH_RESULTS (resumable; CIBENCH_FLAGS picks
-# -projects, -contenders, -runs), then rewrites the sections of
-# docs/performance-ci.md, and the charts, of the projects it holds.
+# -projects, -contenders, -runs), then rewrites the sections of the report
+# in docs/performance.md, and the charts, of the projects it holds.
 CIBENCH_RESULTS ?= /tmp/tomlfront-cibench.jsonl
 bench-ci:
 	. "$$(bash scripts/bench/up.sh)" && go run ./bench/ci -results $(CIBENCH_RESULTS) $(CIBENCH_FLAGS)

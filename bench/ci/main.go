@@ -14,7 +14,8 @@
 // Results are appended to a JSON-lines file, a sequence (one contender's
 // runs of one project) at a time; a second invocation skips the sequences
 // the file holds, so it can run a project or a contender at a time and
-// resume. -report writes the markdown table and the SVG chart from it.
+// resume. -report writes the markdown tables into docs/performance.md and
+// the SVG charts beside it.
 //
 //	go run ./bench/ci -projects go-app -runs 3 -results /tmp/ci.jsonl
 //	go run ./bench/ci -results /tmp/ci.jsonl -report docs/performance
@@ -62,7 +63,7 @@ func main() {
 	contendersFlag := flag.String("contenders", "", "the contenders, comma-separated (default: all)")
 	runs := flag.Int("runs", 3, "sequences of each contender of each project")
 	results := flag.String("results", "", "the JSON-lines file the results are appended to (required)")
-	report := flag.String("report", "", "write PREFIX-ci.md and PREFIX-ci-PROJECT.svg from the results, and run nothing")
+	report := flag.String("report", "", "write the report into PREFIX.md (between its report lines) and PREFIX-ci-PROJECT.svg from the results, and run nothing")
 	flag.DurationVar(&buildTimeout, "build-timeout", buildTimeout, "the longest a build may take before it counts as stuck")
 	flag.Parse()
 	if *results == "" {

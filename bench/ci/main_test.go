@@ -92,8 +92,9 @@ func TestBeside(t *testing.T) {
 func TestReportKeepsOtherProjects(t *testing.T) {
 	dir := t.TempDir()
 	prefix := filepath.Join(dir, "performance")
-	old := "old header\n\n### go-app\n\nMeasured at aaaaaaa.\n\n![go-app](x.svg)\n\n### node-app\n\nMeasured at bbbbbbb.\n\n![node-app](y.svg)\n"
-	if err := os.WriteFile(prefix+"-ci.md", []byte(old), 0o644); err != nil {
+	above, below := "# Performance\n\n## CI runs\n\n", "\n\n## What follows\n"
+	old := above + reportBegin + "\nold header\n\n### go-app\n\nMeasured at aaaaaaa.\n\n![go-app](x.svg)\n\n### node-app\n\nMeasured at bbbbbbb.\n\n![node-app](y.svg)\n\n" + reportEnd + below
+	if err := os.WriteFile(prefix+".md", []byte(old), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var rs []result
@@ -108,7 +109,16 @@ func TestReportKeepsOtherProjects(t *testing.T) {
 	if err := writeReport(results, prefix); err != nil {
 		t.Fatal(err)
 	}
-	got := sectionsOf(prefix + "-ci.md")
+	doc, err := os.ReadFile(prefix + ".md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, prefixed := strings.CutPrefix(string(doc), above+reportBegin+"\n")
+	report, suffixed := strings.CutSuffix(report, reportEnd+below)
+	if !prefixed || !suffixed {
+		t.Fatalf("the report did not keep what is above and below its lines:\n%s", doc)
+	}
+	got := sectionsOf(report)
 	if want := "### go-app\n\nMeasured at aaaaaaa.\n\n![go-app](x.svg)\n\n"; got["go-app"] != want {
 		t.Errorf("go-app's section = %q, want it kept: %q", got["go-app"], want)
 	}
