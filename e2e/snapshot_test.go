@@ -696,4 +696,17 @@ func TestSnapshotSeedsOnlyWhatRuns(t *testing.T) {
 	if got := strings.TrimSpace(readFile(t, filepath.Join(out, "seen"))); got == token {
 		t.Errorf("the build given an empty snapshot saw the other builder's token")
 	}
+
+	// An auto export given no snapshot, whose steps all come from the layer
+	// cache (a snapshot evicted while the layer cache stays): the caches
+	// are empty, and it exports nothing rather than archives of nothing.
+	d := freshBuilder(t, "seeds-d")
+	log, out = build(t, d, "--build-arg", "NONCE=2", "--cache-from", "type=local,src="+layers,
+		"--build-context", "tomlfront-cache="+t.TempDir(), "--build-arg", "TOMLFRONT_CACHE_EXPORT=auto")
+	if !strings.Contains(log.text, "tomlfront: cache deps is empty on this builder") {
+		t.Errorf("the export does not say the cache is empty:\n%s", log.text)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("an auto export of caches no step filled wrote %d files:\n%s", len(entries), log.text)
+	}
 }

@@ -25,7 +25,8 @@ import (
 
 // TestCIWorkflow runs the build job of examples/ci/github-actions.yml, the
 // workflow docs/ci.md shows, as a hosted runner runs it: a first run with
-// nothing cached, then a second on another fresh builder, with the bench's
+// nothing cached, then a second on another fresh builder, and a third that
+// restores no snapshot while the layer cache stays, with the bench's
 // GitHub Actions cache service as the gha cache and a directory standing
 // for actions/cache's store. The job's steps are read from the file, their
 // expressions evaluated, their `run` scripts run with bash as on a runner,
@@ -133,6 +134,37 @@ func TestCIWorkflow(t *testing.T) {
 		}
 		if keys := store.keys(t); len(keys) != 1 {
 			t.Errorf("the second run saved a snapshot: %v", keys)
+		}
+	})
+
+	// A run that restores no snapshot while the layer cache has every step:
+	// a snapshot evicted, or snapshots added to a workflow whose layer cache
+	// is warm. The export beside the build has no cache-from: it runs the
+	// steps that it reaches before the build finds them in the gha cache,
+	// and a snapshot of the caches they fill is saved; it shares those the
+	// build found first, which fill no cache, and when every cache stays
+	// empty it exports nothing, rather than a snapshot that would seed
+	// nothing and still hold a later run for a seed. Which comes first is
+	// the builder's timing: each way is checked.
+	t.Run("run without a snapshot but with the layer cache", func(t *testing.T) {
+		r := newRun(t, 3)
+		r.store = &cacheStore{dir: t.TempDir()}
+		r.run()
+		if r.steps["beside"]["started"] != "true" {
+			t.Errorf("the run, which restored no snapshot, did not start the export beside its build")
+		}
+		beside, keys := r.scripts["Wait for the export beside the build"], r.store.keys(t)
+		empty := strings.Contains(beside, "every persisted cache is empty on this builder (the steps that fill them came from the layer cache): nothing is exported")
+		switch {
+		case !plainCached(t, beside, "[build 4/4] run"):
+			t.Logf("the export ran the compile before the build found it in the gha cache")
+			if empty || r.steps["changed"]["changed"] != "true" || len(keys) != 1 {
+				t.Errorf("the export ran the compile, and saved %v (changed=%q):\n%s", keys, r.steps["changed"]["changed"], beside)
+			}
+		case !empty:
+			t.Errorf("the export took every step from the gha cache and does not say it exported nothing:\n%s", beside)
+		case r.steps["changed"]["changed"] != "" || len(keys) != 0:
+			t.Errorf("the run saved a snapshot of caches no step filled: %v\n%s", keys, beside)
 		}
 	})
 

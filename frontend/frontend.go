@@ -198,6 +198,11 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		if err != nil {
 			return nil, err
 		}
+		if opt.CacheExport == llbgen.ExportChanged && res.Snapshot != nil {
+			if ref, err = withoutEmptyExport(ctx, c, ref, res.Snapshot.Dirs()); err != nil {
+				return nil, err
+			}
+		}
 		if res.Snapshot != nil {
 			persisted.Store(true)
 			if !current {

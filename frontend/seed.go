@@ -12,6 +12,7 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tomlfront/tomlfront/internal/seedprobe"
+	"github.com/tomlfront/tomlfront/internal/snapstep"
 	"github.com/tomlfront/tomlfront/llbgen"
 	"golang.org/x/sync/errgroup"
 )
@@ -166,6 +167,44 @@ func solveSeeding(ctx context.Context, res *llbgen.Result, opt llbgen.Options, h
 			return nil, false, err
 		}
 	}
+}
+
+// withoutEmptyExport returns no result in place of an auto export
+// (llbgen.ExportChanged) whose every archive holds an empty cache
+// (snapstep.HoldsNothing): the steps that fill the caches came from the
+// layer cache, as when a snapshot was evicted while the layer cache stays,
+// or snapshots are added to a workflow whose layer cache is warm. Saved,
+// such a snapshot would seed nothing, and still hold the next build that
+// runs one of those steps for a seed; without it, a later build whose steps
+// fill the caches exports them. An export with a cache that holds
+// something keeps its empty ones too: a cache its steps leave empty (the
+// module cache of a Go module without dependencies) stays in the snapshot,
+// which then stays current for it.
+func withoutEmptyExport(ctx context.Context, c client.Client, ref client.Reference, dirs []string) (client.Reference, error) {
+	if ref == nil {
+		return nil, nil
+	}
+	if err := ref.Evaluate(ctx); err != nil {
+		return nil, err
+	}
+	exported := 0
+	for _, dir := range dirs {
+		info, err := ref.ReadFile(ctx, client.ReadRequest{Filename: dir + ".tar.info"})
+		if err != nil {
+			continue // left out: unchanged since the snapshot
+		}
+		if !snapstep.HoldsNothing(info) {
+			return ref, nil
+		}
+		exported++
+	}
+	if exported == 0 {
+		return ref, nil
+	}
+	// A warning, where buildx shows it at the end: the export's steps each
+	// say that their cache is empty, but not that nothing is exported.
+	_ = c.Warn(ctx, "", "TOMLFRONT_CACHE_EXPORT=auto: every persisted cache is empty on this builder (the steps that fill them came from the layer cache): nothing is exported, since a snapshot of empty caches would seed nothing; a build whose steps fill them exports them", client.WarnOpts{})
+	return nil, nil
 }
 
 // solveWatched solves state with a watcher beside it (watcher makes a new

@@ -245,14 +245,14 @@ func (s *Step) Export() error {
 				return fmt.Errorf("cache %s: reading it: %w: the snapshot is not exported", s.Dir, err)
 			}
 			content := contentLine(sum)
-			if _, old, _ := strings.Cut(string(info), "\n"); strings.TrimSpace(old) == content {
+			if old := strings.Split(string(info), "\n"); len(old) > 1 && strings.TrimSpace(old[1]) == content {
 				s.say("cache %s unchanged since the snapshot (%s): not exported", s.Dir, content)
 				return nil
 			}
 			s.say("cache %s changed since the snapshot: exported", s.Dir)
 		}
 	}
-	sum, err := s.write(leftOut, size.kept)
+	sum, err := s.write(leftOut, size.kept, size.keptEntries-1)
 	if err != nil {
 		return fmt.Errorf("cache %s: archiving it: %w: the snapshot is not exported", s.Dir, err)
 	}
@@ -269,8 +269,8 @@ func (s *Step) Export() error {
 }
 
 // write writes the archive to Out, with its .sha256 and .info, in one read
-// of the cache.
-func (s *Step) write(leftOut func(rel string) bool, keptBytes int64) (snaparchive.Summary, error) {
+// of the cache, which holds entries below its root.
+func (s *Step) write(leftOut func(rel string) bool, keptBytes int64, entries int) (snaparchive.Summary, error) {
 	target := s.archive(s.Out)
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return snaparchive.Summary{}, err
@@ -291,7 +291,7 @@ func (s *Step) write(leftOut func(rel string) bool, keptBytes int64) (snaparchiv
 	}
 	files := map[string]string{
 		target + ".sha256": sum.Digest + "  " + path.Base(s.Dir) + ".tar\n",
-		target + ".info":   s.Identity + "\n" + contentLine(sum) + "\n",
+		target + ".info":   s.Identity + "\n" + contentLine(sum) + "\n" + entriesLine(entries) + "\n",
 	}
 	for name, content := range files {
 		if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
@@ -315,6 +315,19 @@ func (s *Step) write(leftOut func(rel string) bool, keptBytes int64) (snaparchiv
 // contentLine is the .info line that says what the archive holds, times
 // aside: an auto export compares it with the snapshot's.
 func contentLine(sum snaparchive.Summary) string { return "content sha256:" + sum.ContentDigest }
+
+// entriesLine is the .info line that says how many entries the archive
+// holds below the cache's root: the frontend leaves out an auto export
+// whose every archive holds none (HoldsNothing).
+func entriesLine(n int) string { return "entries " + strconv.Itoa(n) }
+
+// HoldsNothing tells, from an archive's .info, that the archive holds no
+// entry below the cache's root: the cache was empty. Older exports did not
+// say: false.
+func HoldsNothing(info []byte) bool {
+	lines := strings.Split(string(info), "\n")
+	return len(lines) > 2 && strings.TrimSpace(lines[2]) == entriesLine(0)
+}
 
 // readExclude reads the paths a trim printed (./a/b, one per line) as
 // snaparchive's skip takes them (a/b).

@@ -258,6 +258,31 @@ func TestExportEmpty(t *testing.T) {
 	}
 }
 
+// TestHoldsNothing: an archive's .info says whether the cache held
+// anything.
+func TestHoldsNothing(t *testing.T) {
+	r := newRun(t)
+	r.said(t, r.step.Export)
+	info := func() []byte {
+		dt, err := os.ReadFile(r.step.archive(r.step.Out) + ".info")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dt
+	}
+	if !HoldsNothing(info()) {
+		t.Errorf("the .info of an empty cache's archive does not say it holds nothing:\n%s", info())
+	}
+	writeFiles(t, r.step.Cache, map[string]string{"d/f": "x"})
+	r.said(t, r.step.Export)
+	if HoldsNothing(info()) {
+		t.Errorf("the .info of a cache with a file says it holds nothing:\n%s", info())
+	}
+	if HoldsNothing([]byte("tomlfront cache snapshot 1, platform linux/amd64, target /c\ncontent sha256:00\n")) {
+		t.Errorf("an older .info, which does not say, is taken to hold nothing")
+	}
+}
+
 // lines is a log that tells when a line is written.
 type lines struct {
 	mu    sync.Mutex
