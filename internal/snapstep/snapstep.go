@@ -156,7 +156,7 @@ func (s *Step) seed() error {
 	// the files it was writing, some of them empty.
 	sum, _ := os.ReadFile(archive + ".sha256")
 	info, _ := os.ReadFile(archive + ".info")
-	identity, _, _ := strings.Cut(string(info), "\n")
+	identity := infoLine(info, 0)
 	switch {
 	case len(sum) < 64 || len(info) == 0:
 		s.say("the snapshot's %s.tar is incomplete (its .sha256 or .info is missing or empty, as an export that did not finish leaves it): cache %s starts empty; export a new snapshot", s.Dir, s.Dir)
@@ -245,7 +245,7 @@ func (s *Step) Export() error {
 				return fmt.Errorf("cache %s: reading it: %w: the snapshot is not exported", s.Dir, err)
 			}
 			content := contentLine(sum)
-			if old := strings.Split(string(info), "\n"); len(old) > 1 && strings.TrimSpace(old[1]) == content {
+			if infoLine(info, 1) == content {
 				s.say("cache %s unchanged since the snapshot (%s): not exported", s.Dir, content)
 				return nil
 			}
@@ -324,9 +324,16 @@ func entriesLine(n int) string { return "entries " + strconv.Itoa(n) }
 // HoldsNothing tells, from an archive's .info, that the archive holds no
 // entry below the cache's root: the cache was empty. Older exports did not
 // say: false.
-func HoldsNothing(info []byte) bool {
+func HoldsNothing(info []byte) bool { return infoLine(info, 2) == entriesLine(0) }
+
+// infoLine is line i (from 0) of an archive's .info, as write writes it:
+// what the archive is of, contentLine, entriesLine; "" when it has none.
+func infoLine(info []byte, i int) string {
 	lines := strings.Split(string(info), "\n")
-	return len(lines) > 2 && strings.TrimSpace(lines[2]) == entriesLine(0)
+	if i >= len(lines) {
+		return ""
+	}
+	return strings.TrimSpace(lines[i])
 }
 
 // readExclude reads the paths a trim printed (./a/b, one per line) as
